@@ -1,0 +1,155 @@
+//! Alternating least squares matrix factorisation.
+//!
+//! The entry point is [`train`]: it takes a [`RatingMatrix`] and [`AlsParams`]
+//! and returns an [`AlsModel`]. Explicit mode follows Spark MLlib's `ALS`:
+//! factors start as seeded unit-norm Gaussian vectors, each iteration solves
+//! all items from the user factors and then all users from the item factors,
+//! and each row's normal equations get `regParam x (that row's rating count)`
+//! on the diagonal (ALS-WR) before a Cholesky solve, or an NNLS solve when
+//! `nonnegative` is set. Rows are solved in parallel with rayon; a row's result
+//! depends only on the other side's factors, so the answer is the same for any
+//! number of threads.
+//!
+//! Beyond Spark: `biases` adds a global mean plus user and item biases, kept
+//! inside the factor vectors so that a saved model still predicts with a plain
+//! dot product (see [`FactorLayout::Biased`]); `implicit` trains Hu, Koren and
+//! Volinsky's implicit-feedback model with a conjugate-gradient solver.
+//!
+//! Layout: [`params`] (the knobs), [`layout`] (which vector entries a row solve
+//! may change), [`explicit`] and [`implicit`] (one half-step each), [`solve`]
+//! (dense solvers), [`foldin`] (one new user against fixed item factors).
+
+pub mod explicit;
+pub mod foldin;
+pub mod implicit;
+pub mod layout;
+pub mod params;
+pub mod solve;
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+use crate::data::{Csr, RatingMatrix};
+use crate::model::{AlsModel, FactorLayout};
+use crate::progress::{Progress, ProgressEvent};
+pub use layout::{RowLayout, Side};
+pub use params::{AlsParams, ParamsError};
+pub use solve::SolveError;
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlsError {
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    #[error("no ratings to train on")]
+    NoRatings,
+    #[error("solving the normal equations of a {side:?} row failed: {source}")]
+    Solve { side: Side, source: SolveError },
+}
+
+/// Trains a model on `matrix` with `params`.
+pub fn train(matrix: &RatingMatrix, params: &AlsParams, progress: &dyn Progress) -> Result<AlsModel, AlsError> {
+    params.validate()?;
+    if matrix.nnz() == 0 {
+        return Err(AlsError::NoRatings);
+    }
+    let layout = if params.biases { FactorLayout::Biased } else { FactorLayout::Plain };
+    let user_layout = RowLayout::new(layout, params.rank, Side::User);
+    let item_layout = RowLayout::new(layout, params.rank, Side::Item);
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let mut user_factors = initial_factors(matrix.users.len(), &user_layout, &mut rng);
+    let mut item_factors = initial_factors(matrix.items.len(), &item_layout, &mut rng);
+    let mean = if params.biases { matrix.mean() as f32 } else { 0.0 };
+
+    for iteration in 1..=params.iterations {
+        let started = Instant::now();
+        half_step(params, mean, &item_layout, &matrix.by_item, &user_factors, &mut item_factors)?;
+        half_step(params, mean, &user_layout, &matrix.by_user, &item_factors, &mut user_factors)?;
+        let train_rmse = (!params.implicit).then(|| training_rmse(&matrix.by_user, &user_factors, &item_factors, mean));
+        tracing::debug!(iteration, ?train_rmse, "ALS iteration done");
+        progress.report(ProgressEvent::Iteration {
+            iteration,
+            of: params.iterations,
+            train_rmse,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    if params.biases {
+        // Fold the global mean into the item bias so that prediction is a plain dot product.
+        let bias_col = item_layout.bias_index().expect("biased layout has a bias column");
+        item_factors.column_mut(bias_col).mapv_inplace(|b| b + mean);
+    }
+    Ok(AlsModel::new(
+        matrix.users.clone(),
+        matrix.items.clone(),
+        user_factors,
+        item_factors,
+        layout,
+        Some(params.clone()),
+    ))
+}
+
+fn half_step(
+    params: &AlsParams,
+    mean: f32,
+    layout: &RowLayout,
+    ratings: &Csr,
+    other: &Array2<f32>,
+    this: &mut Array2<f32>,
+) -> Result<(), AlsError> {
+    let result = if params.implicit {
+        implicit::solve_all(params, layout, ratings, other, this);
+        Ok(())
+    } else {
+        let step = explicit::ExplicitStep::new(params, layout, other, mean);
+        step.solve_all(ratings, this)
+    };
+    result.map_err(|source| AlsError::Solve { side: layout.side, source })
+}
+
+/// Spark's initialisation: each row's latent part is a Gaussian vector scaled to
+/// unit length; bias entries start at 0 and the constant entry at 1.
+fn initial_factors(rows: usize, layout: &RowLayout, rng: &mut ChaCha8Rng) -> Array2<f32> {
+    let mut factors = Array2::<f32>::zeros((rows, layout.width));
+    for mut row in factors.rows_mut() {
+        let mut norm = 0.0f32;
+        for v in row.iter_mut().take(layout.latent) {
+            *v = StandardNormal.sample(rng);
+            norm += *v * *v;
+        }
+        let norm = norm.sqrt().max(f32::MIN_POSITIVE);
+        row.iter_mut().take(layout.latent).for_each(|v| *v /= norm);
+        if let Some(c) = layout.fixed {
+            row[c] = 1.0;
+        }
+    }
+    factors
+}
+
+/// RMSE of `mean + user . item` over the training ratings.
+pub fn training_rmse(by_user: &Csr, users: &Array2<f32>, items: &Array2<f32>, mean: f32) -> f64 {
+    let sse: f64 = (0..by_user.n_rows())
+        .into_par_iter()
+        .map(|u| {
+            let (cols, vals) = by_user.row(u);
+            let uf = users.row(u);
+            cols.iter()
+                .zip(vals)
+                .map(|(&i, &r)| {
+                    let p = mean + uf.dot(&items.row(i as usize));
+                    let e = (r - p) as f64;
+                    e * e
+                })
+                .sum::<f64>()
+        })
+        .sum();
+    (sse / by_user.nnz().max(1) as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests;

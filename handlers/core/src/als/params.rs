@@ -1,0 +1,96 @@
+//! Training parameters, with Spark's defaults and movierec's tuned defaults.
+
+use serde::{Deserialize, Serialize};
+
+/// The knobs of [`crate::als::train`]. `Default` is Spark MLlib's `ALS()`:
+/// rank 10, 10 iterations, regParam 0.1, explicit, no biases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlsParams {
+    /// Number of latent factors (Spark's `rank`), 1..=256.
+    pub rank: usize,
+    /// Number of iterations (Spark's `maxIter`), each solving items then users.
+    pub iterations: usize,
+    /// Regularisation (Spark's `regParam`); a row with n ratings gets `reg * n`.
+    pub reg: f32,
+    /// Regularisation of the bias entries in biased mode, also scaled by n.
+    pub bias_reg: f32,
+    /// Seed for the initial factors.
+    pub seed: u64,
+    /// Constrain latent factors to be non-negative (Spark's `nonnegative`).
+    pub nonnegative: bool,
+    /// Learn a global mean plus user and item biases (explicit mode only).
+    pub biases: bool,
+    /// Implicit-feedback mode (Spark's `implicitPrefs`).
+    pub implicit: bool,
+    /// Confidence scale in implicit mode: confidence = 1 + alpha * |r| (Spark's `alpha`).
+    pub alpha: f32,
+    /// Conjugate-gradient steps per row and half-iteration in implicit mode.
+    pub cg_steps: usize,
+}
+
+impl Default for AlsParams {
+    fn default() -> Self {
+        AlsParams {
+            rank: 10,
+            iterations: 10,
+            reg: 0.1,
+            bias_reg: 0.1,
+            seed: 42,
+            nonnegative: false,
+            biases: false,
+            implicit: false,
+            alpha: 1.0,
+            cg_steps: 3,
+        }
+    }
+}
+
+impl AlsParams {
+    /// movierec's defaults for explicit ratings: biases on, and a rank and
+    /// regularisation tuned on MovieLens 1M (see the README's quality section).
+    pub fn tuned() -> Self {
+        AlsParams { rank: 64, iterations: 15, reg: 0.06, bias_reg: 0.02, biases: true, ..AlsParams::default() }
+    }
+
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        if !(1..=256).contains(&self.rank) {
+            return Err(ParamsError::Rank(self.rank));
+        }
+        if self.iterations == 0 {
+            return Err(ParamsError::Iterations);
+        }
+        if !(self.reg.is_finite() && self.reg >= 0.0) {
+            return Err(ParamsError::Reg("reg", self.reg));
+        }
+        if !(self.bias_reg.is_finite() && self.bias_reg >= 0.0) {
+            return Err(ParamsError::Reg("bias_reg", self.bias_reg));
+        }
+        if self.implicit && self.biases {
+            return Err(ParamsError::ImplicitWithBiases);
+        }
+        if self.implicit && !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(ParamsError::Alpha(self.alpha));
+        }
+        if self.implicit && self.cg_steps == 0 {
+            return Err(ParamsError::CgSteps);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    #[error("rank {0} is out of range: use 1 to 256")]
+    Rank(usize),
+    #[error("iterations must be at least 1")]
+    Iterations,
+    #[error("{0} must be a finite number >= 0, got {1}")]
+    Reg(&'static str, f32),
+    #[error("biases apply to explicit ratings only: drop --biases or --implicit")]
+    ImplicitWithBiases,
+    #[error("alpha must be a finite number > 0, got {0}")]
+    Alpha(f32),
+    #[error("cg_steps must be at least 1")]
+    CgSteps,
+}

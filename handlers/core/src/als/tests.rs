@@ -1,0 +1,132 @@
+use super::*;
+use crate::data::{random_split, Ratings};
+use crate::metrics::rating_metrics;
+use crate::NoProgress;
+
+/// A full rank-2 matrix: r(u, i) = a_u . b_i with well-separated factors.
+fn rank2_ratings(users: usize, items: usize) -> Ratings {
+    let a = |u: usize| [1.0 + (u % 5) as f32 * 0.3, 0.5 + (u % 3) as f32 * 0.4];
+    let b = |i: usize| [0.8 + (i % 4) as f32 * 0.25, 1.2 - (i % 7) as f32 * 0.1];
+    let mut triples = Vec::new();
+    for u in 0..users {
+        for i in 0..items {
+            let (x, y) = (a(u), b(i));
+            triples.push((u as i32, i as i32, x[0] * y[0] + x[1] * y[1]));
+        }
+    }
+    Ratings::from_triples(&triples)
+}
+
+#[test]
+fn recovers_a_rank_two_matrix() {
+    let ratings = rank2_ratings(40, 30);
+    let matrix = RatingMatrix::build(&ratings);
+    let params = AlsParams { rank: 2, iterations: 30, reg: 1e-5, ..AlsParams::default() };
+    let model = train(&matrix, &params, &NoProgress).unwrap();
+    let m = rating_metrics(&model, &ratings);
+    assert!(m.rmse.unwrap() < 1e-3, "rmse {:?}", m.rmse);
+}
+
+#[test]
+fn predicts_held_out_entries_of_a_low_rank_matrix() {
+    let ratings = rank2_ratings(60, 50);
+    let (train_set, test) = random_split(&ratings, 0.2, 1);
+    let model = train(&RatingMatrix::build(&train_set), &AlsParams { rank: 2, iterations: 20, reg: 1e-3, ..AlsParams::default() }, &NoProgress).unwrap();
+    let m = rating_metrics(&model, &test);
+    assert!(m.rmse.unwrap() < 0.02, "held-out rmse {:?}", m.rmse);
+}
+
+#[test]
+fn same_seed_same_model_whatever_the_thread_count() {
+    let ratings = rank2_ratings(50, 40);
+    let (train_set, _) = random_split(&ratings, 0.3, 2);
+    let matrix = RatingMatrix::build(&train_set);
+    let params = AlsParams { rank: 4, iterations: 3, ..AlsParams::default() };
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let a = one.install(|| train(&matrix, &params, &NoProgress).unwrap());
+    let b = three.install(|| train(&matrix, &params, &NoProgress).unwrap());
+    assert_eq!(a.user_factors, b.user_factors);
+    assert_eq!(a.item_factors, b.item_factors);
+    let c = train(&matrix, &AlsParams { seed: 7, ..params }, &NoProgress).unwrap();
+    assert_ne!(a.user_factors, c.user_factors);
+}
+
+#[test]
+fn nonnegative_factors_are_nonnegative_and_still_fit() {
+    let ratings = rank2_ratings(30, 30);
+    let matrix = RatingMatrix::build(&ratings);
+    let params = AlsParams { rank: 3, iterations: 15, reg: 1e-3, nonnegative: true, ..AlsParams::default() };
+    let model = train(&matrix, &params, &NoProgress).unwrap();
+    assert!(model.user_factors.iter().chain(model.item_factors.iter()).all(|&v| v >= 0.0));
+    assert!(rating_metrics(&model, &ratings).rmse.unwrap() < 0.05);
+}
+
+#[test]
+fn biases_capture_user_and_item_offsets() {
+    // r = 3 + user offset + item offset, no interaction: a biased rank-1 model fits it.
+    let mut triples = Vec::new();
+    for u in 0..30 {
+        for i in 0..20 {
+            if (u + i) % 3 != 0 {
+                triples.push((u, i, 3.0 + (u % 4) as f32 * 0.3 - (i % 5) as f32 * 0.2));
+            }
+        }
+    }
+    let ratings = Ratings::from_triples(&triples);
+    let params = AlsParams { rank: 1, iterations: 20, reg: 1e-4, bias_reg: 1e-4, biases: true, ..AlsParams::default() };
+    let model = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
+    assert_eq!(model.width(), 3);
+    let truth = |u: i32, i: i32| 3.0 + (u % 4) as f32 * 0.3 - (i % 5) as f32 * 0.2;
+    // an unseen pair (u + i divisible by 3) is predicted from the biases alone
+    let p = model.predict(3, 0).unwrap();
+    assert!((p - truth(3, 0)).abs() < 0.02, "{p} vs {}", truth(3, 0));
+}
+
+#[test]
+fn implicit_mode_ranks_consumed_items_above_unconsumed_ones() {
+    // Two groups of users each consume one half of the items.
+    let mut triples = Vec::new();
+    for u in 0..40 {
+        for i in 0..20 {
+            let same_half = (u < 20) == (i < 10);
+            if same_half && (u * 7 + i) % 4 != 0 {
+                triples.push((u, i, 1.0 + (i % 3) as f32));
+            }
+        }
+    }
+    let ratings = Ratings::from_triples(&triples);
+    let params = AlsParams { rank: 4, iterations: 10, reg: 0.01, implicit: true, alpha: 10.0, ..AlsParams::default() };
+    let model = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
+    // user 0 never consumed item 4 (0*7+4 divisible by 4): it must outrank every other-half item
+    let held = model.predict(0, 4).unwrap();
+    for other in 10..20 {
+        assert!(held > model.predict(0, other).unwrap(), "item 4 {held} vs item {other}");
+    }
+}
+
+#[test]
+fn fold_in_gives_a_new_user_what_training_would() {
+    let ratings = rank2_ratings(40, 30);
+    let matrix = RatingMatrix::build(&ratings);
+    let params = AlsParams { rank: 2, iterations: 25, reg: 1e-4, ..AlsParams::default() };
+    let model = train(&matrix, &params, &NoProgress).unwrap();
+    // user 7's ratings, given as if they were a new user's, reproduce user 7's predictions
+    let mine: Vec<(i32, f32)> = ratings.rows.iter().filter(|r| r.user == 7).map(|r| (r.item, r.rating)).take(8).collect();
+    let v = model.fold_in(&mine).unwrap().unwrap();
+    for item in 0..30 {
+        let folded: f32 = v.iter().zip(model.item_factors.row(model.items.get(item).unwrap() as usize)).map(|(a, b)| a * b).sum();
+        let trained = model.predict(7, item).unwrap();
+        assert!((folded - trained).abs() < 0.01, "item {item}: {folded} vs {trained}");
+    }
+    assert_eq!(model.fold_in(&[(999, 4.0)]).unwrap(), None);
+}
+
+#[test]
+fn invalid_params_are_rejected_with_a_reason() {
+    let matrix = RatingMatrix::build(&rank2_ratings(3, 3));
+    let err = train(&matrix, &AlsParams { rank: 0, ..AlsParams::default() }, &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("rank 0"), "{err}");
+    let err = train(&matrix, &AlsParams { implicit: true, biases: true, ..AlsParams::default() }, &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("explicit ratings only"), "{err}");
+}
