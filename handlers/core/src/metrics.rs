@@ -59,7 +59,11 @@ pub struct RankingMetrics {
 
 /// Ranking metrics of one recommended list against one user's relevant items.
 /// Returns (precision@k, recall@k, NDCG@k with binary gains, AP@k normalised by min(|relevant|, k)).
-pub fn list_metrics(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> (f64, f64, f64, f64) {
+pub fn list_metrics(
+    recommended: &[u32],
+    relevant: &HashSet<u32>,
+    k: usize,
+) -> (f64, f64, f64, f64) {
     let list = &recommended[..recommended.len().min(k)];
     let mut hits = 0usize;
     let mut dcg = 0.0;
@@ -71,17 +75,33 @@ pub fn list_metrics(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> (
             ap += hits as f64 / (pos + 1) as f64;
         }
     }
-    let ideal: f64 = (0..relevant.len().min(k)).map(|pos| 1.0 / ((pos + 2) as f64).log2()).sum();
+    let ideal: f64 = (0..relevant.len().min(k))
+        .map(|pos| 1.0 / ((pos + 2) as f64).log2())
+        .sum();
     let precision = hits as f64 / k as f64;
-    let recall = if relevant.is_empty() { 0.0 } else { hits as f64 / relevant.len() as f64 };
+    let recall = if relevant.is_empty() {
+        0.0
+    } else {
+        hits as f64 / relevant.len() as f64
+    };
     let ndcg = if ideal > 0.0 { dcg / ideal } else { 0.0 };
-    let ap = if relevant.is_empty() { 0.0 } else { ap / relevant.len().min(k) as f64 };
+    let ap = if relevant.is_empty() {
+        0.0
+    } else {
+        ap / relevant.len().min(k) as f64
+    };
     (precision, recall, ndcg, ap)
 }
 
 /// Ranking metrics at `k` with items rated >= `threshold` in `test` as relevant.
 /// `train_seen` (one row per model user) lists items to leave out of the lists.
-pub fn ranking_metrics(model: &AlsModel, train_seen: &Csr, test: &Ratings, k: usize, threshold: f32) -> RankingMetrics {
+pub fn ranking_metrics(
+    model: &AlsModel,
+    train_seen: &Csr,
+    test: &Ratings,
+    k: usize,
+    threshold: f32,
+) -> RankingMetrics {
     let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
     for r in &test.rows {
         if r.rating >= threshold {
@@ -131,7 +151,10 @@ mod tests {
         let (p, r, n, a) = list_metrics(&[1, 2, 3, 4], &relevant, 4);
         assert!((p - 0.5).abs() < 1e-12);
         assert!((r - 2.0 / 3.0).abs() < 1e-12);
-        assert!((n - 1.5 / (1.0 + 1.0 / 3f64.log2() + 0.5)).abs() < 1e-12, "{n}");
+        assert!(
+            (n - 1.5 / (1.0 + 1.0 / 3f64.log2() + 0.5)).abs() < 1e-12,
+            "{n}"
+        );
         assert!((a - (1.0 + 2.0 / 3.0) / 3.0).abs() < 1e-12, "{a}");
         // a list shorter than k still divides precision by k
         let (p, ..) = list_metrics(&[1], &relevant, 4);

@@ -58,7 +58,15 @@ impl AlsModel {
         layout: FactorLayout,
         params: Option<AlsParams>,
     ) -> Self {
-        AlsModel { users, items, user_factors, item_factors, layout, params, item_gramian: OnceLock::new() }
+        AlsModel {
+            users,
+            items,
+            user_factors,
+            item_factors,
+            layout,
+            params,
+            item_gramian: OnceLock::new(),
+        }
     }
 
     /// Length of a factor vector (the `rank` in Spark's metadata).
@@ -79,7 +87,9 @@ impl AlsModel {
     }
 
     pub fn predict_index(&self, user: u32, item: u32) -> f32 {
-        self.user_factors.row(user as usize).dot(&self.item_factors.row(item as usize))
+        self.user_factors
+            .row(user as usize)
+            .dot(&self.item_factors.row(item as usize))
     }
 
     /// A factor vector for a user not in the model, from their ratings
@@ -90,7 +100,7 @@ impl AlsModel {
 
     /// `item_factors' item_factors`, computed once per model (implicit fold-in).
     pub fn item_gramian(&self) -> &[f64] {
-        self.item_gramian.get_or_init(|| crate::als::implicit::gramian(&self.item_factors))
+        self.item_gramian
+            .get_or_init(|| crate::als::implicit::gramian(&self.item_factors))
     }
 }
-

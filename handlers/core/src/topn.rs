@@ -47,7 +47,13 @@ pub fn select_top(scores: ArrayView1<f32>, n: usize) -> Vec<Scored> {
             continue;
         }
         let pos = best.partition_point(|b| b.score >= s);
-        best.insert(pos, Scored { item: i as u32, score: s });
+        best.insert(
+            pos,
+            Scored {
+                item: i as u32,
+                score: s,
+            },
+        );
         if best.len() > n {
             best.pop();
         }
@@ -59,7 +65,12 @@ pub fn select_top(scores: ArrayView1<f32>, n: usize) -> Vec<Scored> {
 }
 
 /// The top `n` items for an arbitrary user vector (a folded-in user), leaving out `exclude`.
-pub fn top_n_for_vector(model: &AlsModel, user_vector: &[f32], exclude: &[u32], n: usize) -> Vec<Scored> {
+pub fn top_n_for_vector(
+    model: &AlsModel,
+    user_vector: &[f32],
+    exclude: &[u32],
+    n: usize,
+) -> Vec<Scored> {
     let v = ArrayView1::from(user_vector);
     let mut scores = model.item_factors.dot(&v);
     for &i in exclude {
@@ -90,7 +101,10 @@ pub fn recommend_users(
             .map_init(
                 || Array2::<f32>::zeros((BLOCK_USERS, n_items)),
                 |scores, block| {
-                    let factors = model.user_factors.select(Axis(0), &block.iter().map(|&u| u as usize).collect::<Vec<_>>());
+                    let factors = model.user_factors.select(
+                        Axis(0),
+                        &block.iter().map(|&u| u as usize).collect::<Vec<_>>(),
+                    );
                     let mut out = scores.slice_mut(ndarray::s![..block.len(), ..]);
                     general_mat_mul(1.0, &factors, &item_t, 0.0, &mut out);
                     block
@@ -103,7 +117,10 @@ pub fn recommend_users(
                                     user_scores[i as usize] = f32::NEG_INFINITY;
                                 }
                             }
-                            UserTopN { user, items: select_top(user_scores.view(), n) }
+                            UserTopN {
+                                user,
+                                items: select_top(user_scores.view(), n),
+                            }
                         })
                         .collect::<Vec<_>>()
                 },
@@ -112,12 +129,21 @@ pub fn recommend_users(
             .collect();
         done += lists.len();
         sink(lists);
-        progress.report(ProgressEvent::Recommended { done, total: users.len() });
+        progress.report(ProgressEvent::Recommended {
+            done,
+            total: users.len(),
+        });
     }
 }
 
 /// Top `n` for every user of the model.
-pub fn recommend_all(model: &AlsModel, seen: &Csr, n: usize, progress: &dyn Progress, sink: impl FnMut(Vec<UserTopN>)) {
+pub fn recommend_all(
+    model: &AlsModel,
+    seen: &Csr,
+    n: usize,
+    progress: &dyn Progress,
+    sink: impl FnMut(Vec<UserTopN>),
+) {
     let users: Vec<u32> = (0..model.users.len() as u32).collect();
     recommend_users(model, &users, seen, n, progress, sink);
 }
@@ -154,7 +180,9 @@ mod tests {
             FactorLayout::Plain,
             None,
         );
-        let triples: Vec<(u32, u32, f32)> = (0..n_users as u32).map(|u| (u, u % n_items as u32, 1.0)).collect();
+        let triples: Vec<(u32, u32, f32)> = (0..n_users as u32)
+            .map(|u| (u, u % n_items as u32, 1.0))
+            .collect();
         let seen = Csr::from_triples(n_users, &triples);
         let mut all = Vec::new();
         recommend_all(&model, &seen, 5, &NoProgress, |batch| all.extend(batch));

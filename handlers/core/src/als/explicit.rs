@@ -1,9 +1,9 @@
 //! One explicit half-step: every row of one side solved from the other side.
 //!
 //! For a row with ratings `r_j` of other-side rows `y_j`, the normal equations
-//! are `(X'X + reg * n * I) x = X'(r - mean - offset)`, where `X` gathers the
-//! `y_j` at this side's free entries, `n` is the row's rating count (ALS-WR, as
-//! Spark), and `offset` is the other side's bias in the biased layout. `X'X` is
+//! are `(X'X + reg * n^e * I) x = X'(r - mean - offset)`, where `X` gathers the
+//! `y_j` at this side's free entries, `n` is the row's rating count and `e` the
+//! regularisation exponent (1 is Spark's ALS-WR), and `offset` is the other side's bias in the biased layout. `X'X` is
 //! one matrix product (ndarray's GEMM); the solve is Cholesky, or NNLS when
 //! factors must be non-negative.
 
@@ -24,6 +24,7 @@ pub struct ExplicitStep<'a> {
     mean: f32,
     reg: f64,
     bias_reg: f64,
+    reg_exponent: f64,
     nonnegative: bool,
 }
 
@@ -38,7 +39,12 @@ pub struct Scratch {
 }
 
 impl<'a> ExplicitStep<'a> {
-    pub fn new(params: &AlsParams, layout: &'a RowLayout, other: &'a Array2<f32>, mean: f32) -> Self {
+    pub fn new(
+        params: &AlsParams,
+        layout: &'a RowLayout,
+        other: &'a Array2<f32>,
+        mean: f32,
+    ) -> Self {
         ExplicitStep {
             layout,
             other: other.as_slice().expect("factor matrices are contiguous"),
@@ -46,6 +52,7 @@ impl<'a> ExplicitStep<'a> {
             mean,
             reg: params.reg as f64,
             bias_reg: params.bias_reg as f64,
+            reg_exponent: params.reg_exponent as f64,
             nonnegative: params.nonnegative,
         }
     }
@@ -54,16 +61,23 @@ impl<'a> ExplicitStep<'a> {
     pub fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>) -> Result<(), SolveError> {
         let width = this.ncols();
         let data = this.as_slice_mut().expect("factor matrices are contiguous");
-        data.par_chunks_mut(width)
-            .enumerate()
-            .try_for_each_init(Scratch::default, |scratch, (r, row)| {
+        data.par_chunks_mut(width).enumerate().try_for_each_init(
+            Scratch::default,
+            |scratch, (r, row)| {
                 let (cols, vals) = ratings.row(r);
                 self.solve_row(cols, vals, row, scratch)
-            })
+            },
+        )
     }
 
     /// Solves one row in place. `out` holds the current vector (the NNLS warm start).
-    pub fn solve_row(&self, cols: &[u32], vals: &[f32], out: &mut [f32], s: &mut Scratch) -> Result<(), SolveError> {
+    pub fn solve_row(
+        &self,
+        cols: &[u32],
+        vals: &[f32],
+        out: &mut [f32],
+        s: &mut Scratch,
+    ) -> Result<(), SolveError> {
         let layout = self.layout;
         let f = layout.free.len();
         let n = cols.len();
@@ -101,10 +115,14 @@ impl<'a> ExplicitStep<'a> {
                 *b += x as f64 * y;
             }
         }
-        let n = n as f64;
+        let scale = (n as f64).powf(self.reg_exponent);
         for a in 0..f {
-            let lambda = if a < layout.latent { self.reg } else { self.bias_reg };
-            s.a[a * f + a] += lambda * n;
+            let lambda = if a < layout.latent {
+                self.reg
+            } else {
+                self.bias_reg
+            };
+            s.a[a * f + a] += lambda * scale;
         }
         if self.nonnegative {
             let constrained: Vec<bool> = (0..f).map(|a| a < layout.latent).collect();

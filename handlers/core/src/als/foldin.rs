@@ -10,7 +10,10 @@ use crate::model::AlsModel;
 
 /// The user vector for `ratings` (item id, rating) under `model`. Items the
 /// model does not know are ignored; returns `Ok(None)` when none is known.
-pub fn fold_in_user(model: &AlsModel, ratings: &[(i32, f32)]) -> Result<Option<Vec<f32>>, SolveError> {
+pub fn fold_in_user(
+    model: &AlsModel,
+    ratings: &[(i32, f32)],
+) -> Result<Option<Vec<f32>>, SolveError> {
     let mut cols = Vec::with_capacity(ratings.len());
     let mut vals = Vec::with_capacity(ratings.len());
     for &(item, rating) in ratings {

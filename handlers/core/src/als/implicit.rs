@@ -41,7 +41,14 @@ pub fn solve_all(
 }
 
 /// Solves one row in place; `out` holds the warm start.
-pub fn solve_row(params: &AlsParams, yty: &[f64], other: &Array2<f32>, cols: &[u32], vals: &[f32], out: &mut [f32]) {
+pub fn solve_row(
+    params: &AlsParams,
+    yty: &[f64],
+    other: &Array2<f32>,
+    cols: &[u32],
+    vals: &[f32],
+    out: &mut [f32],
+) {
     let k = out.len();
     let alpha = params.alpha as f64;
     let mut b = vec![0.0f64; k];
@@ -59,7 +66,7 @@ pub fn solve_row(params: &AlsParams, yty: &[f64], other: &Array2<f32>, cols: &[u
         out.iter_mut().for_each(|v| *v = 0.0);
         return;
     }
-    let lambda = params.reg as f64 * positives as f64;
+    let lambda = params.reg as f64 * (positives as f64).powf(params.reg_exponent as f64);
     let mut x: Vec<f64> = out.iter().map(|&v| v as f64).collect();
     if params.nonnegative {
         let mut a = yty.to_vec();
@@ -79,7 +86,12 @@ pub fn solve_row(params: &AlsParams, yty: &[f64], other: &Array2<f32>, cols: &[u
     } else {
         let apply = |v: &[f64], out: &mut [f64]| {
             for i in 0..k {
-                out[i] = yty[i * k..(i + 1) * k].iter().zip(v).map(|(a, b)| a * b).sum::<f64>() + lambda * v[i];
+                out[i] = yty[i * k..(i + 1) * k]
+                    .iter()
+                    .zip(v)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+                    + lambda * v[i];
             }
             for (&c, &r) in cols.iter().zip(vals) {
                 let c1 = alpha * (r as f64).abs();
@@ -96,4 +108,3 @@ pub fn solve_row(params: &AlsParams, yty: &[f64], other: &Array2<f32>, cols: &[u
         *o = v as f32;
     }
 }
-

@@ -31,9 +31,13 @@ pub struct RowLayout {
 impl RowLayout {
     pub fn new(layout: FactorLayout, latent: usize, side: Side) -> Self {
         match layout {
-            FactorLayout::Plain => {
-                RowLayout { side, width: latent, latent, free: (0..latent).collect(), fixed: None }
-            }
+            FactorLayout::Plain => RowLayout {
+                side,
+                width: latent,
+                latent,
+                free: (0..latent).collect(),
+                fixed: None,
+            },
             FactorLayout::Biased => {
                 let (bias, fixed) = match side {
                     Side::User => (latent, latent + 1),
@@ -41,7 +45,13 @@ impl RowLayout {
                 };
                 let mut free: Vec<usize> = (0..latent).collect();
                 free.push(bias);
-                RowLayout { side, width: latent + 2, latent, free, fixed: Some(fixed) }
+                RowLayout {
+                    side,
+                    width: latent + 2,
+                    latent,
+                    free,
+                    fixed: Some(fixed),
+                }
             }
         }
     }

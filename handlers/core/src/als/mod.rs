@@ -53,24 +53,51 @@ pub enum AlsError {
 }
 
 /// Trains a model on `matrix` with `params`.
-pub fn train(matrix: &RatingMatrix, params: &AlsParams, progress: &dyn Progress) -> Result<AlsModel, AlsError> {
+pub fn train(
+    matrix: &RatingMatrix,
+    params: &AlsParams,
+    progress: &dyn Progress,
+) -> Result<AlsModel, AlsError> {
     params.validate()?;
     if matrix.nnz() == 0 {
         return Err(AlsError::NoRatings);
     }
-    let layout = if params.biases { FactorLayout::Biased } else { FactorLayout::Plain };
+    let layout = if params.biases {
+        FactorLayout::Biased
+    } else {
+        FactorLayout::Plain
+    };
     let user_layout = RowLayout::new(layout, params.rank, Side::User);
     let item_layout = RowLayout::new(layout, params.rank, Side::Item);
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let mut user_factors = initial_factors(matrix.users.len(), &user_layout, &mut rng);
     let mut item_factors = initial_factors(matrix.items.len(), &item_layout, &mut rng);
-    let mean = if params.biases { matrix.mean() as f32 } else { 0.0 };
+    let mean = if params.biases {
+        matrix.mean() as f32
+    } else {
+        0.0
+    };
 
     for iteration in 1..=params.iterations {
         let started = Instant::now();
-        half_step(params, mean, &item_layout, &matrix.by_item, &user_factors, &mut item_factors)?;
-        half_step(params, mean, &user_layout, &matrix.by_user, &item_factors, &mut user_factors)?;
-        let train_rmse = (!params.implicit).then(|| training_rmse(&matrix.by_user, &user_factors, &item_factors, mean));
+        half_step(
+            params,
+            mean,
+            &item_layout,
+            &matrix.by_item,
+            &user_factors,
+            &mut item_factors,
+        )?;
+        half_step(
+            params,
+            mean,
+            &user_layout,
+            &matrix.by_user,
+            &item_factors,
+            &mut user_factors,
+        )?;
+        let train_rmse = (!params.implicit)
+            .then(|| training_rmse(&matrix.by_user, &user_factors, &item_factors, mean));
         tracing::debug!(iteration, ?train_rmse, "ALS iteration done");
         progress.report(ProgressEvent::Iteration {
             iteration,
@@ -81,7 +108,9 @@ pub fn train(matrix: &RatingMatrix, params: &AlsParams, progress: &dyn Progress)
     }
     if params.biases {
         // Fold the global mean into the item bias so that prediction is a plain dot product.
-        let bias_col = item_layout.bias_index().expect("biased layout has a bias column");
+        let bias_col = item_layout
+            .bias_index()
+            .expect("biased layout has a bias column");
         item_factors.column_mut(bias_col).mapv_inplace(|b| b + mean);
     }
     Ok(AlsModel::new(
@@ -109,7 +138,10 @@ fn half_step(
         let step = explicit::ExplicitStep::new(params, layout, other, mean);
         step.solve_all(ratings, this)
     };
-    result.map_err(|source| AlsError::Solve { side: layout.side, source })
+    result.map_err(|source| AlsError::Solve {
+        side: layout.side,
+        source,
+    })
 }
 
 /// Spark's initialisation: each row's latent part is a Gaussian vector scaled to

@@ -11,10 +11,13 @@ pub struct AlsParams {
     pub rank: usize,
     /// Number of iterations (Spark's `maxIter`), each solving items then users.
     pub iterations: usize,
-    /// Regularisation (Spark's `regParam`); a row with n ratings gets `reg * n`.
+    /// Regularisation (Spark's `regParam`); a row with n ratings gets `reg * n^reg_exponent`.
     pub reg: f32,
-    /// Regularisation of the bias entries in biased mode, also scaled by n.
+    /// Regularisation of the bias entries in biased mode, also scaled by n^reg_exponent.
     pub bias_reg: f32,
+    /// How the regularisation grows with a row's rating count n: `reg * n^reg_exponent`.
+    /// 1.0 is Spark's ALS-WR; smaller values shrink heavy raters less.
+    pub reg_exponent: f32,
     /// Seed for the initial factors.
     pub seed: u64,
     /// Constrain latent factors to be non-negative (Spark's `nonnegative`).
@@ -36,6 +39,7 @@ impl Default for AlsParams {
             iterations: 10,
             reg: 0.1,
             bias_reg: 0.1,
+            reg_exponent: 1.0,
             seed: 42,
             nonnegative: false,
             biases: false,
@@ -50,7 +54,15 @@ impl AlsParams {
     /// movierec's defaults for explicit ratings: biases on, and a rank and
     /// regularisation tuned on MovieLens 1M (see the README's quality section).
     pub fn tuned() -> Self {
-        AlsParams { rank: 64, iterations: 15, reg: 0.06, bias_reg: 0.02, biases: true, ..AlsParams::default() }
+        AlsParams {
+            rank: 32,
+            iterations: 15,
+            reg: 0.3,
+            bias_reg: 0.2,
+            reg_exponent: 0.75,
+            biases: true,
+            ..AlsParams::default()
+        }
     }
 
     pub fn validate(&self) -> Result<(), ParamsError> {
@@ -65,6 +77,9 @@ impl AlsParams {
         }
         if !(self.bias_reg.is_finite() && self.bias_reg >= 0.0) {
             return Err(ParamsError::Reg("bias_reg", self.bias_reg));
+        }
+        if !(self.reg_exponent.is_finite() && (0.0..=1.0).contains(&self.reg_exponent)) {
+            return Err(ParamsError::RegExponent(self.reg_exponent));
         }
         if self.implicit && self.biases {
             return Err(ParamsError::ImplicitWithBiases);
@@ -87,6 +102,8 @@ pub enum ParamsError {
     Iterations,
     #[error("{0} must be a finite number >= 0, got {1}")]
     Reg(&'static str, f32),
+    #[error("reg_exponent must be between 0 and 1, got {0}")]
+    RegExponent(f32),
     #[error("biases apply to explicit ratings only: drop --biases or --implicit")]
     ImplicitWithBiases,
     #[error("alpha must be a finite number > 0, got {0}")]

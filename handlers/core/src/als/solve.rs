@@ -10,10 +10,16 @@
 /// Why a dense solve failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SolveError {
-    #[error("matrix is not positive definite (pivot {pivot} is {value}); raise the regularisation")]
+    #[error(
+        "matrix is not positive definite (pivot {pivot} is {value}); raise the regularisation"
+    )]
     NotPositiveDefinite { pivot: usize, value: f64 },
     #[error("matrix is {rows}x{cols} but the right-hand side has {len} entries")]
-    Shape { rows: usize, cols: usize, len: usize },
+    Shape {
+        rows: usize,
+        cols: usize,
+        len: usize,
+    },
 }
 
 /// Solves `a x = b` for symmetric positive definite `a` (n x n, row-major) by
@@ -21,7 +27,11 @@ pub enum SolveError {
 /// `a` is overwritten with its factor; `b` becomes the solution.
 pub fn cholesky_solve(a: &mut [f64], n: usize, b: &mut [f64]) -> Result<(), SolveError> {
     if a.len() != n * n || b.len() != n {
-        return Err(SolveError::Shape { rows: n, cols: a.len() / n.max(1), len: b.len() });
+        return Err(SolveError::Shape {
+            rows: n,
+            cols: a.len() / n.max(1),
+            len: b.len(),
+        });
     }
     // Factor a = L L^T, L stored in the lower triangle.
     for j in 0..n {
@@ -77,7 +87,9 @@ pub fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64])
         }
     }
     // gradient = G x - b, kept up to date incrementally
-    let mut grad: Vec<f64> = (0..n).map(|i| (0..n).map(|k| g[i * n + k] * x[k]).sum::<f64>() - b[i]).collect();
+    let mut grad: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|k| g[i * n + k] * x[k]).sum::<f64>() - b[i])
+        .collect();
     for _ in 0..MAX_SWEEPS {
         let mut max_step = 0.0f64;
         for i in 0..n {
@@ -104,7 +116,12 @@ pub fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64])
 /// Conjugate gradient for `A x = b` with `A` given as a product `apply(x, out)`,
 /// warm-started from `x` and stopped after `steps` steps (the implicit-feedback
 /// trick of Takács et al.: three steps per ALS sweep are enough).
-pub fn conjugate_gradient(apply: impl Fn(&[f64], &mut [f64]), b: &[f64], x: &mut [f64], steps: usize) {
+pub fn conjugate_gradient(
+    apply: impl Fn(&[f64], &mut [f64]),
+    b: &[f64],
+    x: &mut [f64],
+    steps: usize,
+) {
     let n = b.len();
     let mut ax = vec![0.0; n];
     apply(x, &mut ax);
@@ -140,7 +157,9 @@ mod tests {
     use super::*;
 
     fn matvec(a: &[f64], n: usize, x: &[f64]) -> Vec<f64> {
-        (0..n).map(|i| (0..n).map(|k| a[i * n + k] * x[k]).sum()).collect()
+        (0..n)
+            .map(|i| (0..n).map(|k| a[i * n + k] * x[k]).sum())
+            .collect()
     }
 
     #[test]
@@ -154,14 +173,19 @@ mod tests {
         for (got, want) in b.iter().zip(x_true) {
             assert!((got - want).abs() < 1e-10, "{got} vs {want}");
         }
-        assert!((a[0] - 2.0).abs() < 1e-12 && (a[3] - 6.0).abs() < 1e-12 && (a[8] - 3.0).abs() < 1e-12);
+        assert!(
+            (a[0] - 2.0).abs() < 1e-12 && (a[3] - 6.0).abs() < 1e-12 && (a[8] - 3.0).abs() < 1e-12
+        );
     }
 
     #[test]
     fn cholesky_rejects_indefinite_matrix() {
         let mut a = vec![1.0, 2.0, 2.0, 1.0];
         let mut b = vec![1.0, 1.0];
-        assert!(matches!(cholesky_solve(&mut a, 2, &mut b), Err(SolveError::NotPositiveDefinite { pivot: 1, .. })));
+        assert!(matches!(
+            cholesky_solve(&mut a, 2, &mut b),
+            Err(SolveError::NotPositiveDefinite { pivot: 1, .. })
+        ));
     }
 
     #[test]
@@ -171,7 +195,10 @@ mod tests {
         let b = matvec(&g, 2, &[1.0, 2.0]);
         let mut x = vec![0.0; 2];
         nnls(&g, 2, &b, &[true, true], &mut x);
-        assert!((x[0] - 1.0).abs() < 1e-8 && (x[1] - 2.0).abs() < 1e-8, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-8 && (x[1] - 2.0).abs() < 1e-8,
+            "{x:?}"
+        );
         // b = G [-1, 2]: the constrained optimum has x0 = 0 and x1 = b1 / G11
         let b = matvec(&g, 2, &[-1.0, 2.0]);
         let mut x = vec![0.0; 2];
@@ -190,7 +217,12 @@ mod tests {
         let x_true = [0.3, -1.0, 2.0];
         let b = matvec(&a, 3, &x_true);
         let mut x = vec![0.0; 3];
-        conjugate_gradient(|v, out| out.copy_from_slice(&matvec(&a, 3, v)), &b, &mut x, 3);
+        conjugate_gradient(
+            |v, out| out.copy_from_slice(&matvec(&a, 3, v)),
+            &b,
+            &mut x,
+            3,
+        );
         for (got, want) in x.iter().zip(x_true) {
             assert!((got - want).abs() < 1e-9, "{got} vs {want}");
         }

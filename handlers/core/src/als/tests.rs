@@ -21,7 +21,12 @@ fn rank2_ratings(users: usize, items: usize) -> Ratings {
 fn recovers_a_rank_two_matrix() {
     let ratings = rank2_ratings(40, 30);
     let matrix = RatingMatrix::build(&ratings);
-    let params = AlsParams { rank: 2, iterations: 30, reg: 1e-5, ..AlsParams::default() };
+    let params = AlsParams {
+        rank: 2,
+        iterations: 30,
+        reg: 1e-5,
+        ..AlsParams::default()
+    };
     let model = train(&matrix, &params, &NoProgress).unwrap();
     let m = rating_metrics(&model, &ratings);
     assert!(m.rmse.unwrap() < 1e-3, "rmse {:?}", m.rmse);
@@ -31,7 +36,17 @@ fn recovers_a_rank_two_matrix() {
 fn predicts_held_out_entries_of_a_low_rank_matrix() {
     let ratings = rank2_ratings(60, 50);
     let (train_set, test) = random_split(&ratings, 0.2, 1);
-    let model = train(&RatingMatrix::build(&train_set), &AlsParams { rank: 2, iterations: 20, reg: 1e-3, ..AlsParams::default() }, &NoProgress).unwrap();
+    let model = train(
+        &RatingMatrix::build(&train_set),
+        &AlsParams {
+            rank: 2,
+            iterations: 20,
+            reg: 1e-3,
+            ..AlsParams::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
     let m = rating_metrics(&model, &test);
     assert!(m.rmse.unwrap() < 0.02, "held-out rmse {:?}", m.rmse);
 }
@@ -41,9 +56,19 @@ fn same_seed_same_model_whatever_the_thread_count() {
     let ratings = rank2_ratings(50, 40);
     let (train_set, _) = random_split(&ratings, 0.3, 2);
     let matrix = RatingMatrix::build(&train_set);
-    let params = AlsParams { rank: 4, iterations: 3, ..AlsParams::default() };
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let params = AlsParams {
+        rank: 4,
+        iterations: 3,
+        ..AlsParams::default()
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
     let a = one.install(|| train(&matrix, &params, &NoProgress).unwrap());
     let b = three.install(|| train(&matrix, &params, &NoProgress).unwrap());
     assert_eq!(a.user_factors, b.user_factors);
@@ -56,9 +81,19 @@ fn same_seed_same_model_whatever_the_thread_count() {
 fn nonnegative_factors_are_nonnegative_and_still_fit() {
     let ratings = rank2_ratings(30, 30);
     let matrix = RatingMatrix::build(&ratings);
-    let params = AlsParams { rank: 3, iterations: 15, reg: 1e-3, nonnegative: true, ..AlsParams::default() };
+    let params = AlsParams {
+        rank: 3,
+        iterations: 15,
+        reg: 1e-3,
+        nonnegative: true,
+        ..AlsParams::default()
+    };
     let model = train(&matrix, &params, &NoProgress).unwrap();
-    assert!(model.user_factors.iter().chain(model.item_factors.iter()).all(|&v| v >= 0.0));
+    assert!(model
+        .user_factors
+        .iter()
+        .chain(model.item_factors.iter())
+        .all(|&v| v >= 0.0));
     assert!(rating_metrics(&model, &ratings).rmse.unwrap() < 0.05);
 }
 
@@ -74,7 +109,14 @@ fn biases_capture_user_and_item_offsets() {
         }
     }
     let ratings = Ratings::from_triples(&triples);
-    let params = AlsParams { rank: 1, iterations: 20, reg: 1e-4, bias_reg: 1e-4, biases: true, ..AlsParams::default() };
+    let params = AlsParams {
+        rank: 1,
+        iterations: 20,
+        reg: 1e-4,
+        bias_reg: 1e-4,
+        biases: true,
+        ..AlsParams::default()
+    };
     let model = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
     assert_eq!(model.width(), 3);
     let truth = |u: i32, i: i32| 3.0 + (u % 4) as f32 * 0.3 - (i % 5) as f32 * 0.2;
@@ -96,12 +138,22 @@ fn implicit_mode_ranks_consumed_items_above_unconsumed_ones() {
         }
     }
     let ratings = Ratings::from_triples(&triples);
-    let params = AlsParams { rank: 4, iterations: 10, reg: 0.01, implicit: true, alpha: 10.0, ..AlsParams::default() };
+    let params = AlsParams {
+        rank: 4,
+        iterations: 10,
+        reg: 0.01,
+        implicit: true,
+        alpha: 10.0,
+        ..AlsParams::default()
+    };
     let model = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
     // user 0 never consumed item 4 (0*7+4 divisible by 4): it must outrank every other-half item
     let held = model.predict(0, 4).unwrap();
     for other in 10..20 {
-        assert!(held > model.predict(0, other).unwrap(), "item 4 {held} vs item {other}");
+        assert!(
+            held > model.predict(0, other).unwrap(),
+            "item 4 {held} vs item {other}"
+        );
     }
 }
 
@@ -109,15 +161,37 @@ fn implicit_mode_ranks_consumed_items_above_unconsumed_ones() {
 fn fold_in_gives_a_new_user_what_training_would() {
     let ratings = rank2_ratings(40, 30);
     let matrix = RatingMatrix::build(&ratings);
-    let params = AlsParams { rank: 2, iterations: 25, reg: 1e-4, ..AlsParams::default() };
+    let params = AlsParams {
+        rank: 2,
+        iterations: 25,
+        reg: 1e-4,
+        ..AlsParams::default()
+    };
     let model = train(&matrix, &params, &NoProgress).unwrap();
     // user 7's ratings, given as if they were a new user's, reproduce user 7's predictions
-    let mine: Vec<(i32, f32)> = ratings.rows.iter().filter(|r| r.user == 7).map(|r| (r.item, r.rating)).take(8).collect();
+    let mine: Vec<(i32, f32)> = ratings
+        .rows
+        .iter()
+        .filter(|r| r.user == 7)
+        .map(|r| (r.item, r.rating))
+        .take(8)
+        .collect();
     let v = model.fold_in(&mine).unwrap().unwrap();
     for item in 0..30 {
-        let folded: f32 = v.iter().zip(model.item_factors.row(model.items.get(item).unwrap() as usize)).map(|(a, b)| a * b).sum();
+        let folded: f32 = v
+            .iter()
+            .zip(
+                model
+                    .item_factors
+                    .row(model.items.get(item).unwrap() as usize),
+            )
+            .map(|(a, b)| a * b)
+            .sum();
         let trained = model.predict(7, item).unwrap();
-        assert!((folded - trained).abs() < 0.01, "item {item}: {folded} vs {trained}");
+        assert!(
+            (folded - trained).abs() < 0.01,
+            "item {item}: {folded} vs {trained}"
+        );
     }
     assert_eq!(model.fold_in(&[(999, 4.0)]).unwrap(), None);
 }
@@ -125,8 +199,25 @@ fn fold_in_gives_a_new_user_what_training_would() {
 #[test]
 fn invalid_params_are_rejected_with_a_reason() {
     let matrix = RatingMatrix::build(&rank2_ratings(3, 3));
-    let err = train(&matrix, &AlsParams { rank: 0, ..AlsParams::default() }, &NoProgress).unwrap_err();
+    let err = train(
+        &matrix,
+        &AlsParams {
+            rank: 0,
+            ..AlsParams::default()
+        },
+        &NoProgress,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("rank 0"), "{err}");
-    let err = train(&matrix, &AlsParams { implicit: true, biases: true, ..AlsParams::default() }, &NoProgress).unwrap_err();
+    let err = train(
+        &matrix,
+        &AlsParams {
+            implicit: true,
+            biases: true,
+            ..AlsParams::default()
+        },
+        &NoProgress,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("explicit ratings only"), "{err}");
 }

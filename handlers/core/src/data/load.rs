@@ -83,7 +83,10 @@ pub struct RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read ratings from {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("malformed ratings row at {0} (use --on-error skip to skip such rows and count them)")]
     Row(RowError),
     #[error("{path} holds no ratings")]
@@ -104,14 +107,26 @@ impl LoadReport {
 }
 
 /// Reads a ratings file.
-pub fn load_ratings(path: &Path, options: LoadOptions, progress: &dyn Progress) -> Result<LoadReport, LoadError> {
+pub fn load_ratings(
+    path: &Path,
+    options: LoadOptions,
+    progress: &dyn Progress,
+) -> Result<LoadReport, LoadError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| LoadError::Io { path: name.clone(), source })?;
+    let file = File::open(path).map_err(|source| LoadError::Io {
+        path: name.clone(),
+        source,
+    })?;
     let mut options = options;
     if options.format == RatingsFormat::Auto {
         options.format = RatingsFormat::from_path(path);
     }
-    parse_ratings(BufReader::with_capacity(1 << 20, file), &name, options, progress)
+    parse_ratings(
+        BufReader::with_capacity(1 << 20, file),
+        &name,
+        options,
+        progress,
+    )
 }
 
 /// Parses ratings from any reader; `source_name` names it in error messages.
@@ -121,7 +136,10 @@ pub fn parse_ratings(
     options: LoadOptions,
     progress: &dyn Progress,
 ) -> Result<LoadReport, LoadError> {
-    let io_err = |source| LoadError::Io { path: source_name.to_string(), source };
+    let io_err = |source| LoadError::Io {
+        path: source_name.to_string(),
+        source,
+    };
     let mut report = LoadReport::default();
     let mut format = options.format;
     let mut line = String::new();
@@ -144,7 +162,11 @@ pub fn parse_ratings(
             // A header is a first line whose leading field is not a number.
             Err(_) if line_no == 1 && looks_like_header(text, format.separator()) => {}
             Err(reason) => {
-                let error = RowError { source_name: source_name.to_string(), line: line_no, reason };
+                let error = RowError {
+                    source_name: source_name.to_string(),
+                    line: line_no,
+                    reason,
+                };
                 match options.on_error {
                     OnError::Fail => return Err(LoadError::Row(error)),
                     OnError::Skip => {
@@ -161,7 +183,9 @@ pub fn parse_ratings(
         }
     }
     if report.ratings.is_empty() && report.skipped == 0 {
-        return Err(LoadError::Empty { path: source_name.to_string() });
+        return Err(LoadError::Empty {
+            path: source_name.to_string(),
+        });
     }
     Ok(report)
 }
@@ -182,20 +206,36 @@ fn parse_row(text: &str, separator: &str) -> Result<Rating, String> {
     let user = next("user")?;
     let item = next("item")?;
     let rating = next("rating")?;
-    let user = user.parse::<i32>().map_err(|_| format!("user id {user:?} is not a 32-bit integer"))?;
-    let item = item.parse::<i32>().map_err(|_| format!("item id {item:?} is not a 32-bit integer"))?;
-    let value = rating.parse::<f32>().map_err(|_| format!("rating {rating:?} is not a number"))?;
+    let user = user
+        .parse::<i32>()
+        .map_err(|_| format!("user id {user:?} is not a 32-bit integer"))?;
+    let item = item
+        .parse::<i32>()
+        .map_err(|_| format!("item id {item:?} is not a 32-bit integer"))?;
+    let value = rating
+        .parse::<f32>()
+        .map_err(|_| format!("rating {rating:?} is not a number"))?;
     if !value.is_finite() {
         return Err(format!("rating {rating:?} is not a finite number"));
     }
     let timestamp = match fields.next().map(str::trim) {
         None | Some("") => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| format!("timestamp {t:?} is not an integer"))?),
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| format!("timestamp {t:?} is not an integer"))?,
+        ),
     };
     if let Some(extra) = fields.next() {
-        return Err(format!("unexpected extra field {extra:?} (expected at most 4 fields)"));
+        return Err(format!(
+            "unexpected extra field {extra:?} (expected at most 4 fields)"
+        ));
     }
-    Ok(Rating { user, item, rating: value, timestamp })
+    Ok(Rating {
+        user,
+        item,
+        rating: value,
+        timestamp,
+    })
 }
 
 #[cfg(test)]
@@ -203,21 +243,56 @@ mod tests {
     use super::*;
     use crate::NoProgress;
 
-    fn parse(text: &str, format: RatingsFormat, on_error: OnError) -> Result<LoadReport, LoadError> {
-        parse_ratings(text.as_bytes(), "mem", LoadOptions { format, on_error }, &NoProgress)
+    fn parse(
+        text: &str,
+        format: RatingsFormat,
+        on_error: OnError,
+    ) -> Result<LoadReport, LoadError> {
+        parse_ratings(
+            text.as_bytes(),
+            "mem",
+            LoadOptions { format, on_error },
+            &NoProgress,
+        )
     }
 
     #[test]
     fn reads_ml100k_tab_format() {
-        let r = parse("196\t242\t3\t881250949\n186\t302\t3\t891717742\n", RatingsFormat::Auto, OnError::Fail).unwrap();
-        assert_eq!(r.ratings.rows[0], Rating { user: 196, item: 242, rating: 3.0, timestamp: Some(881250949) });
+        let r = parse(
+            "196\t242\t3\t881250949\n186\t302\t3\t891717742\n",
+            RatingsFormat::Auto,
+            OnError::Fail,
+        )
+        .unwrap();
+        assert_eq!(
+            r.ratings.rows[0],
+            Rating {
+                user: 196,
+                item: 242,
+                rating: 3.0,
+                timestamp: Some(881250949)
+            }
+        );
         assert_eq!(r.ratings.len(), 2);
     }
 
     #[test]
     fn reads_ml1m_double_colon_format() {
-        let r = parse("1::1193::5::978300760\n1::661::3::978302109\n", RatingsFormat::Auto, OnError::Fail).unwrap();
-        assert_eq!(r.ratings.rows[1], Rating { user: 1, item: 661, rating: 3.0, timestamp: Some(978302109) });
+        let r = parse(
+            "1::1193::5::978300760\n1::661::3::978302109\n",
+            RatingsFormat::Auto,
+            OnError::Fail,
+        )
+        .unwrap();
+        assert_eq!(
+            r.ratings.rows[1],
+            Rating {
+                user: 1,
+                item: 661,
+                rating: 3.0,
+                timestamp: Some(978302109)
+            }
+        );
     }
 
     #[test]
@@ -231,8 +306,21 @@ mod tests {
 
     #[test]
     fn reads_headerless_three_column_csv_with_negative_ids() {
-        let r = parse("-5,7,2.5\n2147483647,-2147483648,1\n", RatingsFormat::Csv, OnError::Fail).unwrap();
-        assert_eq!(r.ratings.rows[0], Rating { user: -5, item: 7, rating: 2.5, timestamp: None });
+        let r = parse(
+            "-5,7,2.5\n2147483647,-2147483648,1\n",
+            RatingsFormat::Csv,
+            OnError::Fail,
+        )
+        .unwrap();
+        assert_eq!(
+            r.ratings.rows[0],
+            Rating {
+                user: -5,
+                item: 7,
+                rating: 2.5,
+                timestamp: None
+            }
+        );
         assert_eq!(r.ratings.rows[1].item, i32::MIN);
     }
 
@@ -257,6 +345,9 @@ mod tests {
 
     #[test]
     fn empty_input_is_an_error() {
-        assert!(matches!(parse("\n\n", RatingsFormat::Csv, OnError::Fail), Err(LoadError::Empty { .. })));
+        assert!(matches!(
+            parse("\n\n", RatingsFormat::Csv, OnError::Fail),
+            Err(LoadError::Empty { .. })
+        ));
     }
 }

@@ -87,7 +87,11 @@ impl Csr {
                 *slot += 1;
             }
         }
-        Csr { ptr: counts, cols, vals }
+        Csr {
+            ptr: counts,
+            cols,
+            vals,
+        }
     }
 }
 
@@ -123,7 +127,12 @@ impl RatingMatrix {
             .collect();
         let by_user = Csr::from_triples(users.len(), &triples);
         let by_item = by_user.transpose(items.len());
-        RatingMatrix { users, items, by_user, by_item }
+        RatingMatrix {
+            users,
+            items,
+            by_user,
+            by_item,
+        }
     }
 
     pub fn nnz(&self) -> usize {
@@ -159,11 +168,31 @@ mod tests {
     #[test]
     fn builds_both_directions_and_dedups_newest_wins() {
         let rows = vec![
-            Rating { user: 10, item: 1, rating: 2.0, timestamp: Some(5) },
-            Rating { user: 10, item: 2, rating: 3.0, timestamp: Some(1) },
-            Rating { user: 20, item: 1, rating: 4.0, timestamp: Some(2) },
+            Rating {
+                user: 10,
+                item: 1,
+                rating: 2.0,
+                timestamp: Some(5),
+            },
+            Rating {
+                user: 10,
+                item: 2,
+                rating: 3.0,
+                timestamp: Some(1),
+            },
+            Rating {
+                user: 20,
+                item: 1,
+                rating: 4.0,
+                timestamp: Some(2),
+            },
             // older duplicate arrives late: must not win
-            Rating { user: 10, item: 1, rating: 1.0, timestamp: Some(3) },
+            Rating {
+                user: 10,
+                item: 1,
+                rating: 1.0,
+                timestamp: Some(3),
+            },
         ];
         let m = RatingMatrix::build(&Ratings::new(rows));
         assert_eq!(m.nnz(), 3);

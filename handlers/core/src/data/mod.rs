@@ -13,7 +13,10 @@ mod split;
 pub mod synth;
 
 pub use idmap::IdMap;
-pub use load::{load_ratings, parse_ratings, LoadError, LoadOptions, LoadReport, OnError, RatingsFormat, RowError};
+pub use load::{
+    load_ratings, parse_ratings, LoadError, LoadOptions, LoadReport, OnError, RatingsFormat,
+    RowError,
+};
 pub use matrix::{Csr, RatingMatrix};
 pub use ratings::{Rating, Ratings};
 pub use split::random_split;

@@ -35,7 +35,12 @@ impl Ratings {
         Self {
             rows: triples
                 .iter()
-                .map(|&(user, item, rating)| Rating { user, item, rating, timestamp: None })
+                .map(|&(user, item, rating)| Rating {
+                    user,
+                    item,
+                    rating,
+                    timestamp: None,
+                })
                 .collect(),
         }
     }

@@ -31,7 +31,12 @@ pub struct SynthSpec {
 impl SynthSpec {
     /// The shape of MovieLens 25M.
     pub fn movielens_25m(seed: u64) -> Self {
-        SynthSpec { users: 162_541, items: 59_047, ratings: 25_000_095, ..Self::small(seed) }
+        SynthSpec {
+            users: 162_541,
+            items: 59_047,
+            ratings: 25_000_095,
+            ..Self::small(seed)
+        }
     }
 
     /// A small set for tests.
@@ -54,9 +59,12 @@ pub fn generate(spec: &SynthSpec, mut sink: impl FnMut(&[Rating])) {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let counts = user_counts(spec, &mut rng);
     let taste = Normal::new(0.0f32, 0.45).expect("valid normal");
-    let item_taste: Vec<f32> = (0..spec.items * spec.taste_rank).map(|_| taste.sample(&mut rng)).collect();
-    let item_bias: Vec<f32> =
-        (0..spec.items).map(|_| Normal::new(0.0f32, 0.4).expect("valid").sample(&mut rng)).collect();
+    let item_taste: Vec<f32> = (0..spec.items * spec.taste_rank)
+        .map(|_| taste.sample(&mut rng))
+        .collect();
+    let item_bias: Vec<f32> = (0..spec.items)
+        .map(|_| Normal::new(0.0f32, 0.4).expect("valid").sample(&mut rng))
+        .collect();
     // Popularity rank -> item: shuffle so that popular items are spread over the id range.
     let mut by_popularity: Vec<u32> = (0..spec.items as u32).collect();
     for i in (1..by_popularity.len()).rev() {
@@ -75,8 +83,12 @@ pub fn generate(spec: &SynthSpec, mut sink: impl FnMut(&[Rating])) {
         let rows: Vec<Rating> = (start..end)
             .into_par_iter()
             .flat_map_iter(|u| {
-                let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(u as u64 + 1)));
-                let user_taste: Vec<f32> = (0..spec.taste_rank).map(|_| taste.sample(&mut rng)).collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    spec.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(u as u64 + 1)),
+                );
+                let user_taste: Vec<f32> = (0..spec.taste_rank)
+                    .map(|_| taste.sample(&mut rng))
+                    .collect();
                 let user_bias = Normal::new(0.0f32, 0.3).expect("valid").sample(&mut rng);
                 let noise = Normal::new(0.0f32, 0.5).expect("valid");
                 let mut chosen = std::collections::HashSet::with_capacity(counts[u]);
@@ -90,7 +102,8 @@ pub fn generate(spec: &SynthSpec, mut sink: impl FnMut(&[Rating])) {
                     }
                     let it = &item_taste[item * spec.taste_rank..][..spec.taste_rank];
                     let dot: f32 = user_taste.iter().zip(it).map(|(a, b)| a * b).sum();
-                    let raw = 3.5 + user_bias + item_bias[item] + 2.0 * dot + noise.sample(&mut rng);
+                    let raw =
+                        3.5 + user_bias + item_bias[item] + 2.0 * dot + noise.sample(&mut rng);
                     let rating = ((raw * 2.0).round() / 2.0).clamp(0.5, 5.0);
                     out.push(Rating {
                         user: u as i32 + 1,
@@ -111,11 +124,15 @@ pub fn generate(spec: &SynthSpec, mut sink: impl FnMut(&[Rating])) {
 fn user_counts(spec: &SynthSpec, rng: &mut ChaCha8Rng) -> Vec<usize> {
     let cap = (spec.items / 4).max(spec.min_per_user.min(spec.items));
     let floor = spec.min_per_user.min(cap);
-    let weights: Vec<f64> = (0..spec.users).map(|_| rng.random::<f64>().max(1e-12).powf(-1.0 / 1.3)).collect();
+    let weights: Vec<f64> = (0..spec.users)
+        .map(|_| rng.random::<f64>().max(1e-12).powf(-1.0 / 1.3))
+        .collect();
     let sum: f64 = weights.iter().sum();
     let extra = spec.ratings.saturating_sub(floor * spec.users) as f64;
-    let mut counts: Vec<usize> =
-        weights.iter().map(|w| (floor + (extra * w / sum) as usize).min(cap)).collect();
+    let mut counts: Vec<usize> = weights
+        .iter()
+        .map(|w| (floor + (extra * w / sum) as usize).min(cap))
+        .collect();
     let target = spec.ratings.min(cap * spec.users);
     let mut total: usize = counts.iter().sum();
     while total < target {
@@ -143,9 +160,12 @@ mod tests {
         let mut rows = Vec::new();
         generate(&spec, |batch| rows.extend_from_slice(batch));
         assert_eq!(rows.len(), spec.ratings);
-        let pairs: std::collections::HashSet<(i32, i32)> = rows.iter().map(|r| (r.user, r.item)).collect();
+        let pairs: std::collections::HashSet<(i32, i32)> =
+            rows.iter().map(|r| (r.user, r.item)).collect();
         assert_eq!(pairs.len(), rows.len());
-        assert!(rows.iter().all(|r| (0.5..=5.0).contains(&r.rating) && (r.rating * 2.0).fract() == 0.0));
+        assert!(rows
+            .iter()
+            .all(|r| (0.5..=5.0).contains(&r.rating) && (r.rating * 2.0).fract() == 0.0));
         // power law: the most popular item has many more ratings than the median one
         let mut per_item = vec![0usize; spec.items + 1];
         rows.iter().for_each(|r| per_item[r.item as usize] += 1);

@@ -44,7 +44,10 @@ const SPARK_ROW_METADATA: &str = r#"{"type":"struct","fields":[{"name":"id","typ
 const ROWS_PER_GROUP: usize = 65_536;
 
 fn parquet_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> ModelFileError + '_ {
-    move |source| ModelFileError::Parquet { path: path.to_path_buf(), source }
+    move |source| ModelFileError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes one Parquet part file plus Spark's `_SUCCESS` marker into `dir`.
@@ -57,23 +60,36 @@ pub fn write(dir: &Path, ids: &[i32], factors: &Array2<f32>) -> Result<(), Model
         .set_compression(Compression::SNAPPY)
         .set_key_value_metadata(Some(vec![
             KeyValue::new("org.apache.spark.version".into(), "4.0.1".to_string()),
-            KeyValue::new("org.apache.spark.sql.parquet.row.metadata".into(), SPARK_ROW_METADATA.to_string()),
+            KeyValue::new(
+                "org.apache.spark.sql.parquet.row.metadata".into(),
+                SPARK_ROW_METADATA.to_string(),
+            ),
         ]))
         .build();
-    let mut writer = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(parquet_err(&path))?;
+    let mut writer =
+        SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(parquet_err(&path))?;
     let width = factors.ncols();
     let values = factors.as_slice().expect("factor matrices are contiguous");
     for start in (0..ids.len()).step_by(ROWS_PER_GROUP) {
         let end = (start + ROWS_PER_GROUP).min(ids.len());
         let mut group = writer.next_row_group().map_err(parquet_err(&path))?;
-        let mut id_col = group.next_column().map_err(parquet_err(&path))?.expect("id column");
-        id_col.typed::<Int32Type>().write_batch(&ids[start..end], None, None).map_err(parquet_err(&path))?;
+        let mut id_col = group
+            .next_column()
+            .map_err(parquet_err(&path))?
+            .expect("id column");
+        id_col
+            .typed::<Int32Type>()
+            .write_batch(&ids[start..end], None, None)
+            .map_err(parquet_err(&path))?;
         id_col.close().map_err(parquet_err(&path))?;
 
         let n = (end - start) * width;
         let def = vec![2i16; n];
         let rep: Vec<i16> = (0..n).map(|i| if i % width == 0 { 0 } else { 1 }).collect();
-        let mut feat_col = group.next_column().map_err(parquet_err(&path))?.expect("features column");
+        let mut feat_col = group
+            .next_column()
+            .map_err(parquet_err(&path))?
+            .expect("features column");
         feat_col
             .typed::<FloatType>()
             .write_batch(&values[start * width..end * width], Some(&def), Some(&rep))
@@ -115,28 +131,46 @@ pub fn read(dir: &Path, rank: usize) -> Result<(IdMap, Array2<f32>), ModelFileEr
     }
     let map = IdMap::from_ids(ids.iter().copied());
     if map.len() != ids.len() {
-        return Err(ModelFileError::invalid(dir, "an id occurs in more than one row"));
+        return Err(ModelFileError::invalid(
+            dir,
+            "an id occurs in more than one row",
+        ));
     }
-    let factors = Array2::from_shape_vec((ids.len(), rank), values).expect("rows checked to have rank values");
+    let factors = Array2::from_shape_vec((ids.len(), rank), values)
+        .expect("rows checked to have rank values");
     Ok((map, factors))
 }
 
-fn read_file(path: &Path, rank: usize, ids: &mut Vec<i32>, values: &mut Vec<f32>) -> Result<(), ModelFileError> {
+fn read_file(
+    path: &Path,
+    rank: usize,
+    ids: &mut Vec<i32>,
+    values: &mut Vec<f32>,
+) -> Result<(), ModelFileError> {
     let file = File::open(path).map_err(ModelFileError::io(path))?;
     let reader = SerializedFileReader::new(file).map_err(parquet_err(path))?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let column_of = |prefix: &str| (0..schema.num_columns()).find(|&i| schema.column(i).path().parts()[0] == prefix);
-    let id_index = column_of("id").ok_or_else(|| ModelFileError::invalid(path, "no `id` column"))?;
-    let features_index = column_of("features").ok_or_else(|| ModelFileError::invalid(path, "no `features` column"))?;
+    let column_of = |prefix: &str| {
+        (0..schema.num_columns()).find(|&i| schema.column(i).path().parts()[0] == prefix)
+    };
+    let id_index =
+        column_of("id").ok_or_else(|| ModelFileError::invalid(path, "no `id` column"))?;
+    let features_index = column_of("features")
+        .ok_or_else(|| ModelFileError::invalid(path, "no `features` column"))?;
     let max_def = schema.column(features_index).max_def_level();
 
     for g in 0..reader.num_row_groups() {
         let group = reader.get_row_group(g).map_err(parquet_err(path))?;
         let rows_before = ids.len();
-        match group.get_column_reader(id_index).map_err(parquet_err(path))? {
+        match group
+            .get_column_reader(id_index)
+            .map_err(parquet_err(path))?
+        {
             ColumnReader::Int32ColumnReader(mut r) => loop {
                 let mut buf = Vec::new();
-                let (records, _, _) = r.read_records(8192, None, None, &mut buf).map_err(parquet_err(path))?;
+                let (records, _, _) = r
+                    .read_records(8192, None, None, &mut buf)
+                    .map_err(parquet_err(path))?;
                 if records == 0 {
                     break;
                 }
@@ -145,15 +179,22 @@ fn read_file(path: &Path, rank: usize, ids: &mut Vec<i32>, values: &mut Vec<f32>
             _ => return Err(ModelFileError::invalid(path, "`id` is not an int32 column")),
         }
         let rows = ids.len() - rows_before;
-        let ColumnReader::FloatColumnReader(mut r) = group.get_column_reader(features_index).map_err(parquet_err(path))? else {
-            return Err(ModelFileError::invalid(path, "`features` is not a list of float"));
+        let ColumnReader::FloatColumnReader(mut r) = group
+            .get_column_reader(features_index)
+            .map_err(parquet_err(path))?
+        else {
+            return Err(ModelFileError::invalid(
+                path,
+                "`features` is not a list of float",
+            ));
         };
         let mut seen_rows = 0usize;
         let mut row_len = 0usize;
         loop {
             let (mut def, mut rep, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-            let (records, _, levels) =
-                r.read_records(8192, Some(&mut def), Some(&mut rep), &mut buf).map_err(parquet_err(path))?;
+            let (records, _, levels) = r
+                .read_records(8192, Some(&mut def), Some(&mut rep), &mut buf)
+                .map_err(parquet_err(path))?;
             if records == 0 && levels == 0 {
                 break;
             }
@@ -161,19 +202,31 @@ fn read_file(path: &Path, rank: usize, ids: &mut Vec<i32>, values: &mut Vec<f32>
             for (&d, &rp) in def.iter().zip(&rep) {
                 if rp == 0 {
                     if seen_rows > 0 && row_len != rank {
-                        return Err(row_len_error(path, ids[rows_before + seen_rows - 1], row_len, rank));
+                        return Err(row_len_error(
+                            path,
+                            ids[rows_before + seen_rows - 1],
+                            row_len,
+                            rank,
+                        ));
                     }
                     seen_rows += 1;
                     row_len = 0;
                 }
                 if d == max_def {
-                    values.push(*next_value.next().expect("one value per fully defined level"));
+                    values.push(
+                        *next_value
+                            .next()
+                            .expect("one value per fully defined level"),
+                    );
                     row_len += 1;
                 }
             }
         }
         if seen_rows != rows {
-            return Err(ModelFileError::invalid(path, format!("{rows} ids but {seen_rows} feature lists")));
+            return Err(ModelFileError::invalid(
+                path,
+                format!("{rows} ids but {seen_rows} feature lists"),
+            ));
         }
         if seen_rows > 0 && row_len != rank {
             return Err(row_len_error(path, ids[ids.len() - 1], row_len, rank));
@@ -183,5 +236,8 @@ fn read_file(path: &Path, rank: usize, ids: &mut Vec<i32>, values: &mut Vec<f32>
 }
 
 fn row_len_error(path: &Path, id: i32, len: usize, rank: usize) -> ModelFileError {
-    ModelFileError::invalid(path, format!("id {id} has {len} features but the metadata says rank {rank}"))
+    ModelFileError::invalid(
+        path,
+        format!("id {id} has {len} features but the metadata says rank {rank}"),
+    )
 }

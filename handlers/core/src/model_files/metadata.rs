@@ -18,7 +18,10 @@ const SPARK_VERSION: &str = "4.0.1";
 
 pub fn write(dir: &Path, rank: usize) -> Result<(), ModelFileError> {
     fs::create_dir_all(dir).map_err(ModelFileError::io(dir))?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     let line = json!({
         "class": ALS_MODEL_CLASS,
         "timestamp": now as u64,
@@ -43,16 +46,22 @@ pub fn write(dir: &Path, rank: usize) -> Result<(), ModelFileError> {
 /// Reads the metadata line (from whichever `part-*` file Spark wrote) and returns the rank.
 pub fn read_rank(dir: &Path) -> Result<usize, ModelFileError> {
     let files = super::factors::part_files(dir)?;
-    let path = files
-        .first()
-        .ok_or_else(|| ModelFileError::invalid(dir, "no part file in metadata/: not a Spark model directory"))?;
+    let path = files.first().ok_or_else(|| {
+        ModelFileError::invalid(
+            dir,
+            "no part file in metadata/: not a Spark model directory",
+        )
+    })?;
     let text = fs::read_to_string(path).map_err(ModelFileError::io(path))?;
     let line = text.lines().next().unwrap_or("");
     let meta: Value = serde_json::from_str(line)
         .map_err(|e| ModelFileError::invalid(path, format!("metadata is not JSON: {e}")))?;
     let class = meta["class"].as_str().unwrap_or("");
     if class != ALS_MODEL_CLASS {
-        return Err(ModelFileError::invalid(path, format!("class is {class:?}, expected {ALS_MODEL_CLASS}")));
+        return Err(ModelFileError::invalid(
+            path,
+            format!("class is {class:?}, expected {ALS_MODEL_CLASS}"),
+        ));
     }
     meta["rank"]
         .as_u64()

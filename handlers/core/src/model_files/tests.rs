@@ -40,7 +40,12 @@ fn save_then_load_round_trips_factors_ids_and_extras() {
 fn saving_again_replaces_the_previous_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m");
-    save_model(&small_model(FactorLayout::Plain), &ModelExtras::default(), &path).unwrap();
+    save_model(
+        &small_model(FactorLayout::Plain),
+        &ModelExtras::default(),
+        &path,
+    )
+    .unwrap();
     let mut second = small_model(FactorLayout::Plain);
     second.user_factors[[0, 0]] = 9.0;
     save_model(&second, &ModelExtras::default(), &path).unwrap();
@@ -54,20 +59,43 @@ fn saving_again_replaces_the_previous_model() {
 fn metadata_rank_mismatch_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m");
-    save_model(&small_model(FactorLayout::Plain), &ModelExtras::default(), &path).unwrap();
-    fs::write(path.join("metadata/part-00000"), r#"{"class":"org.apache.spark.ml.recommendation.ALSModel","rank":4}"#).unwrap();
+    save_model(
+        &small_model(FactorLayout::Plain),
+        &ModelExtras::default(),
+        &path,
+    )
+    .unwrap();
+    fs::write(
+        path.join("metadata/part-00000"),
+        r#"{"class":"org.apache.spark.ml.recommendation.ALSModel","rank":4}"#,
+    )
+    .unwrap();
     let err = load_model(&path).unwrap_err().to_string();
-    assert!(err.contains("has 3 features but the metadata says rank 4"), "{err}");
+    assert!(
+        err.contains("has 3 features but the metadata says rank 4"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_directory_and_wrong_class_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let err = load_model(&dir.path().join("nope")).unwrap_err().to_string();
+    let err = load_model(&dir.path().join("nope"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no such model directory"), "{err}");
     let path = dir.path().join("m");
-    save_model(&small_model(FactorLayout::Plain), &ModelExtras::default(), &path).unwrap();
-    fs::write(path.join("metadata/part-00000"), r#"{"class":"org.apache.spark.ml.feature.PCAModel","rank":3}"#).unwrap();
+    save_model(
+        &small_model(FactorLayout::Plain),
+        &ModelExtras::default(),
+        &path,
+    )
+    .unwrap();
+    fs::write(
+        path.join("metadata/part-00000"),
+        r#"{"class":"org.apache.spark.ml.feature.PCAModel","rank":3}"#,
+    )
+    .unwrap();
     let err = load_model(&path).unwrap_err().to_string();
     assert!(err.contains("PCAModel"), "{err}");
 }

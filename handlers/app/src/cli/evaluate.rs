@@ -1,0 +1,123 @@
+//! `movierec evaluate`: train on one file, measure on another.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use movierec_core::als::train;
+use movierec_core::data::RatingMatrix;
+use movierec_core::metrics::{ranking_metrics, rating_metrics};
+use movierec_core::topn::recommend_all;
+use movierec_core::NoProgress;
+use serde_json::json;
+
+use super::options::{peak_rss_mib, InputOptions, ModelOptions};
+use super::progress::TerminalProgress;
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Training ratings file.
+    #[arg(long)]
+    train: PathBuf,
+    /// Held-out ratings file.
+    #[arg(long)]
+    test: PathBuf,
+    #[command(flatten)]
+    input: InputOptions,
+    #[command(flatten)]
+    model: ModelOptions,
+    /// Cut-off for the ranking metrics.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// A held-out rating at or above this counts as relevant.
+    #[arg(long, default_value_t = 4.0)]
+    relevant: f32,
+    /// Also time top-N (N = k) for every training user, seen items left out.
+    #[arg(long)]
+    recommend_all: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.k >= 1, "--k must be at least 1");
+    let train_ratings = args.input.load(&args.train)?;
+    let test = args.input.load(&args.test)?;
+    let matrix = RatingMatrix::build(&train_ratings);
+    drop(train_ratings);
+    let params = args.model.params();
+    let started = Instant::now();
+    let model = train(&matrix, &params, &TerminalProgress::new()).context("training failed")?;
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let rating = rating_metrics(&model, &test);
+    let ranking = ranking_metrics(&model, &matrix.by_user, &test, args.k, args.relevant);
+    let recommend_all_seconds = args.recommend_all.then(|| {
+        let started = Instant::now();
+        let mut lists = 0usize;
+        recommend_all(&model, &matrix.by_user, args.k, &NoProgress, |batch| {
+            lists += batch.len()
+        });
+        debug_assert_eq!(lists, model.users.len());
+        started.elapsed().as_secs_f64()
+    });
+
+    let report = json!({
+        "rmse": rating.rmse,
+        "mae": rating.mae,
+        "train_seconds": train_seconds,
+        "recommend_all_seconds": recommend_all_seconds,
+        "n_train": matrix.nnz(),
+        "n_users": matrix.users.len(),
+        "n_items": matrix.items.len(),
+        "n_test": rating.n_test,
+        "n_test_scored": rating.n_scored,
+        "n_cold_start": rating.n_cold_start,
+        "k": args.k,
+        "precision_at_k": ranking.precision,
+        "recall_at_k": ranking.recall,
+        "ndcg_at_k": ranking.ndcg,
+        "map_at_k": ranking.map,
+        "n_ranking_users": ranking.n_users,
+        "peak_rss_mib": peak_rss_mib(),
+        "threads": rayon::current_num_threads(),
+        "params": params,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        let f = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into());
+        println!(
+            "train: {} ratings, {} users, {} items, {:.2} s",
+            matrix.nnz(),
+            matrix.users.len(),
+            matrix.items.len(),
+            train_seconds
+        );
+        println!(
+            "test:  {} ratings, {} scored, {} cold-start (dropped)",
+            rating.n_test, rating.n_scored, rating.n_cold_start
+        );
+        println!("RMSE {}   MAE {}", f(rating.rmse), f(rating.mae));
+        println!(
+            "@{}: precision {}  recall {}  NDCG {}  MAP {}  ({} users with a relevant held-out item)",
+            args.k,
+            f(ranking.precision),
+            f(ranking.recall),
+            f(ranking.ndcg),
+            f(ranking.map),
+            ranking.n_users
+        );
+        if let Some(s) = recommend_all_seconds {
+            println!(
+                "top-{} for all {} users: {:.2} s",
+                args.k,
+                model.users.len(),
+                s
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! The command line: one module per command, sharing the option groups in
+//! [`options`] and the terminal progress printer in [`progress`].
+//!
+//! Commands own argument parsing, file paths and what is printed; every
+//! computation is a call into `movierec_core`. Errors are `anyhow` here, with
+//! context naming the file or option at fault.
+
+mod evaluate;
+mod options;
+mod progress;
+mod recommend;
+mod split;
+mod synth;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+/// movierec: movie recommendations with ALS matrix factorisation.
+#[derive(Debug, Parser)]
+#[command(name = "movierec", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train an ALS model on a ratings file and save it in Spark ML's ALSModel layout.
+    Train(train::TrainArgs),
+    /// Train on one file, evaluate on another: RMSE, MAE and ranking metrics at k.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Top-N recommendations from a saved model, for one user or for all users.
+    Recommend(recommend::RecommendArgs),
+    /// Split a ratings file at random into train and test files (seeded).
+    Split(split::SplitArgs),
+    /// Write synthetic MovieLens-shaped ratings (for benchmarks at 25M scale).
+    Synth(synth::SynthArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Recommend(args) => recommend::run(args),
+        Command::Split(args) => split::run(args),
+        Command::Synth(args) => synth::run(args),
+    }
+}

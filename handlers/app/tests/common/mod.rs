@@ -1,0 +1,72 @@
+//! Helpers shared by the integration tests: paths and running the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root (two levels above this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The bundled ml-latest-small ratings.
+pub fn bundled_ratings() -> PathBuf {
+    root().join("data/ml-latest-small/ratings.csv")
+}
+
+/// `../shared/data/movielens/<rel>` beside the project, or `None` (with a message) when absent.
+pub fn shared_data(rel: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/data/movielens").join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipping: {} is absent (the shared MovieLens data sits beside the project)",
+            path.display()
+        );
+        None
+    }
+}
+
+pub fn movierec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .args(args)
+        .output()
+        .expect("run movierec")
+}
+
+/// Runs movierec and returns stdout, failing the test with stderr on a non-zero exit.
+pub fn movierec_ok(args: &[&str]) -> String {
+    let out = movierec(args);
+    assert!(
+        out.status.success(),
+        "movierec {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// (user, item) pairs of a ratings CSV with a header.
+pub fn rated_pairs(path: &Path) -> Vec<(i32, i32, f32)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.trim_end().split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,187 @@
+//! Interoperability with real Spark ML through pyspark (tools/spark_peer.py):
+//! (1) Spark trains ALS on the bundled ratings and saves it; we load it and our
+//! predictions equal Spark's; (2) we save a model (biased layout) and Spark's
+//! `ALSModel.load` + `transform` gives our predictions.
+//!
+//! Needs a Python with pyspark: `MOVIEREC_PYSPARK_PYTHON`, or `.venv/bin/python`
+//! as `.ci/run` sets it up. Without one the test skips with a message, unless
+//! `MOVIEREC_REQUIRE_SPARK=1` (CI), where a missing Spark is a failure.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use movierec_core::model_files::load_model;
+
+fn pyspark_python() -> Option<PathBuf> {
+    let python = std::env::var_os("MOVIEREC_PYSPARK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    let works = Command::new(&python)
+        .args(["-c", "import pyspark"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if works {
+        return Some(python);
+    }
+    let msg = format!(
+        "no Python with pyspark at {} (run .ci/run, or set MOVIEREC_PYSPARK_PYTHON)",
+        python.display()
+    );
+    if std::env::var("MOVIEREC_REQUIRE_SPARK").as_deref() == Ok("1") {
+        panic!("{msg}");
+    }
+    eprintln!("skipping: {msg}");
+    None
+}
+
+/// `user,item,prediction` rows; NaN (Spark's cold start) as `None`.
+fn read_predictions(path: &Path) -> HashMap<(i32, i32), Option<f32>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let p: f32 = f[2].parse().unwrap();
+            (
+                (f[0].parse().unwrap(), f[1].parse().unwrap()),
+                (!p.is_nan()).then_some(p),
+            )
+        })
+        .collect()
+}
+
+fn write_pairs(path: &Path, pairs: &[(i32, i32)]) {
+    let mut text = String::from("user,item\n");
+    for (u, i) in pairs {
+        writeln!(text, "{u},{i}").unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn spark_loads_our_models_and_we_load_sparks() {
+    let Some(python) = pyspark_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let ratings = bundled_ratings();
+
+    // Our model, in the biased layout: Spark must still predict with it unchanged.
+    movierec_ok(&[
+        "train",
+        "--ratings",
+        s(&ratings),
+        "--save",
+        s(&d("ours")),
+        "--biases",
+        "--rank",
+        "8",
+        "--iterations",
+        "5",
+    ]);
+    let rated = rated_pairs(&ratings);
+    let mut pairs: Vec<(i32, i32)> = rated.iter().step_by(97).map(|&(u, i, _)| (u, i)).collect();
+    // unrated but known pairs, and cold-start pairs (unknown user, unknown item)
+    pairs.extend([(1, 2), (610, 1), (5, 50), (999_999, 1), (1, 999_999)]);
+    write_pairs(&d("pairs.csv"), &pairs);
+
+    let out = Command::new(&python)
+        .arg(root().join("tools/spark_peer.py"))
+        .args([
+            "interop",
+            "--threads",
+            "2",
+            "--rank",
+            "6",
+            "--iterations",
+            "5",
+        ])
+        .args([
+            "--ratings",
+            s(&ratings),
+            "--spark-model",
+            s(&d("spark")),
+            "--spark-pairs",
+            s(&d("pairs.csv")),
+        ])
+        .args([
+            "--spark-predictions",
+            s(&d("spark-pred.csv")),
+            "--our-model",
+            s(&d("ours")),
+        ])
+        .args([
+            "--our-pairs",
+            s(&d("pairs.csv")),
+            "--our-predictions",
+            s(&d("our-pred.csv")),
+        ])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "spark_peer.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // (1) Spark's model, read by us: several part files, same predictions.
+    let parts = std::fs::read_dir(d("spark/userFactors"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".parquet")
+        })
+        .count();
+    assert!(
+        parts > 1,
+        "Spark wrote {parts} part file(s); the test wants several"
+    );
+    let (spark_model, extras) = load_model(&d("spark")).expect("load Spark's model");
+    assert_eq!(spark_model.width(), 6);
+    assert_eq!(extras.params, None, "a Spark model has no movierec extras");
+    let spark_pred = read_predictions(&d("spark-pred.csv"));
+    assert_eq!(spark_pred.len(), pairs.len());
+    for (&(u, i), &want) in &spark_pred {
+        let got = spark_model.predict(u, i);
+        match (got, want) {
+            (Some(g), Some(w)) => {
+                assert!((g - w).abs() <= 1e-4, "({u},{i}): ours {g} vs Spark {w}")
+            }
+            (None, None) => {}
+            _ => panic!("({u},{i}): ours {got:?} vs Spark {want:?}"),
+        }
+    }
+    assert_eq!(spark_pred[&(999_999, 1)], None);
+
+    // (2) Our model, read by Spark: same predictions, NaN exactly where we have none.
+    let (our_model, _) = load_model(&d("ours")).unwrap();
+    let our_pred = read_predictions(&d("our-pred.csv"));
+    assert_eq!(our_pred.len(), pairs.len());
+    let mut compared = 0;
+    for (&(u, i), &spark_says) in &our_pred {
+        let ours = our_model.predict(u, i);
+        match (ours, spark_says) {
+            (Some(o), Some(sp)) => {
+                assert!(
+                    (o - sp).abs() <= 1e-4,
+                    "({u},{i}): ours {o} vs Spark on our model {sp}"
+                );
+                compared += 1;
+            }
+            (None, None) => {}
+            _ => panic!("({u},{i}): ours {ours:?} vs Spark on our model {spark_says:?}"),
+        }
+    }
+    assert!(compared >= pairs.len() - 2);
+}

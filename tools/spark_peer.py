@@ -1,0 +1,130 @@
+"""Spark ALS, the reference peer for movierec's interoperability test and benchmark.
+
+Commands (each starts one local Spark session):
+  interop   train Spark ALS on a ratings CSV, save it, write its predictions for
+            given pairs; then load a model directory written by movierec with
+            ALSModel.load and write its predictions for given pairs.
+  bench     train Spark ALS on a train CSV, evaluate RMSE/MAE on a test CSV
+            (coldStartStrategy=drop), time recommendForAllUsers, print JSON.
+
+Ratings CSVs are user,item,rating[,timestamp] with a header (movierec split's output).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+
+def session(threads):
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(f"local[{threads}]")
+        .appName("movierec-spark-peer")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def read_ratings(spark, path):
+    from pyspark.sql.types import FloatType, IntegerType, StructField, StructType, LongType
+
+    df = spark.read.csv(path, header=True, inferSchema=False)
+    cols = df.columns
+    return df.select(
+        df[cols[0]].cast(IntegerType()).alias("user"),
+        df[cols[1]].cast(IntegerType()).alias("item"),
+        df[cols[2]].cast(FloatType()).alias("rating"),
+    )
+
+
+def read_pairs(spark, path):
+    from pyspark.sql.types import IntegerType
+
+    df = spark.read.csv(path, header=True)
+    return df.select(df["user"].cast(IntegerType()).alias("user"), df["item"].cast(IntegerType()).alias("item"))
+
+
+def write_predictions(df, path):
+    rows = df.select("user", "item", "prediction").collect()
+    with open(path, "w") as f:
+        f.write("user,item,prediction\n")
+        for r in rows:
+            p = r["prediction"]
+            f.write(f"{r['user']},{r['item']},{'nan' if p is None or math.isnan(p) else repr(float(p))}\n")
+
+
+def cmd_interop(a):
+    from pyspark.ml.recommendation import ALS, ALSModel
+
+    spark = session(a.threads)
+    ratings = read_ratings(spark, a.ratings).repartition(4)
+    als = ALS(rank=a.rank, maxIter=a.iterations, regParam=a.reg, seed=a.seed, userCol="user", itemCol="item", ratingCol="rating")
+    model = als.fit(ratings)
+    model.write().overwrite().save(a.spark_model)
+    write_predictions(model.transform(read_pairs(spark, a.spark_pairs)), a.spark_predictions)
+
+    ours = ALSModel.load(a.our_model)
+    write_predictions(ours.transform(read_pairs(spark, a.our_pairs)), a.our_predictions)
+    spark.stop()
+
+
+def cmd_bench(a):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.recommendation import ALS
+
+    spark = session(a.threads)
+    train = read_ratings(spark, a.train).cache()
+    test = read_ratings(spark, a.test).cache()
+    n_train, n_test = train.count(), test.count()
+    als = ALS(rank=a.rank, maxIter=a.iterations, regParam=a.reg, seed=a.seed, userCol="user", itemCol="item",
+              ratingCol="rating", coldStartStrategy="drop")
+    t0 = time.perf_counter()
+    model = als.fit(train)
+    model.userFactors.count()
+    model.itemFactors.count()
+    train_seconds = time.perf_counter() - t0
+    predictions = model.transform(test).cache()
+    rmse = RegressionEvaluator(metricName="rmse", labelCol="rating").evaluate(predictions)
+    mae = RegressionEvaluator(metricName="mae", labelCol="rating").evaluate(predictions)
+    scored = predictions.count()
+    t0 = time.perf_counter()
+    n_lists = model.recommendForAllUsers(a.k).count()
+    rec_seconds = time.perf_counter() - t0
+    print(json.dumps({
+        "rmse": rmse, "mae": mae, "train_seconds": train_seconds, "recommend_all_seconds": rec_seconds,
+        "n_train": n_train, "n_test": n_test, "n_test_scored": scored, "n_lists": n_lists,
+        "spark_version": spark.version, "threads": a.threads,
+    }))
+    spark.stop()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("interop", "bench"):
+        s = sub.add_parser(name)
+        s.add_argument("--rank", type=int, default=10)
+        s.add_argument("--iterations", type=int, default=10)
+        s.add_argument("--reg", type=float, default=0.1)
+        s.add_argument("--seed", type=int, default=42)
+        s.add_argument("--threads", default="*")
+    i = sub.choices["interop"]
+    for arg in ("--ratings", "--spark-model", "--spark-pairs", "--spark-predictions", "--our-model", "--our-pairs", "--our-predictions"):
+        i.add_argument(arg, required=True)
+    b = sub.choices["bench"]
+    b.add_argument("--train", required=True)
+    b.add_argument("--test", required=True)
+    b.add_argument("--k", type=int, default=10)
+    a = p.parse_args()
+    {"interop": cmd_interop, "bench": cmd_bench}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
