@@ -42,8 +42,8 @@ pub fn select_top(scores: ArrayView1<f32>, n: usize) -> Vec<Scored> {
     }
     let mut floor = f32::NEG_INFINITY;
     for (i, &s) in scores.iter().enumerate() {
-        // Strictly greater than the floor: on a tie the earlier item stays.
-        if !(s > floor) {
+        // Strictly greater than the floor: on a tie the earlier item stays; NaN never enters.
+        if s.is_nan() || s <= floor {
             continue;
         }
         let pos = best.partition_point(|b| b.score >= s);
