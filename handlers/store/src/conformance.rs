@@ -1,0 +1,331 @@
+//! The behaviour every storage backend must show, written once.
+//!
+//! Each check is a public async function over any [`Store`]. A backend's tests
+//! run them all with [`conformance_tests!`](crate::conformance_tests), given an
+//! async constructor returning `(store, guard)` (the guard keeps whatever the
+//! store lives in, a temp dir or a test database, alive for the test).
+
+use std::time::Duration;
+
+use crate::types::*;
+use crate::Store;
+
+fn rating(user: i32, movie: i32, rating: f32, timestamp: i64) -> RatingRecord {
+    RatingRecord {
+        user,
+        movie,
+        rating,
+        timestamp,
+    }
+}
+
+fn dead_letter(id: &str, received_at: i64, sequence: i64) -> DeadLetter {
+    DeadLetter {
+        id: id.into(),
+        received_at,
+        reason: format!("reason {id}"),
+        raw: format!("{{\"raw\":\"{id}\"}}"),
+        origin: EventOrigin {
+            partition: Some("3".into()),
+            sequence_number: Some(sequence),
+            offset: Some(format!("{}", sequence * 10)),
+            enqueued_time: Some("2026-11-26T06:00:00Z".into()),
+        },
+    }
+}
+
+async fn stored(store: &impl Store, user: i32, movie: i32) -> Option<RatingRecord> {
+    store
+        .user_ratings(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.movie == movie)
+}
+
+pub async fn ingest_keeps_the_newest_rating(store: &impl Store) {
+    let first = store
+        .ingest(&[rating(1, 10, 3.0, 100), rating(1, 11, 4.0, 100)], &[])
+        .await
+        .unwrap();
+    assert_eq!((first.written, first.unchanged), (2, 0));
+    // exact duplicate: nothing changes
+    let dup = store.ingest(&[rating(1, 10, 3.0, 100)], &[]).await.unwrap();
+    assert_eq!((dup.written, dup.unchanged), (0, 1));
+    // a late, older event never overwrites a newer rating
+    let late = store.ingest(&[rating(1, 10, 1.0, 50)], &[]).await.unwrap();
+    assert_eq!((late.written, late.unchanged), (0, 1));
+    assert_eq!(stored(store, 1, 10).await.unwrap().rating, 3.0);
+    // a newer one does
+    let newer = store.ingest(&[rating(1, 10, 4.5, 200)], &[]).await.unwrap();
+    assert_eq!(newer.written, 1);
+    assert_eq!(stored(store, 1, 10).await.unwrap(), rating(1, 10, 4.5, 200));
+    assert_eq!(store.rating_count().await.unwrap(), 2);
+}
+
+pub async fn ingest_within_one_batch_keeps_the_newest(store: &impl Store) {
+    store
+        .ingest(
+            &[
+                rating(2, 5, 2.0, 300),
+                rating(2, 5, 5.0, 100),
+                rating(2, 5, 3.5, 200),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored(store, 2, 5).await.unwrap(), rating(2, 5, 2.0, 300));
+}
+
+pub async fn repeating_a_batch_changes_nothing(store: &impl Store) {
+    let batch = [
+        rating(3, 1, 4.0, 10),
+        rating(3, 2, 2.5, 11),
+        rating(4, 1, 1.0, 12),
+    ];
+    let dead = [dead_letter("p3-7", 1_000, 7)];
+    let first = store.ingest(&batch, &dead).await.unwrap();
+    assert_eq!((first.written, first.dead_lettered), (3, 1));
+    let again = store.ingest(&batch, &dead).await.unwrap();
+    assert_eq!(
+        (again.written, again.unchanged, again.dead_lettered),
+        (0, 3, 0)
+    );
+    assert_eq!(store.rating_count().await.unwrap(), 3);
+    assert_eq!(store.dead_letter_count().await.unwrap(), 1);
+    let mut all = store.all_ratings().await.unwrap();
+    all.sort_by_key(|r| (r.user, r.movie));
+    assert_eq!(all, batch.to_vec());
+}
+
+pub async fn dead_letters_keep_raw_reason_and_origin(store: &impl Store) {
+    store
+        .ingest(
+            &[],
+            &[dead_letter("a", 1_000, 1), dead_letter("b", 2_000, 2)],
+        )
+        .await
+        .unwrap();
+    let letters = store.dead_letters(10).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    assert_eq!(
+        letters[0],
+        dead_letter("b", 2_000, 2),
+        "newest first, every field kept"
+    );
+    assert_eq!(store.dead_letters(1).await.unwrap().len(), 1);
+}
+
+pub async fn catalogue_upserts_and_looks_up(store: &impl Store) {
+    let toy = Movie {
+        id: 1,
+        title: "Toy Story (1995)".into(),
+        genres: vec!["Adventure".into(), "Animation".into()],
+    };
+    let none = Movie {
+        id: 2,
+        title: "Untitled, \"quoted\" (2001)".into(),
+        genres: vec![],
+    };
+    store
+        .upsert_movies(&[toy.clone(), none.clone()])
+        .await
+        .unwrap();
+    let found = store.movies(&[1, 2, 3]).await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[&1], toy);
+    assert_eq!(found[&2], none);
+    let renamed = Movie {
+        title: "Toy Story".into(),
+        ..toy
+    };
+    store.upsert_movies(&[renamed.clone()]).await.unwrap();
+    assert_eq!(store.movies(&[1]).await.unwrap()[&1], renamed);
+    assert_eq!(store.movie_count().await.unwrap(), 2);
+}
+
+fn model(version: u64, status: ModelStatus, rmse: f64) -> ModelRecord {
+    ModelRecord {
+        version,
+        created_at: 1_700_000_000 + version as i64,
+        status,
+        decision: format!("{} because", status.as_str()),
+        params: serde_json::json!({"rank": 8}),
+        metrics: serde_json::json!({"rmse": rmse}),
+    }
+}
+
+pub async fn registry_tracks_versions_files_and_promotion(store: &impl Store) {
+    assert_eq!(store.next_model_version().await.unwrap(), 1);
+    assert_eq!(store.promoted_model().await.unwrap(), None);
+    let files = vec![
+        ModelFile {
+            path: "metadata/part-00000".into(),
+            bytes: b"{}".to_vec(),
+        },
+        ModelFile {
+            path: "userFactors/part-0.parquet".into(),
+            bytes: vec![0, 1, 2, 255],
+        },
+    ];
+    store
+        .record_model(&model(1, ModelStatus::Promoted, 0.9), &files)
+        .await
+        .unwrap();
+    store
+        .record_model(&model(2, ModelStatus::Rejected, 1.2), &[])
+        .await
+        .unwrap();
+    assert_eq!(store.next_model_version().await.unwrap(), 3);
+    assert_eq!(
+        store.promoted_model().await.unwrap(),
+        Some(model(1, ModelStatus::Promoted, 0.9))
+    );
+    let versions: Vec<u64> = store
+        .models()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions, vec![2, 1]);
+    assert_eq!(store.model_files(1).await.unwrap(), files);
+    assert!(store.model_files(2).await.unwrap().is_empty());
+    // recording a version again replaces it, files included
+    store
+        .record_model(&model(1, ModelStatus::Promoted, 0.8), &files[..1])
+        .await
+        .unwrap();
+    assert_eq!(store.model_files(1).await.unwrap().len(), 1);
+    store
+        .record_model(&model(3, ModelStatus::Promoted, 0.85), &files)
+        .await
+        .unwrap();
+    assert_eq!(store.promoted_model().await.unwrap().unwrap().version, 3);
+}
+
+pub async fn job_lease_is_exclusive_and_expires(store: &impl Store) {
+    let hour = Duration::from_secs(3600);
+    assert!(store.try_acquire_job_lease("retrain", hour).await.unwrap());
+    assert!(!store
+        .try_acquire_job_lease("recommend", hour)
+        .await
+        .unwrap());
+    assert!(
+        store.try_acquire_job_lease("retrain", hour).await.unwrap(),
+        "the holder may renew"
+    );
+    store.release_job_lease("recommend").await.unwrap(); // not the holder: no effect
+    assert!(!store
+        .try_acquire_job_lease("recommend", hour)
+        .await
+        .unwrap());
+    store.release_job_lease("retrain").await.unwrap();
+    assert!(store
+        .try_acquire_job_lease("recommend", Duration::ZERO)
+        .await
+        .unwrap());
+    // a lease whose time ran out can be taken over
+    assert!(store.try_acquire_job_lease("retrain", hour).await.unwrap());
+}
+
+fn list(user: i32, version: u64, movies: &[i32]) -> UserRecommendations {
+    UserRecommendations {
+        user,
+        version,
+        generated_at: 1_800_000_000,
+        items: movies
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| RecommendedItem {
+                movie: m,
+                score: 5.0 - i as f32 * 0.25,
+            })
+            .collect(),
+    }
+}
+
+pub async fn recommendations_switch_versions_only_when_published(store: &impl Store) {
+    assert_eq!(store.serving_version().await.unwrap(), None);
+    store
+        .write_recommendations(1, &[list(7, 1, &[1, 2, 3]), list(8, 1, &[4])])
+        .await
+        .unwrap();
+    store
+        .write_popular(
+            1,
+            &[RecommendedItem {
+                movie: 9,
+                score: 300.0,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.recommendations(7).await.unwrap(),
+        None,
+        "unpublished lists are invisible"
+    );
+    assert_eq!(store.popular().await.unwrap(), None);
+    store.publish_recommendations(1).await.unwrap();
+    assert_eq!(store.serving_version().await.unwrap(), Some(1));
+    assert_eq!(
+        store.recommendations(7).await.unwrap(),
+        Some(list(7, 1, &[1, 2, 3]))
+    );
+    assert_eq!(store.popular().await.unwrap().unwrap().0, 1);
+
+    store
+        .write_recommendations(2, &[list(7, 2, &[5, 6])])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.recommendations(7).await.unwrap().unwrap().version,
+        1,
+        "readers stay on v1 while v2 is written"
+    );
+    store.publish_recommendations(2).await.unwrap();
+    assert_eq!(
+        store.recommendations(7).await.unwrap(),
+        Some(list(7, 2, &[5, 6]))
+    );
+    assert_eq!(
+        store.recommendations(8).await.unwrap(),
+        None,
+        "v1 lists are gone"
+    );
+    assert_eq!(
+        store.popular().await.unwrap(),
+        None,
+        "no popular list was written for v2"
+    );
+    assert_eq!(store.recommendations(99).await.unwrap(), None);
+}
+
+/// Declares one `#[tokio::test]` per conformance check. `$make` is an async
+/// fn returning `(store, guard)`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(@each $make,
+            ingest_keeps_the_newest_rating,
+            ingest_within_one_batch_keeps_the_newest,
+            repeating_a_batch_changes_nothing,
+            dead_letters_keep_raw_reason_and_origin,
+            catalogue_upserts_and_looks_up,
+            registry_tracks_versions_files_and_promotion,
+            job_lease_is_exclusive_and_expires,
+            recommendations_switch_versions_only_when_published
+        );
+    };
+    (@each $make:path, $($check:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (store, _guard) = $make().await;
+                $crate::conformance::$check(&store).await;
+            }
+        )+
+    };
+}

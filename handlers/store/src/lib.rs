@@ -1,0 +1,28 @@
+//! # movierec-store: where movierec keeps its state
+//!
+//! Owns persistence: the ratings (one per user and movie, newest timestamp
+//! wins), dead-lettered events, the movie catalogue, the model registry with
+//! model files, and the published recommendation lists. It knows nothing of
+//! ALS, HTTP or Azure Functions; callers hand it plain records.
+//!
+//! ## Layout
+//! - [`types`]: the records stored.
+//! - [`traits`]: one small trait per role ([`RatingStore`], [`DeadLetterStore`],
+//!   [`CatalogStore`], [`ModelRegistry`], [`RecommendationStore`]) and [`Store`],
+//!   which is all of them: what the app holds as `Arc<dyn Store>`.
+//! - [`sqlite`]: the embedded default backend (SQLite in WAL mode).
+//! - [`conformance`]: the behaviour every backend must show, written once and
+//!   run against each backend by the [`conformance_tests!`] macro.
+
+pub mod conformance;
+mod error;
+pub mod sqlite;
+pub mod traits;
+pub mod types;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+pub use traits::{
+    CatalogStore, DeadLetterStore, ModelRegistry, RatingStore, RecommendationStore, Store,
+};
+pub use types::*;

@@ -1,0 +1,133 @@
+//! Ratings and dead letters. One ingest batch is one IMMEDIATE transaction:
+//! all of it is stored or none of it.
+
+use async_trait::async_trait;
+use rusqlite::{params, TransactionBehavior};
+
+use super::SqliteStore;
+use crate::traits::{DeadLetterStore, RatingStore, Result};
+use crate::types::*;
+
+/// Newest timestamp wins: the update applies only to a strictly newer event,
+/// so a duplicate or a late older event changes nothing.
+const UPSERT_RATING: &str = "
+    INSERT INTO ratings (user_id, movie_id, rating, ts) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, ts = excluded.ts
+    WHERE excluded.ts > ratings.ts";
+
+const INSERT_DEAD_LETTER: &str = "
+    INSERT OR IGNORE INTO dead_letters
+        (id, received_at, reason, raw, partition, sequence, offset_value, enqueued_time)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+fn rating_row(row: &rusqlite::Row) -> rusqlite::Result<RatingRecord> {
+    Ok(RatingRecord {
+        user: row.get(0)?,
+        movie: row.get(1)?,
+        rating: row.get::<_, f64>(2)? as f32,
+        timestamp: row.get(3)?,
+    })
+}
+
+#[async_trait]
+impl RatingStore for SqliteStore {
+    async fn ingest(
+        &self,
+        ratings: &[RatingRecord],
+        dead_letters: &[DeadLetter],
+    ) -> Result<IngestOutcome> {
+        let ratings = ratings.to_vec();
+        let dead_letters = dead_letters.to_vec();
+        self.run("store an ingest batch", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut outcome = IngestOutcome::default();
+            {
+                let mut upsert = tx.prepare_cached(UPSERT_RATING)?;
+                for r in &ratings {
+                    match upsert.execute(params![r.user, r.movie, r.rating as f64, r.timestamp])? {
+                        0 => outcome.unchanged += 1,
+                        _ => outcome.written += 1,
+                    }
+                }
+                let mut insert = tx.prepare_cached(INSERT_DEAD_LETTER)?;
+                for d in &dead_letters {
+                    outcome.dead_lettered += insert.execute(params![
+                        d.id,
+                        d.received_at,
+                        d.reason,
+                        d.raw,
+                        d.origin.partition,
+                        d.origin.sequence_number,
+                        d.origin.offset,
+                        d.origin.enqueued_time
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>> {
+        self.run("read a user's ratings", move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id = ?1",
+            )?;
+            let rows = stmt.query_map([user], rating_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn all_ratings(&self) -> Result<Vec<RatingRecord>> {
+        self.run("read all ratings", |conn| {
+            let mut stmt = conn.prepare("SELECT user_id, movie_id, rating, ts FROM ratings")?;
+            let rows = stmt.query_map([], rating_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn rating_count(&self) -> Result<u64> {
+        self.run("count ratings", |conn| {
+            conn.query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DeadLetterStore for SqliteStore {
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        self.run("read dead letters", move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, received_at, reason, raw, partition, sequence, offset_value, enqueued_time
+                 FROM dead_letters ORDER BY received_at DESC, rowid DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit as i64], |row| {
+                Ok(DeadLetter {
+                    id: row.get(0)?,
+                    received_at: row.get(1)?,
+                    reason: row.get(2)?,
+                    raw: row.get(3)?,
+                    origin: EventOrigin {
+                        partition: row.get(4)?,
+                        sequence_number: row.get(5)?,
+                        offset: row.get(6)?,
+                        enqueued_time: row.get(7)?,
+                    },
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64> {
+        self.run("count dead letters", |conn| {
+            conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))
+        })
+        .await
+    }
+}

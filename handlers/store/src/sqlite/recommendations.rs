@@ -1,0 +1,131 @@
+//! Published recommendation lists. Lists are written under their model
+//! version and become visible when `meta.serving_version` switches to it, in
+//! the same transaction that drops older versions.
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::{json_err, SqliteStore};
+use crate::traits::{RecommendationStore, Result};
+use crate::types::*;
+use crate::StoreError;
+
+const SERVING_VERSION: &str = "serving_version";
+
+fn decode_items(what: &'static str, text: &str) -> Result<Vec<RecommendedItem>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what,
+        message: e.to_string(),
+    })
+}
+
+#[async_trait]
+impl RecommendationStore for SqliteStore {
+    async fn write_recommendations(
+        &self,
+        version: u64,
+        lists: &[UserRecommendations],
+    ) -> Result<()> {
+        let lists = lists.to_vec();
+        self.run("write recommendations", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO recommendations (version, user_id, generated_at, items) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for l in &lists {
+                    let items = serde_json::to_string(&l.items).map_err(json_err)?;
+                    stmt.execute(params![version, l.user, l.generated_at, items])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn write_popular(&self, version: u64, items: &[RecommendedItem]) -> Result<()> {
+        let items = serde_json::to_string(items).expect("items serialise");
+        self.run("write the popular list", move |conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO popular (version, items) VALUES (?1, ?2)",
+                params![version, items],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn publish_recommendations(&self, version: u64) -> Result<()> {
+        self.run("publish recommendations", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![SERVING_VERSION, version.to_string()],
+            )?;
+            tx.execute("DELETE FROM recommendations WHERE version <> ?1", [version])?;
+            tx.execute("DELETE FROM popular WHERE version <> ?1", [version])?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn serving_version(&self) -> Result<Option<u64>> {
+        let value: Option<String> = self
+            .run("read the serving version", |conn| {
+                conn.query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [SERVING_VERSION],
+                    |r| r.get(0),
+                )
+                .optional()
+            })
+            .await?;
+        value
+            .map(|v| {
+                v.parse().map_err(|_| StoreError::Corrupt {
+                    what: "serving version",
+                    message: v,
+                })
+            })
+            .transpose()
+    }
+
+    async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>> {
+        let row: Option<(u64, i64, String)> = self
+            .run("read a user's recommendations", move |conn| {
+                conn.prepare_cached(
+                    "SELECT r.version, r.generated_at, r.items FROM recommendations r
+                     JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)
+                     WHERE r.user_id = ?1",
+                )?
+                .query_row([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+            })
+            .await?;
+        row.map(|(version, generated_at, items)| {
+            Ok(UserRecommendations {
+                user,
+                version,
+                generated_at,
+                items: decode_items("recommendations", &items)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {
+        let row: Option<(u64, String)> = self
+            .run("read the popular list", |conn| {
+                conn.query_row(
+                    "SELECT p.version, p.items FROM popular p
+                     JOIN meta m ON m.key = 'serving_version' AND p.version = CAST(m.value AS INTEGER)",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(v, items)| Ok((v, decode_items("popular list", &items)?)))
+            .transpose()
+    }
+}

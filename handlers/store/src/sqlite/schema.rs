@@ -1,0 +1,67 @@
+//! Tables of the SQLite store, created on open.
+
+use rusqlite::Connection;
+
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "
+        CREATE TABLE IF NOT EXISTS ratings (
+            user_id  INTEGER NOT NULL,
+            movie_id INTEGER NOT NULL,
+            rating   REAL    NOT NULL,
+            ts       INTEGER NOT NULL,
+            PRIMARY KEY (user_id, movie_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            id            TEXT PRIMARY KEY,
+            received_at   INTEGER NOT NULL,
+            reason        TEXT NOT NULL,
+            raw           TEXT NOT NULL,
+            partition     TEXT,
+            sequence      INTEGER,
+            offset_value  TEXT,
+            enqueued_time TEXT
+        );
+        CREATE INDEX IF NOT EXISTS dead_letters_received ON dead_letters (received_at);
+        CREATE TABLE IF NOT EXISTS movies (
+            movie_id INTEGER PRIMARY KEY,
+            title    TEXT NOT NULL,
+            genres   TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS models (
+            version    INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            status     TEXT NOT NULL,
+            decision   TEXT NOT NULL,
+            params     TEXT NOT NULL,
+            metrics    TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS model_files (
+            version INTEGER NOT NULL REFERENCES models (version) ON DELETE CASCADE,
+            path    TEXT NOT NULL,
+            bytes   BLOB NOT NULL,
+            PRIMARY KEY (version, path)
+        );
+        CREATE TABLE IF NOT EXISTS recommendations (
+            version      INTEGER NOT NULL,
+            user_id      INTEGER NOT NULL,
+            generated_at INTEGER NOT NULL,
+            items        TEXT NOT NULL,
+            PRIMARY KEY (version, user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS popular (
+            version INTEGER PRIMARY KEY,
+            items   TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS leases (
+            name       TEXT PRIMARY KEY,
+            holder     TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        ",
+    )
+}

@@ -1,0 +1,100 @@
+//! The storage traits: small, one per role. Every backend implements all of
+//! them; [`Store`] is their sum and is what the app holds.
+//!
+//! Contract shared by every method: an `Err` means nothing the call was asked
+//! to do may be assumed done, and calling again with the same input is safe
+//! (the ingest path relies on this for at-least-once delivery).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::types::*;
+use crate::StoreError;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait RatingStore: Send + Sync {
+    /// Stores one ingest batch: each rating is upserted keyed by (user, movie),
+    /// replacing the stored one only when its timestamp is newer; each dead letter
+    /// is recorded once by id. Safe to repeat.
+    async fn ingest(
+        &self,
+        ratings: &[RatingRecord],
+        dead_letters: &[DeadLetter],
+    ) -> Result<IngestOutcome>;
+    /// One user's ratings, any order.
+    async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>>;
+    /// Every rating, for training.
+    async fn all_ratings(&self) -> Result<Vec<RatingRecord>>;
+    async fn rating_count(&self) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait DeadLetterStore: Send + Sync {
+    /// The newest dead letters first, at most `limit`.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;
+    async fn dead_letter_count(&self) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// Adds or replaces movies by id.
+    async fn upsert_movies(&self, movies: &[Movie]) -> Result<()>;
+    /// The movies among `ids` that are known.
+    async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>>;
+    async fn movie_count(&self) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait ModelRegistry: Send + Sync {
+    /// One more than the highest version recorded (1 for an empty registry).
+    async fn next_model_version(&self) -> Result<u64>;
+    /// Records a version with its files (none for a rejected one). Recording the
+    /// same version again replaces it.
+    async fn record_model(&self, record: &ModelRecord, files: &[ModelFile]) -> Result<()>;
+    /// Every version, newest first.
+    async fn models(&self) -> Result<Vec<ModelRecord>>;
+    /// The newest promoted version.
+    async fn promoted_model(&self) -> Result<Option<ModelRecord>>;
+    async fn model_files(&self, version: u64) -> Result<Vec<ModelFile>>;
+    /// Takes the lease that keeps retraining and recommend-for-all from running
+    /// at once (also across instances). True if `holder` now holds it; a lease
+    /// whose time has run out can be taken over.
+    async fn try_acquire_job_lease(&self, holder: &str, ttl: Duration) -> Result<bool>;
+    async fn release_job_lease(&self, holder: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait RecommendationStore: Send + Sync {
+    /// Writes lists under `version`; readers do not see them until
+    /// [`RecommendationStore::publish_recommendations`].
+    async fn write_recommendations(
+        &self,
+        version: u64,
+        lists: &[UserRecommendations],
+    ) -> Result<()>;
+    /// The fallback list for users with no ratings, under `version`.
+    async fn write_popular(&self, version: u64, items: &[RecommendedItem]) -> Result<()>;
+    /// Switches readers to `version` at once and drops older versions' lists.
+    async fn publish_recommendations(&self, version: u64) -> Result<()>;
+    /// The version readers see, if any was published.
+    async fn serving_version(&self) -> Result<Option<u64>>;
+    /// A user's list under the serving version.
+    async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>>;
+    /// The popular list under the serving version, with that version.
+    async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>>;
+}
+
+/// Everything movierec stores.
+pub trait Store:
+    RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore
+{
+}
+
+impl<T> Store for T where
+    T: RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore
+{
+}

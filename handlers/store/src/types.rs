@@ -1,0 +1,115 @@
+//! Records kept by the store. Ids are MovieLens' (positive `i32`); times are
+//! Unix seconds unless a name says otherwise.
+
+use serde::{Deserialize, Serialize};
+
+/// One user's rating of one movie.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatingRecord {
+    pub user: i32,
+    pub movie: i32,
+    pub rating: f32,
+    /// When the user rated (the event's Timestamp): decides which rating is newest.
+    pub timestamp: i64,
+}
+
+/// What an ingest did with its ratings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct IngestOutcome {
+    /// Ratings that were new, or newer than the stored one.
+    pub written: usize,
+    /// Duplicates and late older events: stored state unchanged.
+    pub unchanged: usize,
+    /// Dead letters recorded (a retried batch's already recorded ones are not counted twice).
+    pub dead_lettered: usize,
+}
+
+/// Where a dead-lettered event came from, as far as known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventOrigin {
+    pub partition: Option<String>,
+    pub sequence_number: Option<i64>,
+    pub offset: Option<String>,
+    pub enqueued_time: Option<String>,
+}
+
+/// An event that could not be stored as a rating, kept with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// Stable for the same event (partition and sequence number when known), so a
+    /// retried batch does not record it twice.
+    pub id: String,
+    pub received_at: i64,
+    pub reason: String,
+    /// The event as it arrived.
+    pub raw: String,
+    pub origin: EventOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Movie {
+    pub id: i32,
+    pub title: String,
+    pub genres: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelStatus {
+    /// Good enough: becomes (or became) the model recommendations are made with.
+    Promoted,
+    /// Trained and evaluated, but worse than the promoted model by more than the margin.
+    Rejected,
+}
+
+impl ModelStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Promoted => "promoted",
+            ModelStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "promoted" => Some(ModelStatus::Promoted),
+            "rejected" => Some(ModelStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// One trained model version in the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub version: u64,
+    pub created_at: i64,
+    pub status: ModelStatus,
+    /// Why it was promoted or rejected, in words.
+    pub decision: String,
+    pub params: serde_json::Value,
+    /// Holdout figures: `rmse`, `mae`, `precision_at_k`, ...
+    pub metrics: serde_json::Value,
+}
+
+/// One file of a saved model directory, by its path inside the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RecommendedItem {
+    pub movie: i32,
+    pub score: f32,
+}
+
+/// A user's top-N list as written by one model version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRecommendations {
+    pub user: i32,
+    pub version: u64,
+    pub generated_at: i64,
+    pub items: Vec<RecommendedItem>,
+}
