@@ -7,8 +7,10 @@
 
 mod evaluate;
 mod options;
+mod package;
 mod progress;
 mod recommend;
+mod serve;
 mod split;
 mod synth;
 mod train;
@@ -35,6 +37,10 @@ enum Command {
     Split(split::SplitArgs),
     /// Write synthetic MovieLens-shaped ratings (for benchmarks at 25M scale).
     Synth(synth::SynthArgs),
+    /// Run the app: standalone (timers, bootstrap, HTTP) or as the Functions custom handler.
+    Serve(serve::ServeArgs),
+    /// Lay out the Functions app folder (host.json, function folders, binary) and zip it.
+    Package(package::PackageArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -44,5 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recommend(args) => recommend::run(args),
         Command::Split(args) => split::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Package(args) => package::run(args),
     }
 }

@@ -1,0 +1,27 @@
+//! `movierec serve`: the app. Standalone by default; under the Functions host
+//! (FUNCTIONS_CUSTOMHANDLER_PORT set) it answers the host instead.
+
+use clap::Args;
+use movierec::settings::Settings;
+use movierec::state::AppState;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on in standalone mode (the host's port wins under the host).
+    #[arg(long, default_value_t = 7071)]
+    port: u16,
+    /// Address to bind in standalone mode.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let state = AppState::open(settings)?;
+        movierec::server::run(state, &args.bind, args.port).await
+    })
+}

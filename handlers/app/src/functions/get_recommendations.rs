@@ -1,0 +1,199 @@
+//! `GetRecommendations`: `GET /recommendations/{user}?n=10`.
+//!
+//! Where the answer comes from, in order (the response's `source` says which):
+//! - `batch`: the user's list published by RecommendAllUsers (one store read);
+//! - `model`: the user is in the published model but asked for more items
+//!   than the stored list holds, so the list is computed from the model;
+//! - `fold-in`: the user has ratings but no list (rated after the last
+//!   batch): their factors are solved against the model's item factors now;
+//! - `popular`: the user has no ratings: the most liked movies.
+//!
+//! Titles and genres come from the catalogue.
+
+use std::collections::HashSet;
+
+use chrono::{TimeZone, Utc};
+use movierec_core::topn::top_n_for_vector;
+use movierec_store::RecommendedItem;
+use serde::Serialize;
+
+use crate::http::ApiError;
+use crate::state::AppState;
+
+pub const MAX_N: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Batch,
+    Model,
+    FoldIn,
+    Popular,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendations {
+    pub user: i32,
+    pub source: Source,
+    pub model_version: u64,
+    /// When the list was computed (RFC 3339).
+    pub generated_at: String,
+    pub items: Vec<Item>,
+}
+
+/// Parses the route's user id: a positive 32-bit integer.
+pub fn parse_user(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>().ok().filter(|&u| u > 0).ok_or_else(|| {
+        ApiError::bad_request(
+            format!("user id {raw:?} is not a positive 32-bit integer"),
+            "use e.g. /recommendations/42",
+        )
+    })
+}
+
+/// Parses `n` (default 10, 1..=100).
+pub fn parse_n(raw: Option<&str>) -> Result<usize, ApiError> {
+    let Some(raw) = raw else { return Ok(10) };
+    raw.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_N).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                format!("n={raw:?} is out of range"),
+                "n must be a whole number from 1 to 100",
+            )
+        })
+}
+
+pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommendations, ApiError> {
+    if let Some(list) = state.store.recommendations(user).await? {
+        if list.items.len() >= n {
+            let items = list.items[..n].to_vec();
+            return respond(
+                state,
+                user,
+                Source::Batch,
+                list.version,
+                list.generated_at,
+                &items,
+            )
+            .await;
+        }
+    }
+    let ratings = state.store.user_ratings(user).await?;
+    if ratings.is_empty() {
+        let Some((version, popular)) = state.store.popular().await? else {
+            return Err(ApiError::no_model());
+        };
+        let items: Vec<RecommendedItem> = popular.into_iter().take(n).collect();
+        return respond(
+            state,
+            user,
+            Source::Popular,
+            version,
+            Utc::now().timestamp(),
+            &items,
+        )
+        .await;
+    }
+    let serving = state
+        .serving_model()
+        .await?
+        .ok_or_else(ApiError::no_model)?;
+    let model = &serving.model;
+    let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
+    let exclude: Vec<u32> = rated
+        .iter()
+        .filter_map(|&(m, _)| model.items.get(m))
+        .collect();
+    let (vector, source) = match model.users.get(user) {
+        Some(u) => (model.user_factors.row(u as usize).to_vec(), Source::Model),
+        None => match model
+            .fold_in(&rated)
+            .map_err(|e| ApiError::Internal(e.into()))?
+        {
+            Some(v) => (v, Source::FoldIn),
+            None => {
+                // Rated only movies the model has never seen: the popular list, minus those.
+                let seen: HashSet<i32> = rated.iter().map(|r| r.0).collect();
+                let Some((version, popular)) = state.store.popular().await? else {
+                    return Err(ApiError::no_model());
+                };
+                let items: Vec<RecommendedItem> = popular
+                    .into_iter()
+                    .filter(|i| !seen.contains(&i.movie))
+                    .take(n)
+                    .collect();
+                return respond(
+                    state,
+                    user,
+                    Source::Popular,
+                    version,
+                    Utc::now().timestamp(),
+                    &items,
+                )
+                .await;
+            }
+        },
+    };
+    let items: Vec<RecommendedItem> = top_n_for_vector(model, &vector, &exclude, n)
+        .into_iter()
+        .map(|s| RecommendedItem {
+            movie: model.items.id(s.item),
+            score: s.score,
+        })
+        .collect();
+    respond(
+        state,
+        user,
+        source,
+        serving.version,
+        Utc::now().timestamp(),
+        &items,
+    )
+    .await
+}
+
+async fn respond(
+    state: &AppState,
+    user: i32,
+    source: Source,
+    model_version: u64,
+    generated_at: i64,
+    items: &[RecommendedItem],
+) -> Result<Recommendations, ApiError> {
+    let ids: Vec<i32> = items.iter().map(|i| i.movie).collect();
+    let movies = state.store.movies(&ids).await?;
+    let items = items
+        .iter()
+        .map(|i| {
+            let movie = movies.get(&i.movie);
+            Item {
+                movie_id: i.movie,
+                title: movie.map(|m| m.title.clone()),
+                genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                score: i.score,
+            }
+        })
+        .collect();
+    let generated_at = Utc
+        .timestamp_opt(generated_at, 0)
+        .single()
+        .unwrap_or_else(Utc::now)
+        .to_rfc3339();
+    Ok(Recommendations {
+        user,
+        source,
+        model_version,
+        generated_at,
+        items,
+    })
+}

@@ -1,0 +1,152 @@
+//! Routes: each handler parses what the socket gave it, calls one function
+//! module, and turns the result into a response.
+
+use std::collections::HashMap;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use movierec_store::{DeadLetter, EventOrigin};
+use serde_json::json;
+
+use super::ApiError;
+use crate::events::{parse_batch, BatchOrigin, ParsedBatch};
+use crate::functions::{self, get_recommendations, ingest_ratings};
+use crate::invocation::{InvocationRequest, InvocationResponse};
+use crate::state::AppState;
+
+/// Largest host invocation body read (an Event Hub batch of a few hundred events is far below).
+const MAX_INVOCATION_BYTES: usize = 64 << 20;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/recommendations/{user}", get(recommendations))
+        .route("/events", post(events))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/{function}", post(invoke))
+        .with_state(state)
+}
+
+async fn recommendations(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<get_recommendations::Recommendations>, ApiError> {
+    let user = get_recommendations::parse_user(&user)?;
+    let n = get_recommendations::parse_n(query.get("n").map(String::as_str))?;
+    Ok(Json(get_recommendations::recommend(&state, user, n).await?))
+}
+
+/// Reads a body up to `limit` bytes; a larger one is refused whole.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|&s| s > limit) {
+        return Err(ApiError::PayloadTooLarge { size, limit });
+    }
+    to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            size: declared.unwrap_or(limit + 1),
+            limit,
+        })
+}
+
+/// `POST /events`: one event or an array, as the Event Hub would deliver them.
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(&headers, body, state.settings.max_events_bytes).await?;
+    let now = chrono::Utc::now().timestamp();
+    let parsed = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(value) => parse_batch(&value, &BatchOrigin::default(), now),
+        Err(e) => {
+            // Not JSON at all: keep the body as one dead letter, and say so.
+            let raw = String::from_utf8_lossy(&bytes).into_owned();
+            let letter = DeadLetter {
+                id: format!("body-{now}-{:x}", bytes.len()),
+                received_at: now,
+                reason: format!("request body is not JSON: {e}"),
+                raw,
+                origin: EventOrigin::default(),
+            };
+            let batch = ParsedBatch {
+                ratings: vec![],
+                dead_letters: vec![letter],
+            };
+            ingest_ratings::store(&state, &batch).await?;
+            return Err(ApiError::bad_request(
+                format!("request body is not JSON ({e}); it was kept as a dead letter"),
+                "send one event object or an array of them, e.g. [{\"UserId\":1,\"MovieId\":31,\"Rating\":2.5,\"Timestamp\":1523000000}]",
+            ));
+        }
+    };
+    let outcome = ingest_ratings::store(&state, &parsed).await?;
+    Ok(Json(json!({
+        "events": parsed.ratings.len() + parsed.dead_letters.len(),
+        "stored": outcome.written,
+        "unchanged": outcome.unchanged,
+        "dead_lettered": parsed.dead_letters.len(),
+        "errors": parsed.dead_letters.iter().map(|d| &d.reason).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `POST /<FunctionName>`: an invocation from the Functions host.
+async fn invoke(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let bytes = read_body(&headers, body, MAX_INVOCATION_BYTES).await?;
+        let request: InvocationRequest = if bytes.is_empty() {
+            InvocationRequest::default()
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::bad_request(
+                    format!("invocation body is not the host's JSON: {e}"),
+                    "expected {\"Data\":{...},\"Metadata\":{...}}",
+                )
+            })?
+        };
+        let id = headers
+            .get("x-azure-functions-invocationid")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info!(function, invocation = id, "invocation");
+        match function.as_str() {
+            functions::INGEST_RATINGS => Ok(ingest_ratings::invoke(&state, &request).await?),
+            functions::RETRAIN_MODEL | functions::RECOMMEND_ALL_USERS => {
+                Ok(functions::run_timer(&state, &function, &request).await?)
+            }
+            _ => Err(ApiError::UnknownFunction(function.clone())),
+        }
+    }
+    .await;
+    match result {
+        Ok(response) => Json(response).into_response(),
+        // A failed invocation: non-2xx makes the host fail it and, with a retry policy, retry it.
+        Err(e) => {
+            let status = match &e {
+                ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+                ApiError::UnknownFunction(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            tracing::error!(function, error = %format!("{e:#}"), "invocation failed");
+            let body = InvocationResponse::new(
+                vec![format!("{function} failed: {e:#}")],
+                serde_json::Value::Null,
+            );
+            (status, Json(body)).into_response()
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! RecommendAllUsers' job: when a promoted version has not been published yet,
+//! write every user's top-N (rated movies left out) under that version, plus
+//! the popular list for users with no ratings, then publish: readers switch to
+//! the new lists at once, and only when all of them are written.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use movierec_core::data::{Csr, IdMap};
+use movierec_core::topn::recommend_all;
+use movierec_core::NoProgress;
+use movierec_store::{RatingRecord, RecommendedItem, UserRecommendations};
+use serde::Serialize;
+
+use super::model_io::load_model_version;
+use super::{with_lease, JobOutcome};
+use crate::state::{AppState, ServingModel};
+
+/// Users written to the store per call.
+const WRITE_BATCH: usize = 2_000;
+/// Length of the popular list kept for users with no ratings.
+pub const POPULAR_LEN: usize = 100;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecommendReport {
+    pub version: u64,
+    pub users: usize,
+    pub top_n: usize,
+    pub seconds: f64,
+}
+
+pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    with_lease(state, "recommend-all", || recommend(state)).await
+}
+
+async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    let started = std::time::Instant::now();
+    let Some(promoted) = state.store.promoted_model().await? else {
+        return Ok(JobOutcome::Skipped {
+            reason: "no model has been promoted yet".into(),
+        });
+    };
+    let version = promoted.version;
+    if state.store.serving_version().await? == Some(version) {
+        return Ok(JobOutcome::Skipped {
+            reason: format!("version {version} is already published"),
+        });
+    }
+    let model = load_model_version(state.store.as_ref(), version).await?;
+    let ratings = state.store.all_ratings().await.context("reading ratings")?;
+    let top_n = state.settings.top_n;
+    let generated_at = chrono::Utc::now().timestamp();
+
+    let (model, lists, popular) = tokio::task::spawn_blocking(move || {
+        let seen = seen_matrix(&ratings, &model.users, &model.items);
+        let popular = popular_movies(&ratings, POPULAR_LEN);
+        let mut lists = Vec::with_capacity(model.users.len());
+        recommend_all(&model, &seen, top_n, &NoProgress, |batch| {
+            lists.extend(batch.into_iter().map(|l| {
+                UserRecommendations {
+                    user: model.users.id(l.user),
+                    version,
+                    generated_at,
+                    items: l
+                        .items
+                        .iter()
+                        .map(|s| RecommendedItem {
+                            movie: model.items.id(s.item),
+                            score: s.score,
+                        })
+                        .collect(),
+                }
+            }))
+        });
+        (model, lists, popular)
+    })
+    .await?;
+
+    for chunk in lists.chunks(WRITE_BATCH) {
+        state
+            .store
+            .write_recommendations(version, chunk)
+            .await
+            .context("writing recommendations")?;
+    }
+    state.store.write_popular(version, &popular).await?;
+    state
+        .store
+        .publish_recommendations(version)
+        .await
+        .context("publishing recommendations")?;
+    state.set_serving_model(Arc::new(ServingModel { version, model }));
+    let report = RecommendReport {
+        version,
+        users: lists.len(),
+        top_n,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    tracing::info!(?report, "published recommendations");
+    Ok(JobOutcome::Done(report))
+}
+
+fn seen_matrix(ratings: &[RatingRecord], users: &IdMap, items: &IdMap) -> Csr {
+    let triples: Vec<(u32, u32, f32)> = ratings
+        .iter()
+        .filter_map(|r| Some((users.get(r.user)?, items.get(r.movie)?, r.rating)))
+        .collect();
+    Csr::from_triples(users.len(), &triples)
+}
+
+/// The movies most often rated 4 or more, most first (ties: lower id first);
+/// the score is that count. What a user with no ratings is shown.
+pub fn popular_movies(ratings: &[RatingRecord], n: usize) -> Vec<RecommendedItem> {
+    let mut liked: HashMap<i32, u32> = HashMap::new();
+    for r in ratings.iter().filter(|r| r.rating >= 4.0) {
+        *liked.entry(r.movie).or_default() += 1;
+    }
+    let mut ranked: Vec<(i32, u32)> = liked.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(movie, count)| RecommendedItem {
+            movie,
+            score: count as f32,
+        })
+        .collect()
+}

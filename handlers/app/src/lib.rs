@@ -1,0 +1,40 @@
+//! # movierec: the app
+//!
+//! One binary that is an Azure Functions custom handler, a standalone server
+//! that runs the same functions without a host, and a command line. It owns
+//! the functions, their HTTP surface, the scheduled jobs and configuration; it
+//! delegates arithmetic to `movierec_core` and persistence to
+//! `movierec_store`, and must not reach past their public APIs.
+//!
+//! ## Following a request
+//! `GET /recommendations/42` arrives at [`http::router`] (under the host too,
+//! which forwards the request unchanged), goes to
+//! [`functions::get_recommendations::recommend`], which reads the published
+//! list from the store ([`movierec_store::RecommendationStore::recommendations`])
+//! or folds the user in with the serving model in [`state::AppState`].
+//! An Event Hub batch arrives as `POST /IngestRatings` from the host (or
+//! `POST /events` standalone), is parsed by [`events::parse_batch`] and stored
+//! by one [`movierec_store::RatingStore::ingest`] call.
+//!
+//! ## Layout
+//! - [`settings`]: every environment setting with its default.
+//! - [`state`]: the shared handle: settings, store, serving model.
+//! - [`http`]: routes and the one place errors become answers.
+//! - [`invocation`]: the host's request/response shapes.
+//! - [`functions`]: one module per function in `functions/`.
+//! - [`events`]: rating events in every shape a batch can take.
+//! - [`jobs`]: retrain and recommend-for-all, under one lease.
+//! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
+//! - [`server`]: binding, host vs standalone mode, shutdown.
+//! - [`package`]: the folder `func start` runs and the deployment zip.
+
+pub mod events;
+pub mod functions;
+pub mod http;
+pub mod invocation;
+pub mod jobs;
+pub mod package;
+pub mod server;
+pub mod settings;
+pub mod standalone;
+pub mod state;

@@ -1,0 +1,173 @@
+//! Packaging: the folder `func start` runs and the zip Azure runs.
+//!
+//! The Functions host finds function folders only directly beside host.json,
+//! while the sources keep them under `functions/`; packaging lays out
+//! `host.json`, `<Name>/function.json` for each function, and the executable
+//! named in host.json (with its run bit), then zips that folder. A
+//! `local.settings.json` for `func start` is written beside them but left out
+//! of the zip (Azure reads app settings instead).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use zip::write::SimpleFileOptions;
+
+pub struct PackageOptions {
+    /// The project root (holds host.json and functions/).
+    pub root: PathBuf,
+    pub out_dir: PathBuf,
+    pub zip: Option<PathBuf>,
+    /// The Linux executable to ship.
+    pub binary: PathBuf,
+    /// Also ship data/ml-latest-small for the standalone bootstrap.
+    pub with_data: bool,
+}
+
+#[derive(Debug)]
+pub struct PackageReport {
+    pub executable: String,
+    pub functions: Vec<String>,
+    pub files: usize,
+}
+
+/// The executable host.json names (`customHandler.description.defaultExecutablePath`).
+pub fn executable_name(host_json: &serde_json::Value) -> anyhow::Result<String> {
+    host_json
+        .pointer("/customHandler/description/defaultExecutablePath")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .context("host.json has no customHandler.description.defaultExecutablePath")
+}
+
+pub fn package(opts: &PackageOptions) -> anyhow::Result<PackageReport> {
+    let host_path = opts.root.join("host.json");
+    let host_text = fs::read_to_string(&host_path)
+        .with_context(|| format!("reading {}", host_path.display()))?;
+    let host: serde_json::Value = serde_json::from_str(&host_text)
+        .with_context(|| format!("parsing {}", host_path.display()))?;
+    let executable = executable_name(&host)?;
+    if !opts.binary.is_file() {
+        bail!(
+            "{} is not a file: build it first (cargo build --release -p movierec)",
+            opts.binary.display()
+        );
+    }
+    if opts.out_dir.exists() {
+        fs::remove_dir_all(&opts.out_dir)
+            .with_context(|| format!("clearing {}", opts.out_dir.display()))?;
+    }
+    fs::create_dir_all(&opts.out_dir)?;
+    fs::write(opts.out_dir.join("host.json"), &host_text)?;
+
+    let defs = crate::standalone::function_json::read_all(&opts.root.join("functions"))?;
+    let mut functions = Vec::new();
+    for def in &defs {
+        let dir = opts.out_dir.join(&def.name);
+        fs::create_dir_all(&dir)?;
+        fs::copy(
+            opts.root
+                .join("functions")
+                .join(&def.name)
+                .join("function.json"),
+            dir.join("function.json"),
+        )?;
+        functions.push(def.name.clone());
+    }
+    let exe_path = opts.out_dir.join(&executable);
+    fs::copy(&opts.binary, &exe_path)
+        .with_context(|| format!("copying {}", opts.binary.display()))?;
+    set_executable(&exe_path)?;
+    if opts.with_data {
+        let dest = opts.out_dir.join("data/ml-latest-small");
+        fs::create_dir_all(&dest)?;
+        for f in ["ratings.csv", "movies.csv", "README.txt"] {
+            fs::copy(opts.root.join("data/ml-latest-small").join(f), dest.join(f))?;
+        }
+    }
+    let settings = json!({
+        "IsEncrypted": false,
+        "Values": {
+            "FUNCTIONS_WORKER_RUNTIME": "custom",
+            "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+            "EventHubConnection": "Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<name>;SharedAccessKey=<key>;EntityPath=ratings",
+            "MOVIEREC_RETRAIN_SCHEDULE": "0 0 */6 * * *",
+            "MOVIEREC_RECOMMEND_SCHEDULE": "0 */5 * * * *",
+            "MOVIEREC_STORE": ".movierec",
+            "MOVIEREC_BOOTSTRAP": if opts.with_data { "true" } else { "false" },
+            "MOVIEREC_BOOTSTRAP_DATA": "data/ml-latest-small"
+        }
+    });
+    fs::write(
+        opts.out_dir.join("local.settings.json"),
+        serde_json::to_string_pretty(&settings)?,
+    )?;
+
+    let mut files = 0;
+    if let Some(zip_path) = &opts.zip {
+        files = write_zip(&opts.out_dir, zip_path, &executable)?;
+    }
+    Ok(PackageReport {
+        executable,
+        functions,
+        files,
+    })
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_executable(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// Zips `dir` (paths relative to it, `/`-separated), leaving out local.settings.json.
+fn write_zip(dir: &Path, zip_path: &Path, executable: &str) -> anyhow::Result<usize> {
+    if let Some(parent) = zip_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let file =
+        fs::File::create(zip_path).with_context(|| format!("creating {}", zip_path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let mut paths = Vec::new();
+    collect_files(dir, dir, &mut paths)?;
+    paths.sort();
+    let mut count = 0;
+    for rel in paths {
+        if rel == "local.settings.json" {
+            continue;
+        }
+        let mode = if rel == executable { 0o755 } else { 0o644 };
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode);
+        zip.start_file(rel.as_str(), options)?;
+        zip.write_all(&fs::read(dir.join(&rel))?)?;
+        count += 1;
+    }
+    zip.finish()?;
+    Ok(count)
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(root, &path, out)?;
+        } else {
+            out.push(
+                path.strip_prefix(root)?
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+    Ok(())
+}

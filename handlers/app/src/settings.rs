@@ -1,0 +1,183 @@
+//! Configuration from the environment (app settings in Azure), each setting
+//! read and checked in one place with its default. The README's
+//! configuration table lists the same names.
+
+use std::path::PathBuf;
+
+use movierec_core::als::AlsParams;
+
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreConfig {
+    /// The embedded SQLite store in this directory.
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub store: StoreConfig,
+    /// Length of each user's stored list (MOVIEREC_TOP_N).
+    pub top_n: usize,
+    /// A new model is promoted unless its holdout RMSE is worse than the
+    /// promoted model's by more than this share (MOVIEREC_PROMOTION_MARGIN).
+    pub promotion_margin: f64,
+    pub holdout_fraction: f64,
+    pub holdout_seed: u64,
+    pub params: AlsParams,
+    /// Largest `POST /events` body accepted, in bytes (MOVIEREC_MAX_EVENTS_BYTES).
+    pub max_events_bytes: usize,
+    /// The data set imported into an empty store by `serve` (MOVIEREC_BOOTSTRAP_DATA).
+    pub bootstrap_data: PathBuf,
+    /// Where the function.json folders are (MOVIEREC_FUNCTIONS_DIR).
+    pub functions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("setting {name}={value:?} is invalid: {expected}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(
+    name: &'static str,
+    default: T,
+    expected: &'static str,
+) -> Result<T, SettingError> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| SettingError {
+            name,
+            value,
+            expected,
+        }),
+    }
+}
+
+fn check<T: PartialOrd + Copy>(
+    name: &'static str,
+    v: T,
+    ok: impl Fn(T) -> bool,
+    expected: &'static str,
+) -> Result<T, SettingError>
+where
+    T: std::fmt::Display,
+{
+    if ok(v) {
+        Ok(v)
+    } else {
+        Err(SettingError {
+            name,
+            value: v.to_string(),
+            expected,
+        })
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingError> {
+        let tuned = AlsParams::tuned();
+        let store = match var("MOVIEREC_STORE") {
+            None => StoreConfig::Sqlite(PathBuf::from(".movierec")),
+            Some(v) if v == "cosmos" => {
+                return Err(SettingError {
+                    name: "MOVIEREC_STORE",
+                    value: v,
+                    expected: "a directory for the embedded SQLite store (the Cosmos DB backend is not built yet)",
+                })
+            }
+            Some(dir) => StoreConfig::Sqlite(PathBuf::from(dir)),
+        };
+        let params = AlsParams {
+            rank: check(
+                "MOVIEREC_RANK",
+                parse("MOVIEREC_RANK", tuned.rank, "a whole number")?,
+                |r| (1..=256).contains(&r),
+                "1 to 256",
+            )?,
+            iterations: check(
+                "MOVIEREC_ITERATIONS",
+                parse("MOVIEREC_ITERATIONS", tuned.iterations, "a whole number")?,
+                |i| i >= 1,
+                "at least 1",
+            )?,
+            reg: parse("MOVIEREC_REG", tuned.reg, "a number")?,
+            bias_reg: parse("MOVIEREC_BIAS_REG", tuned.bias_reg, "a number")?,
+            reg_exponent: parse("MOVIEREC_REG_EXPONENT", tuned.reg_exponent, "a number")?,
+            biases: parse("MOVIEREC_BIASES", tuned.biases, "true or false")?,
+            implicit: parse("MOVIEREC_IMPLICIT", false, "true or false")?,
+            alpha: parse("MOVIEREC_ALPHA", tuned.alpha, "a number")?,
+            seed: parse("MOVIEREC_SEED", tuned.seed, "a whole number")?,
+            ..tuned
+        };
+        let params = AlsParams {
+            biases: params.biases && !params.implicit,
+            ..params
+        };
+        params.validate().map_err(|e| SettingError {
+            name: "MOVIEREC_* model settings",
+            value: e.to_string(),
+            expected: "valid ALS parameters",
+        })?;
+        Ok(Settings {
+            store,
+            top_n: check(
+                "MOVIEREC_TOP_N",
+                parse("MOVIEREC_TOP_N", 10usize, "a whole number")?,
+                |n| (1..=100).contains(&n),
+                "1 to 100",
+            )?,
+            promotion_margin: check(
+                "MOVIEREC_PROMOTION_MARGIN",
+                parse(
+                    "MOVIEREC_PROMOTION_MARGIN",
+                    0.02f64,
+                    "a number such as 0.02",
+                )?,
+                |m| m >= 0.0,
+                "a share >= 0 (0.02 = 2%)",
+            )?,
+            holdout_fraction: check(
+                "MOVIEREC_HOLDOUT_FRACTION",
+                parse("MOVIEREC_HOLDOUT_FRACTION", 0.1f64, "a number")?,
+                |f| f > 0.0 && f < 0.5,
+                "between 0 and 0.5",
+            )?,
+            holdout_seed: parse("MOVIEREC_HOLDOUT_SEED", 42u64, "a whole number")?,
+            params,
+            max_events_bytes: parse(
+                "MOVIEREC_MAX_EVENTS_BYTES",
+                1usize << 20,
+                "a whole number of bytes",
+            )?,
+            bootstrap_data: var("MOVIEREC_BOOTSTRAP_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data/ml-latest-small")),
+            functions_dir: var("MOVIEREC_FUNCTIONS_DIR").map(PathBuf::from),
+        })
+    }
+
+    /// Settings for tests: a store in `dir`, small fast models.
+    pub fn for_tests(dir: PathBuf) -> Self {
+        Settings {
+            store: StoreConfig::Sqlite(dir),
+            top_n: 10,
+            promotion_margin: 0.02,
+            holdout_fraction: 0.1,
+            holdout_seed: 42,
+            params: AlsParams {
+                rank: 8,
+                iterations: 5,
+                ..AlsParams::tuned()
+            },
+            max_events_bytes: 1 << 20,
+            bootstrap_data: PathBuf::from("data/ml-latest-small"),
+            functions_dir: None,
+        }
+    }
+}

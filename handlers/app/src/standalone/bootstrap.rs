@@ -1,0 +1,104 @@
+//! Filling an empty store: the bundled MovieLens set (ratings and the movie
+//! catalogue) is imported, then the retrain and recommend-for-all jobs run
+//! once, so a fresh `movierec serve` has real lists to serve.
+
+use std::path::Path;
+
+use anyhow::Context;
+use movierec_core::data::{load_ratings, LoadOptions};
+use movierec_core::NoProgress;
+use movierec_store::{Movie, RatingRecord};
+
+use crate::jobs::{recommend_all, retrain, JobOutcome};
+use crate::state::AppState;
+
+const IMPORT_BATCH: usize = 20_000;
+
+/// Reads MovieLens `movies.csv` (`movieId,title,genres`, titles quoted when they hold commas).
+pub fn read_movies(path: &Path) -> anyhow::Result<Vec<Movie>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut movies = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        let id: i32 = row
+            .get(0)
+            .unwrap_or("")
+            .parse()
+            .with_context(|| format!("{}:{}: bad movieId", path.display(), i + 2))?;
+        let genres = row
+            .get(2)
+            .unwrap_or("")
+            .split('|')
+            .filter(|g| !g.is_empty() && *g != "(no genres listed)")
+            .map(str::to_string)
+            .collect();
+        movies.push(Movie {
+            id,
+            title: row.get(1).unwrap_or("").to_string(),
+            genres,
+        });
+    }
+    Ok(movies)
+}
+
+/// Imports `dir`'s ratings.csv and movies.csv into the store.
+pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(usize, usize)> {
+    let movies = read_movies(&dir.join("movies.csv"))?;
+    state.store.upsert_movies(&movies).await?;
+    let path = dir.join("ratings.csv");
+    let report = load_ratings(&path, LoadOptions::default(), &NoProgress)?;
+    let records: Vec<RatingRecord> = report
+        .ratings
+        .rows
+        .iter()
+        .map(|r| RatingRecord {
+            user: r.user,
+            movie: r.item,
+            rating: r.rating,
+            timestamp: r.timestamp.unwrap_or(0),
+        })
+        .collect();
+    for chunk in records.chunks(IMPORT_BATCH) {
+        state.store.ingest(chunk, &[]).await?;
+    }
+    Ok((records.len(), movies.len()))
+}
+
+/// Brings the store to a serving state: imports the bundled data if there are
+/// no ratings, trains if nothing is promoted, publishes if nothing is published.
+pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
+    if state.store.rating_count().await? == 0 {
+        let dir = state.settings.bootstrap_data.clone();
+        anyhow::ensure!(
+            dir.join("ratings.csv").is_file(),
+            "the store is empty and {} has no ratings.csv to import (set MOVIEREC_BOOTSTRAP_DATA)",
+            dir.display()
+        );
+        let (ratings, movies) = import_movielens(state, &dir).await?;
+        tracing::info!(ratings, movies, from = %dir.display(), "imported the bundled data into an empty store");
+        eprintln!(
+            "imported {ratings} ratings and {movies} movies from {}",
+            dir.display()
+        );
+    }
+    if state.store.promoted_model().await?.is_none() {
+        match retrain::run(state).await? {
+            JobOutcome::Done(r) => eprintln!(
+                "trained model version {} ({}): {}",
+                r.version,
+                r.status.as_str(),
+                r.decision
+            ),
+            JobOutcome::Skipped { reason } => eprintln!("retrain skipped: {reason}"),
+        }
+    }
+    match recommend_all::run(state).await? {
+        JobOutcome::Done(r) => eprintln!(
+            "published top-{} for {} users (model version {})",
+            r.top_n, r.users, r.version
+        ),
+        JobOutcome::Skipped { reason } => tracing::info!(%reason, "recommend-for-all not needed"),
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Standalone mode: the same functions with no Functions host.
+//!
+//! [`function_json`] reads the `functions/*/function.json` files the host
+//! would read; [`ncrontab`] turns their timer schedules into `cron` schedules;
+//! [`scheduler`] fires the timers; [`bootstrap`] fills an empty store from the
+//! bundled MovieLens set and runs both jobs once, so that `movierec serve`
+//! answers with real recommendations from its first request.
+
+pub mod bootstrap;
+pub mod function_json;
+pub mod ncrontab;
+pub mod scheduler;

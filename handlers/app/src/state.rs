@@ -1,0 +1,69 @@
+//! The state every handler shares: settings, the store, and the model that
+//! serves fold-in requests.
+//!
+//! The serving model is an immutable value behind an `Arc`, swapped whole when
+//! a newer version is published; a request that needs it checks the published
+//! version (one store read) and loads the new files only when it changed, so
+//! instances that did not run the job themselves catch up on their own.
+
+use std::sync::{Arc, RwLock};
+
+use movierec_core::model::AlsModel;
+use movierec_store::{SqliteStore, Store, StoreError};
+
+use crate::jobs::model_io::load_model_version;
+use crate::settings::{Settings, StoreConfig};
+
+/// A loaded model and the registry version it came from.
+pub struct ServingModel {
+    pub version: u64,
+    pub model: AlsModel,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    serving: Arc<RwLock<Option<Arc<ServingModel>>>>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, store: Arc<dyn Store>) -> Self {
+        AppState {
+            settings: Arc::new(settings),
+            store,
+            serving: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    /// Opens the store the settings name.
+    pub fn open(settings: Settings) -> Result<Self, StoreError> {
+        let store: Arc<dyn Store> = match &settings.store {
+            StoreConfig::Sqlite(dir) => Arc::new(SqliteStore::open(dir)?),
+        };
+        Ok(Self::new(settings, store))
+    }
+
+    /// The model of the published version, loading it if this instance does not
+    /// hold it yet. `None` when nothing is published.
+    pub async fn serving_model(&self) -> anyhow::Result<Option<Arc<ServingModel>>> {
+        let Some(version) = self.store.serving_version().await? else {
+            return Ok(None);
+        };
+        if let Some(current) = self.serving.read().expect("lock").as_ref() {
+            if current.version == version {
+                return Ok(Some(current.clone()));
+            }
+        }
+        let model = load_model_version(self.store.as_ref(), version).await?;
+        let loaded = Arc::new(ServingModel { version, model });
+        *self.serving.write().expect("lock") = Some(loaded.clone());
+        tracing::info!(version, "loaded the published model");
+        Ok(Some(loaded))
+    }
+
+    /// Installs a model this instance just published, sparing a reload.
+    pub fn set_serving_model(&self, model: Arc<ServingModel>) {
+        *self.serving.write().expect("lock") = Some(model);
+    }
+}
