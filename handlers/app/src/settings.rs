@@ -59,15 +59,12 @@ fn parse<T: std::str::FromStr>(
     }
 }
 
-fn check<T: PartialOrd + Copy>(
+fn check<T: Copy + std::fmt::Display>(
     name: &'static str,
     v: T,
     ok: impl Fn(T) -> bool,
     expected: &'static str,
-) -> Result<T, SettingError>
-where
-    T: std::fmt::Display,
-{
+) -> Result<T, SettingError> {
     if ok(v) {
         Ok(v)
     } else {

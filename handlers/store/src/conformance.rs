@@ -140,7 +140,10 @@ pub async fn catalogue_upserts_and_looks_up(store: &impl Store) {
         title: "Toy Story".into(),
         ..toy
     };
-    store.upsert_movies(&[renamed.clone()]).await.unwrap();
+    store
+        .upsert_movies(std::slice::from_ref(&renamed))
+        .await
+        .unwrap();
     assert_eq!(store.movies(&[1]).await.unwrap()[&1], renamed);
     assert_eq!(store.movie_count().await.unwrap(), 2);
 }

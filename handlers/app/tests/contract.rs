@@ -1,0 +1,497 @@
+//! Contract tests: the handler is sent exactly what the Functions host sends
+//! (event batches in every encoding, timer payloads with and without
+//! ScheduleStatus, forwarded HTTP requests) over a real socket, and the stored
+//! state and the `{"Outputs","Logs","ReturnValue"}` answers are checked.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use movierec::server::{serve, Mode};
+use movierec::settings::Settings;
+use movierec::state::AppState;
+use movierec_store::{DeadLetterStore, ModelRegistry, RatingStore, SqliteStore, Store};
+use serde_json::{json, Value};
+
+struct App {
+    url: String,
+    store: Arc<SqliteStore>,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start_with(settings: impl FnOnce(std::path::PathBuf) -> Settings) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let state = AppState::new(
+        settings(dir.path().to_path_buf()),
+        store.clone() as Arc<dyn Store>,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(state, listener, Mode::Host, async {
+        let _ = stopped.await;
+    }));
+    App {
+        url,
+        store,
+        dir,
+        http: reqwest::Client::new(),
+        _stop: stop,
+    }
+}
+
+async fn start() -> App {
+    start_with(Settings::for_tests).await
+}
+
+impl App {
+    async fn invoke(&self, function: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/{function}", self.url))
+            .header("X-Azure-Functions-InvocationId", "test-invocation")
+            .header("User-Agent", "Azure-Functions-Host")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn rating(&self, user: i32, movie: i32) -> Option<(f32, i64)> {
+        self.store
+            .user_ratings(user)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.movie == movie)
+            .map(|r| (r.rating, r.timestamp))
+    }
+}
+
+fn event(user: i32, movie: i32, rating: f64, ts: i64) -> Value {
+    json!({"UserId": user, "MovieId": movie, "Rating": rating, "Timestamp": ts})
+}
+
+fn batch_metadata(n: usize, first_sequence: i64) -> Value {
+    json!({
+        "PartitionContext": {"PartitionId": "1", "ConsumerGroup": "$Default", "EventHubName": "ratings"},
+        "SequenceNumberArray": (0..n as i64).map(|i| first_sequence + i).collect::<Vec<_>>(),
+        "OffsetArray": (0..n).map(|i| format!("{}", 1000 + i * 100)).collect::<Vec<_>>(),
+        "EnqueuedTimeUtcArray": (0..n).map(|i| format!("2026-11-26T06:00:{:02}Z", i % 60)).collect::<Vec<_>>(),
+        "PartitionKeyArray": (0..n).map(|_| Value::Null).collect::<Vec<_>>(),
+        "sys": {"MethodName": "IngestRatings", "UtcNow": "2026-11-26T06:01:00Z", "RandGuid": "00000000-0000-0000-0000-000000000000"}
+    })
+}
+
+/// Turns a list of events into one of the shapes the host may deliver.
+type Encoder = Box<dyn Fn(&[Value]) -> Value>;
+
+fn assert_host_answer(body: &Value) {
+    assert!(body["Outputs"].is_object(), "{body}");
+    assert!(body["Logs"].is_array(), "{body}");
+    assert!(body.get("ReturnValue").is_some(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_batch_encoding_is_ingested() {
+    let app = start().await;
+    let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+    let encodings: Vec<(&str, Encoder)> = vec![
+        (
+            "array of objects",
+            Box::new(|e: &[Value]| Value::Array(e.to_vec())),
+        ),
+        (
+            "string holding the array",
+            Box::new(|e: &[Value]| Value::String(Value::Array(e.to_vec()).to_string())),
+        ),
+        (
+            "base64 of the array",
+            Box::new(move |e: &[Value]| Value::String(b64(Value::Array(e.to_vec()).to_string()))),
+        ),
+        (
+            "array of JSON strings",
+            Box::new(|e: &[Value]| {
+                Value::Array(e.iter().map(|v| Value::String(v.to_string())).collect())
+            }),
+        ),
+        (
+            "array of base64 strings",
+            Box::new(|e: &[Value]| {
+                Value::Array(
+                    e.iter()
+                        .map(|v| {
+                            Value::String(
+                                base64::engine::general_purpose::STANDARD.encode(v.to_string()),
+                            )
+                        })
+                        .collect(),
+                )
+            }),
+        ),
+    ];
+    for (i, (name, encode)) in encodings.iter().enumerate() {
+        let user = 100 + i as i32;
+        let events = [event(user, 1, 4.0, 10), event(user, 2, 2.5, 11)];
+        let (status, body) = app
+            .invoke(
+                "IngestRatings",
+                json!({"Data": {"events": encode(&events)}, "Metadata": batch_metadata(2, 0)}),
+            )
+            .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        assert_host_answer(&body);
+        assert_eq!(body["ReturnValue"]["written"], 2, "{name}: {body}");
+        assert_eq!(app.rating(user, 2).await, Some((2.5, 11)), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_late_events_and_poison_are_handled_in_one_batch() {
+    let app = start().await;
+    let (status, _) = app.invoke("IngestRatings", json!({"Data": {"events": [event(1, 31, 2.5, 1_523_000_000)]}, "Metadata": batch_metadata(1, 0)})).await;
+    assert_eq!(status, 200);
+    let events = vec![
+        event(1, 31, 2.5, 1_523_000_000), // duplicate
+        event(1, 31, 1.0, 1_400_000_000), // late, older: must not win
+        json!("{\"UserId\": oops"),       // poison: not JSON
+        event(2, 10, 4.0, 1_523_000_100),
+        json!({"UserId": 2, "MovieId": 11, "Rating": 9, "Timestamp": 1}), // poison: rating out of range
+        event(1, 32, 5.0, 1_523_000_200),
+        event(1, 31, 3.5, 1_523_000_300), // newer: wins
+    ];
+    let (status, body) = app
+        .invoke(
+            "IngestRatings",
+            json!({"Data": {"events": events}, "Metadata": batch_metadata(7, 500)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_host_answer(&body);
+    assert_eq!(
+        body["ReturnValue"],
+        json!({"written": 3, "unchanged": 2, "dead_lettered": 2})
+    );
+    assert!(
+        body["Logs"][0]
+            .as_str()
+            .unwrap()
+            .contains("7 events: 3 ratings stored, 2 unchanged"),
+        "{body}"
+    );
+    assert_eq!(app.rating(1, 31).await, Some((3.5, 1_523_000_300)));
+    assert_eq!(app.rating(2, 10).await, Some((4.0, 1_523_000_100)));
+    assert_eq!(app.rating(2, 11).await, None);
+
+    let letters = app.store.dead_letters(10).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    let bad_json = letters
+        .iter()
+        .find(|d| d.origin.sequence_number == Some(502))
+        .expect("sequence 502 dead-lettered");
+    assert_eq!(bad_json.raw, "{\"UserId\": oops");
+    assert_eq!(bad_json.origin.partition.as_deref(), Some("1"));
+    assert_eq!(bad_json.origin.offset.as_deref(), Some("1200"));
+    let bad_rating = letters
+        .iter()
+        .find(|d| d.origin.sequence_number == Some(504))
+        .unwrap();
+    assert!(
+        bad_rating.reason.contains("Rating must be 0.5 to 5"),
+        "{}",
+        bad_rating.reason
+    );
+
+    // The host redelivers the same batch (at-least-once): nothing changes, no second dead letter.
+    let mut meta = batch_metadata(7, 500);
+    meta["RetryContext"] = json!({"RetryCount": 1, "MaxRetryCount": -1, "Exception": null});
+    let (status, body) = app
+        .invoke(
+            "IngestRatings",
+            json!({"Data": {"events": events}, "Metadata": meta}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["ReturnValue"],
+        json!({"written": 0, "unchanged": 5, "dead_lettered": 0})
+    );
+    assert!(body["Logs"][0].as_str().unwrap().ends_with("(retry 1)"));
+    assert_eq!(app.store.dead_letter_count().await.unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_failure_fails_the_invocation_and_stores_nothing_of_the_batch() {
+    let app = start().await;
+    let conn = rusqlite::Connection::open(app.dir.path().join("movierec.db")).unwrap();
+    conn.execute_batch("ALTER TABLE ratings RENAME TO ratings_away")
+        .unwrap();
+    let batch = json!({"Data": {"events": [event(5, 1, 4.0, 1), "poison"]}, "Metadata": batch_metadata(2, 0)});
+    let (status, body) = app.invoke("IngestRatings", batch.clone()).await;
+    assert_eq!(status, 500, "the host must see a failure and retry: {body}");
+    assert_host_answer(&body);
+    assert!(
+        body["Logs"][0]
+            .as_str()
+            .unwrap()
+            .contains("store an ingest batch"),
+        "{body}"
+    );
+    assert_eq!(
+        app.store.dead_letter_count().await.unwrap(),
+        0,
+        "no half-stored batch"
+    );
+    // The store recovers; the retried batch is stored whole.
+    conn.execute_batch("ALTER TABLE ratings_away RENAME TO ratings")
+        .unwrap();
+    let (status, body) = app.invoke("IngestRatings", batch).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ReturnValue"]["written"], 1);
+    assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
+}
+
+fn timer(schedule_status: bool) -> Value {
+    let status = if schedule_status {
+        json!({"Last": "2026-11-26T00:00:00+00:00", "Next": "2026-11-26T06:00:00+00:00", "LastUpdated": "2026-11-26T00:00:00+00:00"})
+    } else {
+        Value::Null
+    };
+    json!({"Data": {"timer": {"Schedule": {"AdjustForDST": true}, "ScheduleStatus": status, "IsPastDue": false}},
+           "Metadata": {"sys": {"MethodName": "RetrainModel", "UtcNow": "2026-11-26T06:00:00Z"}}})
+}
+
+/// Ratings with structure: users 1..=40 like movies of their own group.
+fn training_events() -> Vec<Value> {
+    let mut events = Vec::new();
+    for u in 1..=40 {
+        for m in 1..=30 {
+            if (u * 7 + m * 3) % 4 != 0 {
+                let liked = (u % 2) == (m % 2);
+                events.push(event(
+                    u,
+                    m,
+                    if liked { 4.5 } else { 1.5 },
+                    1_600_000_000 + (u * 100 + m) as i64,
+                ));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_retrain_promote_and_publish() {
+    let app = start().await;
+    let (status, body) = app.invoke("RetrainModel", timer(false)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["ReturnValue"]["outcome"], "skipped",
+        "no ratings yet: {body}"
+    );
+    let (_, body) = app.invoke("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "skipped");
+    let (status, _) = app.get("/recommendations/1").await;
+    assert_eq!(status, 503, "nothing published yet");
+
+    let events = training_events();
+    let (status, _) = app
+        .invoke(
+            "IngestRatings",
+            json!({"Data": {"events": events}, "Metadata": {}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app.invoke("RetrainModel", timer(true)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_host_answer(&body);
+    assert_eq!(body["ReturnValue"]["outcome"], "done");
+    assert_eq!(body["ReturnValue"]["status"], "promoted");
+    assert_eq!(body["ReturnValue"]["version"], 1);
+    assert!(
+        body["Logs"][0]
+            .as_str()
+            .unwrap()
+            .contains("last run 2026-11-26T00:00:00"),
+        "{body}"
+    );
+    assert!(body["ReturnValue"]["metrics"]["rmse"].as_f64().unwrap() < 1.0);
+
+    let (status, body) = app.invoke("RecommendAllUsers", timer(false)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ReturnValue"]["users"], 40);
+    let (_, again) = app.invoke("RecommendAllUsers", timer(false)).await;
+    assert_eq!(
+        again["ReturnValue"]["outcome"], "skipped",
+        "version 1 already published: {again}"
+    );
+
+    // user 3 (odd) gets odd movies it has not rated, from the published batch
+    let (status, body) = app.get("/recommendations/3?n=5").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["source"], "batch");
+    assert_eq!(body["model_version"], 1);
+    let rated: Vec<i64> = (1..=30).filter(|m| (3 * 7 + m * 3) % 4 != 0).collect();
+    for item in body["items"].as_array().unwrap() {
+        let m = item["movie_id"].as_i64().unwrap();
+        assert!(!rated.contains(&m), "rated movie {m} recommended");
+    }
+    assert_eq!(
+        body["items"][0]["movie_id"].as_i64().unwrap() % 2,
+        1,
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_much_worse_model_is_recorded_but_not_promoted() {
+    let app = start().await;
+    app.invoke(
+        "IngestRatings",
+        json!({"Data": {"events": training_events()}, "Metadata": {}}),
+    )
+    .await;
+    let (_, first) = app.invoke("RetrainModel", timer(true)).await;
+    assert_eq!(first["ReturnValue"]["status"], "promoted");
+
+    // Same store, settings that make a poor model (huge regularisation).
+    let store = app.store.clone();
+    let mut bad = Settings::for_tests(app.dir.path().to_path_buf());
+    bad.params.reg = 50.0;
+    bad.params.bias_reg = 50.0;
+    let state = AppState::new(bad, store as Arc<dyn Store>);
+    let outcome = movierec::jobs::retrain::run(&state).await.unwrap();
+    let report = match outcome {
+        movierec::jobs::JobOutcome::Done(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(report.version, 2);
+    assert_eq!(
+        report.status,
+        movierec_store::ModelStatus::Rejected,
+        "{}",
+        report.decision
+    );
+    assert!(
+        report.decision.contains("worse than version 1"),
+        "{}",
+        report.decision
+    );
+    assert_eq!(
+        app.store.promoted_model().await.unwrap().unwrap().version,
+        1
+    );
+    assert!(app.store.model_files(2).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_never_overlap() {
+    let app = start().await;
+    app.invoke(
+        "IngestRatings",
+        json!({"Data": {"events": training_events()}, "Metadata": {}}),
+    )
+    .await;
+    assert!(app
+        .store
+        .try_acquire_job_lease("someone-else", std::time::Duration::from_secs(60))
+        .await
+        .unwrap());
+    let (status, body) = app.invoke("RetrainModel", timer(true)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["ReturnValue"]["outcome"], "skipped", "{body}");
+    assert!(
+        body["Logs"][1].as_str().unwrap().contains("another job"),
+        "{body}"
+    );
+    assert!(app.store.models().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_answers_bad_requests_with_json_errors_and_serves_new_users() {
+    let app = start().await;
+    app.invoke(
+        "IngestRatings",
+        json!({"Data": {"events": training_events()}, "Metadata": {}}),
+    )
+    .await;
+    app.invoke("RetrainModel", timer(true)).await;
+    app.invoke("RecommendAllUsers", timer(true)).await;
+
+    for (path, needle) in [
+        ("/recommendations/abc", "not a positive 32-bit integer"),
+        ("/recommendations/-4", "not a positive 32-bit integer"),
+        (
+            "/recommendations/99999999999",
+            "not a positive 32-bit integer",
+        ),
+        ("/recommendations/3?n=0", "out of range"),
+        ("/recommendations/3?n=101", "out of range"),
+        ("/recommendations/3?n=ten", "out of range"),
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+        assert!(body["hint"].is_string());
+    }
+    // n above the stored list length: computed from the model, every unrated movie at most
+    let (status, body) = app.get("/recommendations/3?n=20").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["source"], "model");
+    let unrated = (1..=30).filter(|m| (3 * 7 + m * 3) % 4 == 0).count();
+    assert_eq!(body["items"].as_array().unwrap().len(), unrated, "{body}");
+
+    // no ratings at all: popular
+    let (_, body) = app.get("/recommendations/5000").await;
+    assert_eq!(body["source"], "popular");
+    assert_eq!(body["items"].as_array().unwrap().len(), 10);
+
+    // rated since the last batch: folded in, and rated movies left out
+    app.invoke("IngestRatings", json!({"Data": {"events": [event(5000, 1, 5.0, 1), event(5000, 3, 5.0, 2), event(5000, 2, 1.0, 3)]}, "Metadata": {}})).await;
+    let (_, body) = app.get("/recommendations/5000?n=5").await;
+    assert_eq!(body["source"], "fold-in", "{body}");
+    let ids: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["movie_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&1) && !ids.contains(&3) && !ids.contains(&2),
+        "{ids:?}"
+    );
+    assert_eq!(
+        ids[0] % 2,
+        1,
+        "likes odd movies like the odd users: {ids:?}"
+    );
+
+    let (status, body) = app.invoke("NoSuchFunction", json!({})).await;
+    assert_eq!(status, 404);
+    assert_host_answer(&body);
+    let r = app
+        .http
+        .post(format!("{}/IngestRatings", app.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
