@@ -1,1 +1,215 @@
-fn main() {}
+//! Load benchmark of `movierec serve` on 127.0.0.1 (run with
+//! `cargo bench -p movierec --bench serve_load`; `-- --seconds 10 --connections 32`).
+//!
+//! Starts the release binary in standalone mode on a fresh store (it imports
+//! the bundled data, trains and publishes), then, from this process on the
+//! same machine:
+//! 1. GET /recommendations/{user} over keep-alive connections, random users:
+//!    requests per second and latency percentiles;
+//! 2. POST /events with batches of 100 new ratings: events per second stored.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+struct Args {
+    seconds: u64,
+    connections: usize,
+    ingest_connections: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        seconds: 10,
+        connections: 32,
+        ingest_connections: 4,
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    for w in argv.windows(2) {
+        match w[0].as_str() {
+            "--seconds" => a.seconds = w[1].parse().expect("--seconds N"),
+            "--connections" => a.connections = w[1].parse().expect("--connections N"),
+            "--ingest-connections" => {
+                a.ingest_connections = w[1].parse().expect("--ingest-connections N")
+            }
+            _ => {}
+        }
+    }
+    a
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: SocketAddr) -> Sender {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+/// xorshift: a cheap per-task random user picker.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+async fn get_load(addr: SocketAddr, until: Instant, seed: u64) -> (Vec<u32>, usize) {
+    let mut sender = connect(addr).await;
+    let mut rng = seed | 1;
+    let mut latencies = Vec::with_capacity(200_000);
+    let mut errors = 0;
+    while Instant::now() < until {
+        let user = next(&mut rng) % 610 + 1;
+        let req = Request::get(format!("/recommendations/{user}"))
+            .header("host", "127.0.0.1")
+            .body(Full::default())
+            .unwrap();
+        let started = Instant::now();
+        sender.ready().await.expect("connection ready");
+        let res = sender.send_request(req).await.expect("send");
+        let ok = res.status().is_success();
+        res.into_body().collect().await.expect("body");
+        latencies.push(started.elapsed().as_micros() as u32);
+        errors += usize::from(!ok);
+    }
+    (latencies, errors)
+}
+
+async fn ingest_load(addr: SocketAddr, until: Instant, worker: u64) -> usize {
+    let mut sender = connect(addr).await;
+    let mut events = 0;
+    let mut batch_no = 0u64;
+    while Instant::now() < until {
+        // 100 distinct new ratings per batch: users 100000+, so every one is a real write.
+        let body: Vec<String> = (0..100u64)
+            .map(|i| {
+                let user = 100_000 + worker * 1_000_000 + batch_no * 100 + i;
+                format!(
+                    r#"{{"UserId":{user},"MovieId":{},"Rating":{},"Timestamp":{}}}"#,
+                    1 + (i * 37) % 9000,
+                    0.5 * (1 + i % 10) as f64,
+                    1_700_000_000 + i
+                )
+            })
+            .collect();
+        let body = format!("[{}]", body.join(","));
+        let req = Request::post("/events")
+            .header("host", "127.0.0.1")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        sender.ready().await.expect("connection ready");
+        let res = sender.send_request(req).await.expect("send");
+        assert!(
+            res.status().is_success(),
+            "POST /events answered {}",
+            res.status()
+        );
+        res.into_body().collect().await.expect("body");
+        events += 100;
+        batch_no += 1;
+    }
+    events
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
+}
+
+/// Kills the server when the benchmark ends, also on a panic.
+struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    let a = args();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let store = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .args(["serve", "--port", "0"])
+        .current_dir(&root)
+        .env("MOVIEREC_STORE", store.path())
+        .env("MOVIEREC_LOG", "warn")
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start movierec serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let _server = ServerProcess(child);
+    let url = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("movierec listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let addr: SocketAddr = url.parse().unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // warm-up
+        let _ = get_load(addr, Instant::now() + Duration::from_secs(1), 1).await;
+
+        let started = Instant::now();
+        let until = started + Duration::from_secs(a.seconds);
+        let tasks: Vec<_> = (0..a.connections).map(|i| tokio::spawn(get_load(addr, until, 0x9E37_79B9 + i as u64 * 7919))).collect();
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await.unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        all.sort_unstable();
+        println!(
+            "GET /recommendations/{{user}}: {} connections, {:.1} s: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} errors",
+            a.connections,
+            secs,
+            all.len() as f64 / secs,
+            percentile(&all, 0.50),
+            percentile(&all, 0.99),
+            percentile(&all, 0.999),
+            *all.last().unwrap() as f64 / 1000.0,
+            errors
+        );
+
+        let started = Instant::now();
+        let until = started + Duration::from_secs(a.seconds);
+        let tasks: Vec<_> = (0..a.ingest_connections).map(|w| tokio::spawn(ingest_load(addr, until, w as u64))).collect();
+        let mut events = 0;
+        for t in tasks {
+            events += t.await.unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "POST /events, batches of 100 new ratings: {} connections, {:.1} s: {:.0} events/s ({} events)",
+            a.ingest_connections,
+            secs,
+            events as f64 / secs,
+            events
+        );
+    });
+}

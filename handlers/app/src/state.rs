@@ -6,10 +6,11 @@
 //! version (one store read) and loads the new files only when it changed, so
 //! instances that did not run the job themselves catch up on their own.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use movierec_core::model::AlsModel;
-use movierec_store::{SqliteStore, Store, StoreError};
+use movierec_store::{Movie, SqliteStore, Store, StoreError};
 
 use crate::jobs::model_io::load_model_version;
 use crate::settings::{Settings, StoreConfig};
@@ -25,6 +26,16 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     serving: Arc<RwLock<Option<Arc<ServingModel>>>>,
+    catalog: Arc<RwLock<CatalogCache>>,
+}
+
+/// Movies already looked up, for the published version they were read under:
+/// a GET shows ten titles, and the catalogue changes only with an import, so
+/// the cache starts afresh whenever a new version is published.
+#[derive(Default)]
+struct CatalogCache {
+    version: u64,
+    movies: HashMap<i32, Movie>,
 }
 
 impl AppState {
@@ -33,6 +44,7 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             serving: Arc::new(RwLock::new(None)),
+            catalog: Default::default(),
         }
     }
 
@@ -60,6 +72,43 @@ impl AppState {
         *self.serving.write().expect("lock") = Some(loaded.clone());
         tracing::info!(version, "loaded the published model");
         Ok(Some(loaded))
+    }
+
+    /// The catalogue entries of `ids` (unknown ids are absent), through the cache
+    /// kept for published `version`.
+    pub async fn movies(
+        &self,
+        version: u64,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, Movie>, StoreError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let cache = self.catalog.read().expect("lock");
+            for &id in ids {
+                match cache.movies.get(&id).filter(|_| cache.version == version) {
+                    Some(m) => {
+                        found.insert(id, m.clone());
+                    }
+                    None => missing.push(id),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let fetched = self.store.movies(&missing).await?;
+            let mut cache = self.catalog.write().expect("lock");
+            if cache.version != version {
+                *cache = CatalogCache {
+                    version,
+                    movies: HashMap::new(),
+                };
+            }
+            for (id, m) in fetched {
+                cache.movies.insert(id, m.clone());
+                found.insert(id, m);
+            }
+        }
+        Ok(found)
     }
 
     /// Installs a model this instance just published, sparing a reload.

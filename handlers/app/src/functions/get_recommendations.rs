@@ -8,7 +8,7 @@
 //!   batch): their factors are solved against the model's item factors now;
 //! - `popular`: the user has no ratings: the most liked movies.
 //!
-//! Titles and genres come from the catalogue.
+//! Titles and genres come from the catalogue (cached per published version).
 
 use std::collections::HashSet;
 
@@ -171,7 +171,7 @@ async fn respond(
     items: &[RecommendedItem],
 ) -> Result<Recommendations, ApiError> {
     let ids: Vec<i32> = items.iter().map(|i| i.movie).collect();
-    let movies = state.store.movies(&ids).await?;
+    let movies = state.movies(model_version, &ids).await?;
     let items = items
         .iter()
         .map(|i| {

@@ -30,12 +30,11 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>> {
-        let ids = ids.to_vec();
-        self.run("read movies", move |conn| {
+        self.run_inline("read movies", |conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT movie_id, title, genres FROM movies WHERE movie_id = ?1")?;
             let mut found = HashMap::with_capacity(ids.len());
-            for id in ids {
+            for &id in ids {
                 let movie = stmt.query_row([id], |row| {
                     let genres: String = row.get(2)?;
                     Ok(Movie {
@@ -58,7 +57,6 @@ impl CatalogStore for SqliteStore {
             }
             Ok(found)
         })
-        .await
     }
 
     async fn movie_count(&self) -> Result<u64> {

@@ -67,6 +67,19 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Runs `f` with a pooled connection right here, for point reads that take
+    /// tens of microseconds: handing those to the blocking pool costs more than
+    /// the read itself and doubles GET latency under load. Anything that scans
+    /// or writes goes through [`SqliteStore::run`] instead.
+    fn run_inline<T>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get().map_err(|e| backend_op(operation, e))?;
+        f(&mut conn).map_err(|e| backend_op(operation, e))
+    }
+
     /// Runs `f` with a pooled connection on the blocking thread pool.
     async fn run<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where

@@ -91,17 +91,16 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>> {
-        let row: Option<(u64, i64, String)> = self
-            .run("read a user's recommendations", move |conn| {
+        let row: Option<(u64, i64, String)> =
+            self.run_inline("read a user's recommendations", |conn| {
                 conn.prepare_cached(
                     "SELECT r.version, r.generated_at, r.items FROM recommendations r
-                     JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)
-                     WHERE r.user_id = ?1",
+                 JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)
+                 WHERE r.user_id = ?1",
                 )?
                 .query_row([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()
-            })
-            .await?;
+            })?;
         row.map(|(version, generated_at, items)| {
             Ok(UserRecommendations {
                 user,
