@@ -18,18 +18,7 @@ fn every_command_has_help() {
 #[test]
 fn evaluate_json_reports_spark_like_rmse_and_ranking_metrics_on_bundled_data() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
-    movierec_ok(&[
-        "split",
-        "--ratings",
-        s(&bundled_ratings()),
-        "--train-out",
-        s(&train),
-        "--test-out",
-        s(&test),
-        "--seed",
-        "1",
-    ]);
+    let (train, test) = split_bundled(dir.path(), "1");
     let out = movierec_ok(&[
         "evaluate",
         "--train",
@@ -64,18 +53,7 @@ fn evaluate_json_reports_spark_like_rmse_and_ranking_metrics_on_bundled_data() {
 #[test]
 fn biases_beat_plain_als_on_held_out_ratings() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
-    movierec_ok(&[
-        "split",
-        "--ratings",
-        s(&bundled_ratings()),
-        "--train-out",
-        s(&train),
-        "--test-out",
-        s(&test),
-        "--seed",
-        "3",
-    ]);
+    let (train, test) = split_bundled(dir.path(), "3");
     let rmse = |extra: &[&str]| {
         let mut args = vec![
             "evaluate",

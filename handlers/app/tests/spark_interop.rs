@@ -195,18 +195,7 @@ fn explicit_rmse_matches_spark_on_the_same_split() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
-    movierec_ok(&[
-        "split",
-        "--ratings",
-        s(&bundled_ratings()),
-        "--train-out",
-        s(&train),
-        "--test-out",
-        s(&test),
-        "--seed",
-        "42",
-    ]);
+    let (train, test) = split_bundled(dir.path(), "42");
     let seeds = ["1", "2", "3", "4", "5"];
     let out = Command::new(&python)
         .arg(root().join("tools/spark_peer.py"))

@@ -90,19 +90,7 @@ pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommen
     }
     let ratings = state.store.user_ratings(user).await?;
     if ratings.is_empty() {
-        let Some((version, popular)) = state.store.popular().await? else {
-            return Err(ApiError::no_model());
-        };
-        let items: Vec<RecommendedItem> = popular.into_iter().take(n).collect();
-        return respond(
-            state,
-            user,
-            Source::Popular,
-            version,
-            Utc::now().timestamp(),
-            &items,
-        )
-        .await;
+        return popular(state, user, n, &HashSet::new()).await;
     }
     let serving = state
         .serving_model()
@@ -121,27 +109,8 @@ pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommen
             .map_err(|e| ApiError::Internal(e.into()))?
         {
             Some(v) => (v, Source::FoldIn),
-            None => {
-                // Rated only movies the model has never seen: the popular list, minus those.
-                let seen: HashSet<i32> = rated.iter().map(|r| r.0).collect();
-                let Some((version, popular)) = state.store.popular().await? else {
-                    return Err(ApiError::no_model());
-                };
-                let items: Vec<RecommendedItem> = popular
-                    .into_iter()
-                    .filter(|i| !seen.contains(&i.movie))
-                    .take(n)
-                    .collect();
-                return respond(
-                    state,
-                    user,
-                    Source::Popular,
-                    version,
-                    Utc::now().timestamp(),
-                    &items,
-                )
-                .await;
-            }
+            // Rated only movies the model has never seen: the popular list, minus those.
+            None => return popular(state, user, n, &rated.iter().map(|r| r.0).collect()).await,
         },
     };
     let items: Vec<RecommendedItem> = top_n_for_vector(model, &vector, &exclude, n)
@@ -156,6 +125,32 @@ pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommen
         user,
         source,
         serving.version,
+        Utc::now().timestamp(),
+        &items,
+    )
+    .await
+}
+
+/// The most liked movies of the published version, leaving out `seen`.
+async fn popular(
+    state: &AppState,
+    user: i32,
+    n: usize,
+    seen: &HashSet<i32>,
+) -> Result<Recommendations, ApiError> {
+    let Some((version, popular)) = state.store.popular().await? else {
+        return Err(ApiError::no_model());
+    };
+    let items: Vec<RecommendedItem> = popular
+        .into_iter()
+        .filter(|i| !seen.contains(&i.movie))
+        .take(n)
+        .collect();
+    respond(
+        state,
+        user,
+        Source::Popular,
+        version,
         Utc::now().timestamp(),
         &items,
     )

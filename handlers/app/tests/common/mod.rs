@@ -70,3 +70,20 @@ pub fn rated_pairs(path: &Path) -> Vec<(i32, i32, f32)> {
         })
         .collect()
 }
+
+/// Splits the bundled ratings with `seed` into `dir`/train.csv and `dir`/test.csv.
+pub fn split_bundled(dir: &Path, seed: &str) -> (PathBuf, PathBuf) {
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    movierec_ok(&[
+        "split",
+        "--ratings",
+        s(&bundled_ratings()),
+        "--train-out",
+        s(&train),
+        "--test-out",
+        s(&test),
+        "--seed",
+        seed,
+    ]);
+    (train, test)
+}
