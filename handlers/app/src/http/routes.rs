@@ -49,12 +49,18 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if let Some(size) = declared.filter(|&s| s > limit) {
         return Err(ApiError::PayloadTooLarge { size, limit });
     }
-    to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge {
-            size: declared.unwrap_or(limit + 1),
+    to_bytes(body, limit).await.map_err(|e| match declared {
+        // The declared length fit, so the read itself failed (the client went away).
+        Some(_) => ApiError::bad_request(
+            format!("could not read the request body: {e}"),
+            "send the request again",
+        ),
+        // No declared length (chunked): the limit is what stopped the read.
+        None => ApiError::PayloadTooLarge {
+            size: limit + 1,
             limit,
-        })
+        },
+    })
 }
 
 /// `POST /events`: one event or an array, as the Event Hub would deliver them.
