@@ -240,17 +240,20 @@ fn malformed_rows_fail_with_file_and_line_or_are_skipped_on_request() {
 
 #[test]
 fn bad_parameters_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
     let out = movierec(&[
         "train",
         "--ratings",
         s(&bundled_ratings()),
         "--save",
-        "/tmp/unused-model",
+        s(&model),
         "--rank",
         "300",
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("rank 300 is out of range"));
+    assert!(!model.exists(), "nothing saved");
 }
 
 #[test]
