@@ -10,6 +10,8 @@
 //! with the raw event, the reason and its Event Hub origin. Keys are matched
 //! without regard to case or underscores (`UserId`, `userId`, `user_id`).
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use base64::Engine;
@@ -53,7 +55,10 @@ impl BatchOrigin<'_> {
 
 /// Parses a batch in any of the accepted shapes. `received_at` stamps dead letters.
 pub fn parse_batch(data: &Value, origin: &BatchOrigin, received_at: i64) -> ParsedBatch {
-    let batch_key = fingerprint(&data.to_string());
+    let batch_key = BatchKey {
+        batch: data,
+        key: OnceCell::new(),
+    };
     let mut out = ParsedBatch::default();
     let items = match unwrap_batch(data) {
         Ok(items) => items,
@@ -85,13 +90,16 @@ pub fn parse_batch(data: &Value, origin: &BatchOrigin, received_at: i64) -> Pars
     out
 }
 
-/// The batch's elements: an array's items, one object, or what a string decodes to.
-fn unwrap_batch(data: &Value) -> Result<Vec<Value>, String> {
+/// The batch's elements: an array's items (borrowed), one object, or what a
+/// string decodes to.
+fn unwrap_batch(data: &Value) -> Result<Cow<'_, [Value]>, String> {
     match data {
-        Value::Array(items) => Ok(items.clone()),
-        Value::Object(_) => Ok(vec![data.clone()]),
+        Value::Array(items) => Ok(Cow::Borrowed(items)),
+        Value::Object(_) => Ok(Cow::Borrowed(std::slice::from_ref(data))),
         Value::String(s) => match decode_text(s) {
-            Some(inner @ (Value::Array(_) | Value::Object(_))) => unwrap_batch(&inner),
+            Some(inner @ (Value::Array(_) | Value::Object(_))) => {
+                unwrap_batch(&inner).map(|c| Cow::Owned(c.into_owned()))
+            }
             _ => Err("batch is a string that is neither JSON nor base64 of JSON".into()),
         },
         other => Err(format!(
@@ -199,11 +207,28 @@ pub fn parse_event(item: &Value) -> Result<RatingRecord, String> {
     })
 }
 
+/// The batch's fingerprint, computed only when a dead letter needs it: a
+/// clean batch is never serialised again.
+struct BatchKey<'a> {
+    batch: &'a Value,
+    key: OnceCell<String>,
+}
+
+impl BatchKey<'_> {
+    fn get(&self) -> &str {
+        self.key.get_or_init(|| {
+            let mut h = DefaultHasher::new();
+            self.batch.to_string().hash(&mut h);
+            format!("{:016x}", h.finish())
+        })
+    }
+}
+
 /// A dead letter whose id is stable for the same event: the Event Hub partition
 /// and sequence number when known, else the batch's fingerprint and position,
 /// so a redelivered batch records each bad event once.
 fn dead_letter(
-    batch_key: &str,
+    batch_key: &BatchKey,
     index: usize,
     received_at: i64,
     reason: String,
@@ -212,7 +237,7 @@ fn dead_letter(
 ) -> DeadLetter {
     let id = match (&origin.partition, origin.sequence_number) {
         (Some(p), Some(seq)) => format!("eh-{p}-{seq}"),
-        _ => format!("batch-{batch_key}-{index}"),
+        _ => format!("batch-{}-{index}", batch_key.get()),
     };
     DeadLetter {
         id,
@@ -221,12 +246,6 @@ fn dead_letter(
         raw,
         origin,
     }
-}
-
-fn fingerprint(text: &str) -> String {
-    let mut h = DefaultHasher::new();
-    text.hash(&mut h);
-    format!("{:016x}", h.finish())
 }
 
 #[cfg(test)]

@@ -27,8 +27,10 @@
 //! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
 //! - [`server`]: binding, host vs standalone mode, shutdown.
 //! - [`package`]: the folder `func start` runs and the deployment zip.
+//! - [`files`]: relative file listings (model directories, the app folder).
 
 pub mod events;
+pub mod files;
 pub mod functions;
 pub mod http;
 pub mod invocation;

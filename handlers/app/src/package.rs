@@ -136,11 +136,8 @@ fn write_zip(dir: &Path, zip_path: &Path, executable: &str) -> anyhow::Result<us
     let file =
         fs::File::create(zip_path).with_context(|| format!("creating {}", zip_path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
-    let mut paths = Vec::new();
-    collect_files(dir, dir, &mut paths)?;
-    paths.sort();
     let mut count = 0;
-    for rel in paths {
+    for rel in crate::files::relative_files(dir)? {
         if rel == "local.settings.json" {
             continue;
         }
@@ -154,20 +151,4 @@ fn write_zip(dir: &Path, zip_path: &Path, executable: &str) -> anyhow::Result<us
     }
     zip.finish()?;
     Ok(count)
-}
-
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_files(root, &path, out)?;
-        } else {
-            out.push(
-                path.strip_prefix(root)?
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            );
-        }
-    }
-    Ok(())
 }

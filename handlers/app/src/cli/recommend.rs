@@ -82,7 +82,11 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
             print_list(&mut std::io::stdout().lock(), None, &model.items, &top)?;
         }
         (None, Some(out)) => {
-            let seen = RatingMatrix::seen_under(&ratings, &model.users, &model.items);
+            let seen = RatingMatrix::seen_under(
+                ratings.rows.iter().map(|r| (r.user, r.item)),
+                &model.users,
+                &model.items,
+            );
             drop(ratings);
             let file = File::create(&out).with_context(|| format!("creating {}", out.display()))?;
             let mut w = BufWriter::new(file);

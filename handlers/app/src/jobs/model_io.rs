@@ -1,8 +1,6 @@
 //! Moving model directories in and out of the registry: the core writes and
 //! reads Spark's directory layout on disk, the store keeps its files.
 
-use std::path::Path;
-
 use anyhow::Context;
 use movierec_core::model::AlsModel;
 use movierec_core::model_files::{load_model, save_model, ModelExtras};
@@ -13,28 +11,15 @@ pub fn model_to_files(model: &AlsModel, extras: &ModelExtras) -> anyhow::Result<
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let path = dir.path().join("model");
     save_model(model, extras, &path)?;
-    let mut files = Vec::new();
-    collect(&path, &path, &mut files)?;
-    Ok(files)
-}
-
-fn collect(root: &Path, dir: &Path, files: &mut Vec<ModelFile>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(root, &path, files)?;
-        } else {
-            let rel = path
-                .strip_prefix(root)?
-                .to_string_lossy()
-                .replace('\\', "/");
-            files.push(ModelFile {
+    crate::files::relative_files(&path)?
+        .into_iter()
+        .map(|rel| {
+            Ok(ModelFile {
+                bytes: std::fs::read(path.join(&rel))?,
                 path: rel,
-                bytes: std::fs::read(&path)?,
-            });
-        }
-    }
-    Ok(())
+            })
+        })
+        .collect()
 }
 
 /// Writes `files` under a temporary directory and loads the model from it.

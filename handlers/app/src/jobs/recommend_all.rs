@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
-use movierec_core::data::{Csr, IdMap};
+use movierec_core::data::RatingMatrix;
 use movierec_core::topn::recommend_all;
 use movierec_core::NoProgress;
 use movierec_store::{RatingRecord, RecommendedItem, UserRecommendations};
@@ -53,7 +53,11 @@ async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendRepor
     let generated_at = chrono::Utc::now().timestamp();
 
     let (model, lists, popular) = tokio::task::spawn_blocking(move || {
-        let seen = seen_matrix(&ratings, &model.users, &model.items);
+        let seen = RatingMatrix::seen_under(
+            ratings.iter().map(|r| (r.user, r.movie)),
+            &model.users,
+            &model.items,
+        );
         let popular = popular_movies(&ratings, POPULAR_LEN);
         let mut lists = Vec::with_capacity(model.users.len());
         recommend_all(&model, &seen, top_n, &NoProgress, |batch| {
@@ -99,14 +103,6 @@ async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendRepor
     };
     tracing::info!(?report, "published recommendations");
     Ok(JobOutcome::Done(report))
-}
-
-fn seen_matrix(ratings: &[RatingRecord], users: &IdMap, items: &IdMap) -> Csr {
-    let triples: Vec<(u32, u32, f32)> = ratings
-        .iter()
-        .filter_map(|r| Some((users.get(r.user)?, items.get(r.movie)?, r.rating)))
-        .collect();
-    Csr::from_triples(users.len(), &triples)
 }
 
 /// The movies most often rated 4 or more, most first (ties: lower id first);

@@ -152,14 +152,18 @@ impl RatingMatrix {
         self.by_user.vals.iter().map(|&v| v as f64).sum::<f64>() / self.nnz() as f64
     }
 
-    /// The dense item indices each user rated, as a CSR over the given id maps
-    /// (users or items unknown to the maps are dropped). Used to leave
-    /// already-rated items out of recommendations made by a loaded model.
-    pub fn seen_under(ratings: &Ratings, users: &IdMap, items: &IdMap) -> Csr {
-        let triples: Vec<(u32, u32, f32)> = ratings
-            .rows
-            .iter()
-            .filter_map(|r| Some((users.get(r.user)?, items.get(r.item)?, r.rating)))
+    /// The dense item indices each user rated, as a CSR over the given id maps,
+    /// from (user id, item id) pairs; users or items unknown to the maps are
+    /// dropped. Used to leave already-rated items out of recommendations made
+    /// by a loaded model.
+    pub fn seen_under(
+        pairs: impl IntoIterator<Item = (i32, i32)>,
+        users: &IdMap,
+        items: &IdMap,
+    ) -> Csr {
+        let triples: Vec<(u32, u32, f32)> = pairs
+            .into_iter()
+            .filter_map(|(u, i)| Some((users.get(u)?, items.get(i)?, 1.0)))
             .collect();
         Csr::from_triples(users.len(), &triples)
     }
