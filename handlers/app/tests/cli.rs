@@ -19,17 +19,7 @@ fn every_command_has_help() {
 fn evaluate_json_reports_spark_like_rmse_and_ranking_metrics_on_bundled_data() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = split_bundled(dir.path(), "1");
-    let out = movierec_ok(&[
-        "evaluate",
-        "--train",
-        s(&train),
-        "--test",
-        s(&test),
-        "--json",
-        "--seed",
-        "1",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let v = evaluate_json(&train, &test, &["--seed", "1"]);
     let rmse = v["rmse"].as_f64().unwrap();
     assert!((0.82..0.92).contains(&rmse), "rmse {rmse}");
     assert!(v["mae"].as_f64().unwrap() < rmse);
@@ -55,17 +45,9 @@ fn biases_beat_plain_als_on_held_out_ratings() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = split_bundled(dir.path(), "3");
     let rmse = |extra: &[&str]| {
-        let mut args = vec![
-            "evaluate",
-            "--train",
-            s(&train),
-            "--test",
-            s(&test),
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        let v: serde_json::Value = serde_json::from_str(&movierec_ok(&args)).unwrap();
-        v["rmse"].as_f64().unwrap()
+        evaluate_json(&train, &test, extra)["rmse"]
+            .as_f64()
+            .unwrap()
     };
     let plain = rmse(&[]);
     let biased = rmse(&["--biases"]);

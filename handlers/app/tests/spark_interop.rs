@@ -40,6 +40,22 @@ fn pyspark_python() -> Option<PathBuf> {
     None
 }
 
+/// Runs tools/spark_peer.py with `args`, failing the test with its stderr if it fails; returns stdout.
+fn spark_peer(python: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(python)
+        .arg(root().join("tools/spark_peer.py"))
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "spark_peer.py {} failed:\n{}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// `user,item,prediction` rows; NaN (Spark's cold start) as `None`.
 fn read_predictions(path: &Path) -> HashMap<(i32, i32), Option<f32>> {
     std::fs::read_to_string(path)
@@ -93,9 +109,10 @@ fn spark_loads_our_models_and_we_load_sparks() {
     pairs.extend([(1, 2), (610, 1), (5, 50), (999_999, 1), (1, 999_999)]);
     write_pairs(&d("pairs.csv"), &pairs);
 
-    let out = Command::new(&python)
-        .arg(root().join("tools/spark_peer.py"))
-        .args([
+    let pairs_csv = d("pairs.csv");
+    spark_peer(
+        &python,
+        &[
             "interop",
             "--threads",
             "2",
@@ -103,33 +120,21 @@ fn spark_loads_our_models_and_we_load_sparks() {
             "6",
             "--iterations",
             "5",
-        ])
-        .args([
             "--ratings",
             s(&ratings),
             "--spark-model",
             s(&d("spark")),
             "--spark-pairs",
-            s(&d("pairs.csv")),
-        ])
-        .args([
+            s(&pairs_csv),
             "--spark-predictions",
             s(&d("spark-pred.csv")),
             "--our-model",
             s(&d("ours")),
-        ])
-        .args([
             "--our-pairs",
-            s(&d("pairs.csv")),
+            s(&pairs_csv),
             "--our-predictions",
             s(&d("our-pred.csv")),
-        ])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "spark_peer.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
 
     // (1) Spark's model, read by us: several part files, same predictions.
@@ -197,26 +202,23 @@ fn explicit_rmse_matches_spark_on_the_same_split() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = split_bundled(dir.path(), "42");
     let seeds = ["1", "2", "3", "4", "5"];
-    let out = Command::new(&python)
-        .arg(root().join("tools/spark_peer.py"))
-        .args([
+    let seed_list = seeds.join(",");
+    let out = spark_peer(
+        &python,
+        &[
             "bench",
             "--threads",
             "2",
             "--no-recommend",
             "--seeds",
-            &seeds.join(","),
-        ])
-        .args(["--train", s(&train), "--test", s(&test)])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "spark_peer.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+            &seed_list,
+            "--train",
+            s(&train),
+            "--test",
+            s(&test),
+        ],
     );
-    let spark: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("JSON from spark_peer.py");
+    let spark: serde_json::Value = serde_json::from_slice(&out).expect("JSON from spark_peer.py");
     let spark_runs = spark["runs"].as_array().unwrap();
     let spark_rmse: f64 = spark_runs
         .iter()
@@ -227,17 +229,7 @@ fn explicit_rmse_matches_spark_on_the_same_split() {
 
     let mut ours = Vec::new();
     for seed in seeds {
-        let v: serde_json::Value = serde_json::from_str(&movierec_ok(&[
-            "evaluate",
-            "--train",
-            s(&train),
-            "--test",
-            s(&test),
-            "--json",
-            "--seed",
-            seed,
-        ]))
-        .unwrap();
+        let v = evaluate_json(&train, &test, &["--seed", seed]);
         assert_eq!(
             v["n_test_scored"].as_u64().unwrap(),
             spark_scored,

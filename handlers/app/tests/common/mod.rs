@@ -87,3 +87,10 @@ pub fn split_bundled(dir: &Path, seed: &str) -> (PathBuf, PathBuf) {
     ]);
     (train, test)
 }
+
+/// `movierec evaluate --json` on `train` and `test` with `extra` options, parsed.
+pub fn evaluate_json(train: &Path, test: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["evaluate", "--train", s(train), "--test", s(test), "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&movierec_ok(&args)).expect("evaluate --json prints one JSON object")
+}
