@@ -11,18 +11,31 @@
 //!   [`CatalogStore`], [`ModelRegistry`], [`RecommendationStore`]) and [`Store`],
 //!   which is all of them: what the app holds as `Arc<dyn Store>`.
 //! - [`sqlite`]: the embedded default backend (SQLite in WAL mode).
+//! - [`cosmos`] (feature `cosmos`): Cosmos DB for NoSQL, the Azure backend.
 //! - [`conformance`]: the behaviour every backend must show, written once and
 //!   run against each backend by the [`conformance_tests!`] macro.
 
 pub mod conformance;
+#[cfg(feature = "cosmos")]
+pub mod cosmos;
 mod error;
 pub mod sqlite;
 pub mod traits;
 pub mod types;
 
+#[cfg(feature = "cosmos")]
+pub use cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use traits::{
     CatalogStore, DeadLetterStore, ModelRegistry, RatingStore, RecommendationStore, Store,
 };
 pub use types::*;
+
+/// Now, in Unix seconds.
+pub(crate) fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

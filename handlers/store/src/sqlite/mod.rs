@@ -13,7 +13,6 @@ mod registry;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
@@ -110,13 +109,6 @@ fn backend_op(operation: &'static str, e: impl std::fmt::Display) -> StoreError 
         operation,
         message: e.to_string(),
     }
-}
-
-pub(crate) fn now_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Turns a JSON decode failure inside a query into a rusqlite error.

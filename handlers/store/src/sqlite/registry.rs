@@ -6,7 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{json_err, now_seconds, SqliteStore};
+use super::{json_err, SqliteStore};
+use crate::now_seconds;
 use crate::traits::{ModelRegistry, Result};
 use crate::types::*;
 use crate::StoreError;

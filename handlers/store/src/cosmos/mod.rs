@@ -1,0 +1,394 @@
+//! The Azure backend: Cosmos DB for NoSQL through `azure_data_cosmos`.
+//!
+//! Owns the containers in [`containers`] and the documents in [`documents`];
+//! one file per role implements the traits (`ratings.rs`, `catalog.rs`,
+//! `registry.rs`, `recommendations.rs`). It must not hold more in memory than
+//! a call returns (queries are streamed page by page) and must not read and
+//! then blindly write: every "newest wins" or "only if still held" decision is
+//! a conditional write on the document's etag.
+//!
+//! Limits of the SDK (1.1.0-beta.1) that shape the queries: a query scoped to
+//! one logical partition may sort and aggregate; a cross-partition query may
+//! only filter and project (no ORDER BY, no COUNT). So per-user reads and the
+//! registry (one partition) sort on the server, and counts and newest-first
+//! lists across partitions are computed while streaming.
+//!
+//! Throttling (429) is retried by the SDK, honouring `x-ms-retry-after-ms`, up
+//! to [`CosmosConfig::throttle_retries`] times per request; what still fails
+//! surfaces as a [`StoreError::Backend`] naming the operation and the status.
+
+mod catalog;
+pub mod local;
+pub mod containers;
+mod documents;
+mod ratings;
+mod recommendations;
+mod registry;
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use azure_data_cosmos::clients::ContainerClient;
+use azure_data_cosmos::options::{
+    BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite, MaxItemCountHint,
+    OperationOptionsBuilder, QueryOptions, ServerCertificateValidation,
+    ThrottlingRetryOptionsBuilder,
+};
+use azure_data_cosmos::{
+    AccountEndpoint, AccountReference, CosmosClient, CosmosError, CosmosRuntime, FeedScope, Query,
+    RoutingStrategy,
+};
+use futures::{StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+
+use crate::StoreError;
+
+const BACKEND: &str = "Cosmos DB";
+
+/// How the app proves who it is to Cosmos DB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CosmosAuth {
+    /// Microsoft Entra ID: the Function App's managed identity in Azure
+    /// (`client_id` picks a user-assigned one), the developer's `az login`
+    /// elsewhere. No secret is configured anywhere.
+    Identity { client_id: Option<String> },
+    /// An account key: accepted only for a local server (127.0.0.1 or
+    /// localhost), never for an Azure account.
+    Key(String),
+}
+
+/// Where and how to reach Cosmos DB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CosmosConfig {
+    /// `https://<account>.documents.azure.com:443/`, or `http://127.0.0.1:<port>/` locally.
+    pub endpoint: String,
+    pub database: String,
+    pub auth: CosmosAuth,
+    /// The region this app runs in, to read from the nearest replica
+    /// (`None`: the account's own order).
+    pub region: Option<String>,
+    /// Create the database and containers when missing. With Entra ID the
+    /// data plane may not create them: infra/ does.
+    pub create_containers: bool,
+    /// Writes in flight at once for one ingest batch or one bulk write.
+    pub concurrency: usize,
+    /// 429 retries per request before the error surfaces.
+    pub throttle_retries: u32,
+    /// How long a cached serving version is trusted before it is read again
+    /// (a GET is then one point read). Publishing on this instance updates it at once.
+    pub serving_version_ttl: Duration,
+}
+
+impl CosmosConfig {
+    pub fn new(endpoint: impl Into<String>, database: impl Into<String>, auth: CosmosAuth) -> Self {
+        let create_containers = matches!(auth, CosmosAuth::Key(_));
+        CosmosConfig {
+            endpoint: endpoint.into(),
+            database: database.into(),
+            auth,
+            region: None,
+            create_containers,
+            concurrency: 32,
+            throttle_retries: 9,
+            serving_version_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// True for the hosts a local Cosmos-compatible server runs on.
+pub fn is_local_endpoint(endpoint: &str) -> bool {
+    let rest = endpoint
+        .strip_prefix("http://")
+        .or_else(|| endpoint.strip_prefix("https://"))
+        .unwrap_or(endpoint);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
+}
+
+/// The Cosmos DB store. Cheap to clone.
+#[derive(Clone)]
+pub struct CosmosStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: CosmosConfig,
+    ratings: ContainerClient,
+    dead_letters: ContainerClient,
+    movies: ContainerClient,
+    registry: ContainerClient,
+    recommendations: ContainerClient,
+    /// The serving version as last read, and when.
+    serving: RwLock<Option<(Option<u64>, Instant)>>,
+}
+
+impl std::fmt::Debug for CosmosStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CosmosStore")
+            .field("endpoint", &self.inner.config.endpoint)
+            .field("database", &self.inner.config.database)
+            .finish()
+    }
+}
+
+impl CosmosStore {
+    /// Connects, creating the database and containers first when the config says so.
+    pub async fn connect(config: CosmosConfig) -> Result<Self, StoreError> {
+        let client = client(&config).await?;
+        if config.create_containers {
+            containers::create_missing(&client, &config.database).await?;
+        }
+        let database = client.database_client(config.database.as_str());
+        let open = |name: &'static str| {
+            let database = &database;
+            let database_name = config.database.as_str();
+            async move {
+                database
+                    .container_client(name, None)
+                    .await
+                    .map_err(|e| open_error(name, database_name, e))
+            }
+        };
+        let inner = Inner {
+            ratings: open(containers::RATINGS).await?,
+            dead_letters: open(containers::DEAD_LETTERS).await?,
+            movies: open(containers::MOVIES).await?,
+            registry: open(containers::REGISTRY).await?,
+            recommendations: open(containers::RECOMMENDATIONS).await?,
+            serving: RwLock::new(None),
+            config,
+        };
+        tracing::info!(
+            endpoint = %inner.config.endpoint,
+            database = %inner.config.database,
+            "connected to Cosmos DB"
+        );
+        Ok(CosmosStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn config(&self) -> &CosmosConfig {
+        &self.inner.config
+    }
+
+    /// Runs `write` for every item with at most `concurrency` in flight and
+    /// returns the results in the items' order. Every write is attempted even
+    /// when one fails, so the error can say how many failed.
+    async fn each_concurrently<T, R, F, Fut>(
+        &self,
+        operation: &'static str,
+        items: Vec<T>,
+        write: F,
+    ) -> Result<Vec<R>, StoreError>
+    where
+        F: Fn(T) -> Fut,
+        Fut: std::future::Future<Output = Result<R, StoreError>>,
+    {
+        let total = items.len();
+        let results: Vec<Result<R, StoreError>> = futures::stream::iter(items.into_iter().map(write))
+            .buffered(self.inner.config.concurrency.max(1))
+            .collect()
+            .await;
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        if failed == 0 {
+            return Ok(results.into_iter().map(|r| r.ok().expect("no error")).collect());
+        }
+        let first = results
+            .into_iter()
+            .find_map(|r| r.err())
+            .expect("one failed");
+        Err(StoreError::Backend {
+            backend: BACKEND,
+            operation,
+            message: format!(
+                "{failed} of {total} writes failed (the others are stored; repeating the call is safe); first: {first}"
+            ),
+        })
+    }
+
+    /// Streams a query's results page by page into `each`.
+    async fn query_each<T: DeserializeOwned + Send + 'static>(
+        container: &ContainerClient,
+        operation: &'static str,
+        query: Query,
+        scope: FeedScope,
+        mut each: impl FnMut(T),
+    ) -> Result<(), StoreError> {
+        let options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
+            NonZeroU32::new(1000).expect("non-zero"),
+        ));
+        let mut items = container
+            .query_items::<T>(query, scope, Some(options))
+            .await
+            .map_err(|e| cosmos_error(operation, e))?;
+        while let Some(item) = items
+            .try_next()
+            .await
+            .map_err(|e| cosmos_error(operation, e))?
+        {
+            each(item);
+        }
+        Ok(())
+    }
+
+    /// Collects a query's results.
+    async fn query_all<T: DeserializeOwned + Send + 'static>(
+        container: &ContainerClient,
+        operation: &'static str,
+        query: Query,
+        scope: FeedScope,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        Self::query_each(container, operation, query, scope, |t| out.push(t)).await?;
+        Ok(out)
+    }
+
+    /// Counts a container's documents by streaming their ids (the SDK cannot
+    /// run COUNT across partitions). Costs about one RU per 100 documents.
+    async fn count(container: &ContainerClient, operation: &'static str) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        Self::query_each::<serde_json::Value>(
+            container,
+            operation,
+            Query::from("SELECT VALUE 1 FROM c"),
+            FeedScope::full_container(),
+            |_| n += 1,
+        )
+        .await?;
+        Ok(n)
+    }
+}
+
+async fn client(config: &CosmosConfig) -> Result<CosmosClient, StoreError> {
+    let endpoint: AccountEndpoint = config.endpoint.parse().map_err(|e| StoreError::Backend {
+        backend: BACKEND,
+        operation: "connect",
+        message: format!(
+            "the endpoint {:?} is not a Cosmos DB account URL ({e}); expected https://<account>.documents.azure.com:443/",
+            config.endpoint
+        ),
+    })?;
+    let local = is_local_endpoint(&config.endpoint);
+    let account = match &config.auth {
+        CosmosAuth::Key(key) => {
+            if !local {
+                return Err(StoreError::Backend {
+                    backend: BACKEND,
+                    operation: "connect",
+                    message: format!(
+                        "an account key is accepted only for a local server, not for {}; in Azure leave the key unset and grant the app's managed identity the Cosmos DB Built-in Data Contributor role",
+                        config.endpoint
+                    ),
+                });
+            }
+            AccountReference::with_authentication_key(
+                endpoint,
+                azure_core::credentials::Secret::from(key.clone()),
+            )
+        }
+        CosmosAuth::Identity { client_id } => {
+            AccountReference::with_credential(endpoint, credential(client_id.as_deref())?)
+        }
+    };
+    let throttling = ThrottlingRetryOptionsBuilder::new()
+        .with_max_retry_count(config.throttle_retries)
+        .with_max_retry_wait_time(Duration::from_secs(60))
+        .build();
+    let operation = OperationOptionsBuilder::new()
+        .with_throttling_retry_options(throttling)
+        .with_content_response_on_write(ContentResponseOnWrite::Disabled)
+        .build();
+    let mut builder = CosmosClient::builder().with_default_operation_options(operation);
+    if local {
+        // A local server speaks HTTP/1.1 only, may present an expired
+        // self-signed certificate, and does not understand binary encoding.
+        let pool = ConnectionPoolOptions::builder()
+            .with_is_http2_allowed(false)
+            .with_server_certificate_validation(ServerCertificateValidation::RequiredUnlessEmulator)
+            .build()
+            .map_err(|e| cosmos_error("connect", e))?;
+        let runtime = CosmosRuntime::builder()
+            .with_connection_pool(pool)
+            .build()
+            .await
+            .map_err(|e| cosmos_error("connect", e))?;
+        builder = builder
+            .with_runtime(runtime)
+            .with_binary_encoding_options(BinaryEncodingOptions::new().with_enabled(false));
+    }
+    let routing = match &config.region {
+        Some(region) => RoutingStrategy::ProximityTo(region.clone().into()),
+        None => RoutingStrategy::PreferredRegions(Vec::new()),
+    };
+    builder
+        .build(account, routing)
+        .await
+        .map_err(|e| cosmos_error("connect", e))
+}
+
+/// The Entra ID credential: the managed identity where the platform offers
+/// one (Azure Functions sets IDENTITY_ENDPOINT), else the developer's tools.
+fn credential(
+    client_id: Option<&str>,
+) -> Result<Arc<dyn azure_core::credentials::TokenCredential>, StoreError> {
+    let failed = |e: azure_core::Error| StoreError::Backend {
+        backend: BACKEND,
+        operation: "connect",
+        message: format!("cannot set up the Entra ID credential: {e}"),
+    };
+    let in_azure = std::env::var_os("IDENTITY_ENDPOINT").is_some()
+        || std::env::var_os("MSI_ENDPOINT").is_some();
+    if in_azure {
+        let options = azure_identity::ManagedIdentityCredentialOptions {
+            user_assigned_id: client_id
+                .map(|id| azure_identity::UserAssignedId::ClientId(id.to_string())),
+            ..Default::default()
+        };
+        let credential = azure_identity::ManagedIdentityCredential::new(Some(options)).map_err(failed)?;
+        Ok(credential)
+    } else {
+        let credential = azure_identity::DeveloperToolsCredential::new(None).map_err(failed)?;
+        Ok(credential)
+    }
+}
+
+/// Turns an SDK error into the store's, saying what failed and what to check.
+pub(crate) fn cosmos_error(operation: &'static str, e: CosmosError) -> StoreError {
+    let status = e.status();
+    let hint = if status.is_throttled() {
+        " (throttled: the request rate exceeds the provisioned RU/s even after retrying; raise the throughput or lower MOVIEREC_COSMOS_CONCURRENCY)"
+    } else if status.is_unauthorized() || status.is_forbidden() {
+        " (authentication or authorisation failed: in Azure the app's identity needs the Cosmos DB Built-in Data Contributor role on the account; locally check MOVIEREC_COSMOS_KEY)"
+    } else if status.is_not_found() {
+        " (the database or container does not exist: deploy infra/ or set MOVIEREC_COSMOS_CREATE=true)"
+    } else if u16::from(status.status_code()) >= 500 || status.is_timeout() {
+        " (the service failed or timed out; the invocation fails so the host retries it)"
+    } else {
+        ""
+    };
+    StoreError::Backend {
+        backend: BACKEND,
+        operation,
+        message: format!("{e}{hint}"),
+    }
+}
+
+fn open_error(container: &str, database: &str, e: CosmosError) -> StoreError {
+    StoreError::Backend {
+        backend: BACKEND,
+        operation: "open a container",
+        message: format!("container {database}/{container}: {}", cosmos_error("open", e)),
+    }
+}
+
+fn corrupt(what: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,226 @@
+//! Ratings and dead letters in Cosmos DB.
+//!
+//! "Newest timestamp wins" without a lost update: a rating is first created
+//! (the usual case, one write); if it exists, it is read, and replaced only
+//! when the event is newer and only if the document is still the one read
+//! (If-Match on its etag). A 412 means another writer got there first: read
+//! again and decide again. A duplicate or a late older event costs a failed
+//! create and a point read, and changes nothing.
+
+use async_trait::async_trait;
+use azure_data_cosmos::clients::ContainerClient;
+use azure_data_cosmos::options::{ItemWriteOptions, Precondition};
+use azure_data_cosmos::{FeedScope, Query};
+
+use super::documents::*;
+use super::{corrupt, cosmos_error, CosmosStore};
+use crate::traits::{DeadLetterStore, RatingStore, Result};
+use crate::types::*;
+use crate::StoreError;
+
+/// Attempts at one rating when writers keep racing on it (each lost race
+/// means another event for the same rating was stored in between).
+const MAX_RACES: usize = 16;
+
+/// Keeps, for each (user, movie), the newest event of the batch (the first of
+/// equal timestamps, as a sequential store would); the rest are unchanged.
+fn newest_per_pair(ratings: &[RatingRecord]) -> (Vec<RatingRecord>, usize) {
+    let mut newest: std::collections::HashMap<(i32, i32), RatingRecord> =
+        std::collections::HashMap::with_capacity(ratings.len());
+    for r in ratings {
+        newest
+            .entry((r.user, r.movie))
+            .and_modify(|kept| {
+                if r.timestamp > kept.timestamp {
+                    *kept = *r;
+                }
+            })
+            .or_insert(*r);
+    }
+    let dropped = ratings.len() - newest.len();
+    (newest.into_values().collect(), dropped)
+}
+
+/// Stores one rating; true when it was written (new or newer).
+async fn store_rating(container: &ContainerClient, rating: RatingRecord) -> Result<bool> {
+    let doc = RatingDoc::from(&rating);
+    for _ in 0..MAX_RACES {
+        match container
+            .create_item(rating.user, &doc.id, &doc, None)
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(e) if e.status().is_conflict() => {}
+            Err(e) => return Err(cosmos_error("store a rating", e)),
+        }
+        let read = match container.read_item(rating.user, &doc.id, None).await {
+            Ok(read) => read,
+            Err(e) if e.status().is_not_found() => continue, // deleted meanwhile: create again
+            Err(e) => return Err(cosmos_error("read a stored rating", e)),
+        };
+        let etag = read.headers().etag().cloned();
+        let stored: RatingDoc = read
+            .into_model()
+            .map_err(|e| corrupt("a stored rating", e))?;
+        if stored.ts >= rating.timestamp {
+            return Ok(false);
+        }
+        let Some(etag) = etag else {
+            return Err(corrupt("a stored rating", "the read returned no etag"));
+        };
+        let only_if_unchanged =
+            ItemWriteOptions::default().with_precondition(Precondition::if_match(etag));
+        match container
+            .replace_item(rating.user, &doc.id, &doc, Some(only_if_unchanged))
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(e) if e.status().is_precondition_failed() || e.status().is_not_found() => {}
+            Err(e) => return Err(cosmos_error("replace a stored rating", e)),
+        }
+    }
+    Err(StoreError::Backend {
+        backend: super::BACKEND,
+        operation: "store a rating",
+        message: format!(
+            "rating {} lost {MAX_RACES} races with concurrent writers in a row; retry the batch",
+            doc.id
+        ),
+    })
+}
+
+/// Records one dead letter; true when it was not recorded before.
+async fn store_dead_letter(container: &ContainerClient, letter: DeadLetterDoc) -> Result<bool> {
+    match container
+        .create_item(letter.id.clone(), &letter.id, &letter, None)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.status().is_conflict() => Ok(false),
+        Err(e) => Err(cosmos_error("store a dead letter", e)),
+    }
+}
+
+#[async_trait]
+impl RatingStore for CosmosStore {
+    async fn ingest(
+        &self,
+        ratings: &[RatingRecord],
+        dead_letters: &[DeadLetter],
+    ) -> Result<IngestOutcome> {
+        let (newest, dropped) = newest_per_pair(ratings);
+        let ratings_container = &self.inner.ratings;
+        let written = self
+            .each_concurrently("store an ingest batch", newest, |r| {
+                store_rating(ratings_container, r)
+            })
+            .await?;
+        let letters_container = &self.inner.dead_letters;
+        let letters: Vec<DeadLetterDoc> = dead_letters.iter().map(DeadLetterDoc::from).collect();
+        let recorded = self
+            .each_concurrently("store dead letters", letters, |d| {
+                store_dead_letter(letters_container, d)
+            })
+            .await?;
+        let written_count = written.iter().filter(|w| **w).count();
+        Ok(IngestOutcome {
+            written: written_count,
+            unchanged: written.len() - written_count + dropped,
+            dead_lettered: recorded.iter().filter(|r| **r).count(),
+        })
+    }
+
+    async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>> {
+        // The WHERE repeats the scope for servers that ignore it (the local one).
+        let query = Query::from(
+            "SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user = @user",
+        )
+        .with_parameter("@user", user)
+        .map_err(|e| cosmos_error("read a user's ratings", e))?;
+        let rows: Vec<RatingRow> = Self::query_all(
+            &self.inner.ratings,
+            "read a user's ratings",
+            query,
+            FeedScope::partition(user),
+        )
+        .await?;
+        Ok(rows.into_iter().map(RatingRecord::from).collect())
+    }
+
+    async fn all_ratings(&self) -> Result<Vec<RatingRecord>> {
+        let mut all = Vec::new();
+        Self::query_each::<RatingRow>(
+            &self.inner.ratings,
+            "read all ratings",
+            Query::from("SELECT c.user, c.movie, c.rating, c.ts FROM c"),
+            FeedScope::full_container(),
+            |row| all.push(RatingRecord::from(row)),
+        )
+        .await?;
+        Ok(all)
+    }
+
+    async fn rating_count(&self) -> Result<u64> {
+        Self::count(&self.inner.ratings, "count ratings").await
+    }
+}
+
+#[async_trait]
+impl DeadLetterStore for CosmosStore {
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        // Newest first across partitions (no ORDER BY there): keep the newest
+        // `limit` while streaming, trimming whenever twice as many are held.
+        let newest_first = |a: &DeadLetterDoc, b: &DeadLetterDoc| {
+            (b.received_at, &b.id).cmp(&(a.received_at, &a.id))
+        };
+        let mut kept: Vec<DeadLetterDoc> = Vec::new();
+        Self::query_each::<DeadLetterDoc>(
+            &self.inner.dead_letters,
+            "read dead letters",
+            Query::from("SELECT c.id, c.received_at, c.reason, c.raw, c.origin FROM c"),
+            FeedScope::full_container(),
+            |doc| {
+                kept.push(doc);
+                if kept.len() >= 2 * limit.max(1) {
+                    kept.sort_by(newest_first);
+                    kept.truncate(limit);
+                }
+            },
+        )
+        .await?;
+        kept.sort_by(newest_first);
+        kept.truncate(limit);
+        Ok(kept.into_iter().map(DeadLetter::from).collect())
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64> {
+        Self::count(&self.inner.dead_letters, "count dead letters").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(user: i32, movie: i32, rating: f32, timestamp: i64) -> RatingRecord {
+        RatingRecord {
+            user,
+            movie,
+            rating,
+            timestamp,
+        }
+    }
+
+    #[test]
+    fn a_batch_keeps_the_newest_event_per_rating_and_the_first_of_a_tie() {
+        let (mut kept, dropped) = newest_per_pair(&[
+            r(1, 1, 2.0, 300),
+            r(1, 1, 5.0, 100),
+            r(1, 1, 3.5, 300),
+            r(2, 1, 4.0, 10),
+        ]);
+        kept.sort_by_key(|r| r.user);
+        assert_eq!(kept, vec![r(1, 1, 2.0, 300), r(2, 1, 4.0, 10)]);
+        assert_eq!(dropped, 2);
+    }
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// A local Cosmos DB (NoSQL API) endpoint for movierec's tests.
+//
+// Runs @vercel/cosmosdb-server on an internal port and, in front of it on the
+// port asked for, a small HTTP shim that bridges where that server differs from
+// Azure in ways the Rust SDK (azure_data_cosmos 1.1.0-beta.1) trips on
+// (see ../shared/notes/azure-local-testing.md):
+//   - the account document advertises https:// locations on the inner port:
+//     they are rewritten to this shim's own http:// address;
+//   - partition key range ids come back as numbers: the SDK wants strings;
+//   - queries and point reads need `x-ms-documentdb-query-enablecrosspartition`
+//     (the server has one partition key range and otherwise answers 400, or
+//     500 for a missing document instead of 404).
+// And it adds what a test of throttling needs:
+//   - writes to documents of databases whose name starts with "throttle" are
+//     answered 429 with `x-ms-retry-after-ms` once every THROTTLE_EVERY
+//     writes (default 3), as Azure does when a request exceeds the RUs;
+//   - GET /__shim/stats returns {"requests", "writes", "throttled"} so a test
+//     can check that throttling really happened.
+//
+// Usage: node shim.js --port 8082 [--throttle-every 3] [--retry-after-ms 20]
+// Prints "cosmos shim ready on http://127.0.0.1:PORT" when it accepts requests.
+
+"use strict";
+
+const http = require("http");
+const { createHttpServer } = require("@vercel/cosmosdb-server");
+
+function parseArgs(argv) {
+  const args = { port: 8082, throttleEvery: 3, retryAfterMs: 20 };
+  for (let i = 0; i < argv.length; i += 1) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case "--port": args.port = Number(value); i += 1; break;
+      case "--throttle-every": args.throttleEvery = Number(value); i += 1; break;
+      case "--retry-after-ms": args.retryAfterMs = Number(value); i += 1; break;
+      default:
+        console.error(`unknown argument ${argv[i]}; usage: node shim.js --port N [--throttle-every N] [--retry-after-ms MS]`);
+        process.exit(2);
+    }
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const stats = { requests: 0, writes: 0, throttled: 0 };
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const DOCS = /^\/dbs\/([^/]+)\/colls\/[^/]+\/docs(\/|$|\?)/;
+
+function isQuery(req) {
+  const isQueryHeader = String(req.headers["x-ms-documentdb-isquery"] || "").toLowerCase();
+  return isQueryHeader === "true" || String(req.headers["content-type"] || "").startsWith("application/query+json");
+}
+
+/** A write to a document of a "throttle*" database, picked to be answered 429. */
+function shouldThrottle(req) {
+  if (req.method === "GET" || req.method === "HEAD" || isQuery(req)) return false;
+  const match = DOCS.exec(req.url);
+  if (!match || !decodeURIComponent(match[1]).startsWith("throttle")) return false;
+  stats.writes += 1;
+  return args.throttleEvery > 0 && stats.writes % args.throttleEvery === 1;
+}
+
+/** Rewrites a response body from the inner server into what Azure would send. */
+function fixBody(req, body, selfAddress) {
+  let json;
+  try { json = JSON.parse(body); } catch { return body; }
+  if (req.url === "/" || req.url === "") {
+    for (const key of ["writableLocations", "readableLocations"]) {
+      for (const location of json[key] || []) location.databaseAccountEndpoint = selfAddress;
+    }
+  }
+  if (Array.isArray(json.PartitionKeyRanges)) {
+    for (const range of json.PartitionKeyRanges) {
+      range.id = String(range.id);
+      if (Array.isArray(range.parents)) range.parents = range.parents.map(String);
+    }
+  }
+  return JSON.stringify(json);
+}
+
+function start(innerPort) {
+  const selfAddress = `http://127.0.0.1:${args.port}/`;
+  const front = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      stats.requests += 1;
+      if (req.url === "/__shim/stats") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(stats));
+        return;
+      }
+      if (shouldThrottle(req)) {
+        stats.throttled += 1;
+        res.writeHead(429, {
+          "content-type": "application/json",
+          "x-ms-retry-after-ms": String(args.retryAfterMs),
+          "x-ms-substatus": "3200",
+          "x-ms-activity-id": "00000000-0000-0000-0000-000000000429",
+          "x-ms-request-charge": "0",
+        });
+        res.end(JSON.stringify({ code: "TooManyRequests", message: "Request rate is large (injected by the test shim)." }));
+        return;
+      }
+      const headers = { ...req.headers, "x-ms-documentdb-query-enablecrosspartition": "true" };
+      delete headers["x-ms-documentdb-partitionkeyrangeid"];
+      headers.host = `127.0.0.1:${innerPort}`;
+      const inner = http.request(
+        { host: "127.0.0.1", port: innerPort, method: req.method, path: req.url, headers, agent },
+        (innerRes) => {
+          const parts = [];
+          innerRes.on("data", (c) => parts.push(c));
+          innerRes.on("end", () => {
+            const body = fixBody(req, Buffer.concat(parts).toString("utf8"), selfAddress);
+            const out = { ...innerRes.headers };
+            delete out["content-length"];
+            delete out.connection;
+            if (out["content-location"]) out["content-location"] = out["content-location"].replace(/^https:\/\/[^/]+/, selfAddress.slice(0, -1));
+            out["content-length"] = Buffer.byteLength(body);
+            res.writeHead(innerRes.statusCode, out);
+            res.end(body);
+          });
+        },
+      );
+      inner.on("error", (err) => {
+        res.writeHead(502, { "content-type": "application/json" });
+        res.end(JSON.stringify({ code: "BadGateway", message: `cosmos shim: inner server failed: ${err.message}` }));
+      });
+      inner.end(Buffer.concat(chunks));
+    });
+  });
+  front.keepAliveTimeout = 60_000;
+  front.listen(args.port, "127.0.0.1", () => {
+    console.log(`cosmos shim ready on ${selfAddress.slice(0, -1)}`);
+  });
+  front.on("error", (err) => {
+    console.error(`cosmos shim: cannot listen on 127.0.0.1:${args.port}: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+const innerServer = createHttpServer({ keepAlive: true });
+innerServer.listen(0, "127.0.0.1", () => start(innerServer.address().port));
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => process.exit(0));
