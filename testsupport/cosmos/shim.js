@@ -14,9 +14,13 @@
 // And it adds what a test of throttling needs:
 //   - writes to documents of databases whose name starts with "throttle" are
 //     answered 429 with `x-ms-retry-after-ms` once every THROTTLE_EVERY
-//     writes (default 3), as Azure does when a request exceeds the RUs;
+//     writes (default 3), as Azure does when a request exceeds the RUs; of
+//     databases whose name starts with "overload", always;
 //   - GET /__shim/stats returns {"requests", "writes", "throttled"} so a test
-//     can check that throttling really happened.
+//     can check that throttling really happened; GET /__shim/stats?db=NAME
+//     returns, per container of that database, how many document requests of
+//     each kind it received (read, create, upsert, replace, delete, query),
+//     so a test can count what an operation costs.
 //
 // Usage: node shim.js --port 8082 [--throttle-every 3] [--retry-after-ms 20]
 // Prints "cosmos shim ready on http://127.0.0.1:PORT" when it accepts requests.
@@ -45,7 +49,27 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv.slice(2));
 const stats = { requests: 0, writes: 0, throttled: 0 };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const DOCS = /^\/dbs\/([^/]+)\/colls\/[^/]+\/docs(\/|$|\?)/;
+const DOCS = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs(\/|$|\?)/;
+const perDatabase = new Map();
+
+/** Counts a document request by database, container and kind. */
+function countDocumentRequest(req) {
+  const match = DOCS.exec(req.url);
+  if (!match) return;
+  const [database, container] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
+  let kind;
+  if (isQuery(req)) kind = "query";
+  else if (req.method === "GET") kind = "read";
+  else if (req.method === "DELETE") kind = "delete";
+  else if (req.method === "PUT") kind = "replace";
+  else if (req.method === "PATCH") kind = "patch";
+  else if (String(req.headers["x-ms-documentdb-is-upsert"] || "").toLowerCase() === "true") kind = "upsert";
+  else kind = "create";
+  if (!perDatabase.has(database)) perDatabase.set(database, {});
+  const containers = perDatabase.get(database);
+  containers[container] = containers[container] || {};
+  containers[container][kind] = (containers[container][kind] || 0) + 1;
+}
 
 function isQuery(req) {
   const isQueryHeader = String(req.headers["x-ms-documentdb-isquery"] || "").toLowerCase();
@@ -56,7 +80,10 @@ function isQuery(req) {
 function shouldThrottle(req) {
   if (req.method === "GET" || req.method === "HEAD" || isQuery(req)) return false;
   const match = DOCS.exec(req.url);
-  if (!match || !decodeURIComponent(match[1]).startsWith("throttle")) return false;
+  if (!match) return false;
+  const database = decodeURIComponent(match[1]);
+  if (database.startsWith("overload")) return true;
+  if (!database.startsWith("throttle")) return false;
   stats.writes += 1;
   return args.throttleEvery > 0 && stats.writes % args.throttleEvery === 1;
 }
@@ -86,11 +113,13 @@ function start(innerPort) {
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       stats.requests += 1;
-      if (req.url === "/__shim/stats") {
+      if (req.url.startsWith("/__shim/stats")) {
+        const database = new URL(req.url, "http://shim").searchParams.get("db");
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(stats));
+        res.end(JSON.stringify(database === null ? stats : perDatabase.get(database) || {}));
         return;
       }
+      countDocumentRequest(req);
       if (shouldThrottle(req)) {
         stats.throttled += 1;
         res.writeHead(429, {

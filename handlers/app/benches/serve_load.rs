@@ -7,6 +7,13 @@
 //! 1. GET /recommendations/{user} over keep-alive connections, random users:
 //!    requests per second and latency percentiles;
 //! 2. POST /events with batches of 100 new ratings: events per second stored.
+//!
+//! `--store cosmos` runs the same against the local Cosmos DB server named by
+//! MOVIEREC_TEST_COSMOS_ENDPOINT (testsupport/cosmos/start.sh), on a fresh
+//! database, instead of the embedded SQLite store. That server (Node, in
+//! memory) copies and scans every document for each query page, so the
+//! bootstrap there imports only the first COSMOS_BOOTSTRAP_RATINGS ratings of
+//! the bundled set, and GETs ask for the users those cover.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,6 +30,7 @@ struct Args {
     seconds: u64,
     connections: usize,
     ingest_connections: usize,
+    cosmos: bool,
 }
 
 fn args() -> Args {
@@ -30,6 +38,7 @@ fn args() -> Args {
         seconds: 10,
         connections: 32,
         ingest_connections: 4,
+        cosmos: false,
     };
     let argv: Vec<String> = std::env::args().collect();
     for w in argv.windows(2) {
@@ -39,6 +48,11 @@ fn args() -> Args {
             "--ingest-connections" => {
                 a.ingest_connections = w[1].parse().expect("--ingest-connections N")
             }
+            "--store" => match w[1].as_str() {
+                "cosmos" => a.cosmos = true,
+                "sqlite" => a.cosmos = false,
+                other => panic!("--store {other}: expected sqlite or cosmos"),
+            },
             _ => {}
         }
     }
@@ -65,13 +79,16 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-async fn get_load(addr: SocketAddr, until: Instant, seed: u64) -> (Vec<u32>, usize) {
+/// Ratings the Cosmos run bootstraps with (users 1 to about 30 of the bundled set).
+const COSMOS_BOOTSTRAP_RATINGS: usize = 4_000;
+
+async fn get_load(addr: SocketAddr, until: Instant, seed: u64, users: u64) -> (Vec<u32>, usize) {
     let mut sender = connect(addr).await;
     let mut rng = seed | 1;
     let mut latencies = Vec::with_capacity(200_000);
     let mut errors = 0;
     while Instant::now() < until {
-        let user = next(&mut rng) % 610 + 1;
+        let user = next(&mut rng) % users + 1;
         let req = Request::get(format!("/recommendations/{user}"))
             .header("host", "127.0.0.1")
             .body(Full::default())
@@ -138,14 +155,68 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Writes the first `n` ratings of the bundled set (and all movies) to `dir`;
+/// returns how many users they cover (users come in order, from 1).
+fn bundled_subset(root: &std::path::Path, dir: &std::path::Path, n: usize) -> u64 {
+    let bundled = root.join("data/ml-latest-small");
+    let ratings = std::fs::read_to_string(bundled.join("ratings.csv")).expect("bundled ratings");
+    let mut lines = ratings.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.take(n).collect();
+    let users = rows
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64;
+    std::fs::write(
+        dir.join("ratings.csv"),
+        format!("{header}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    std::fs::copy(bundled.join("movies.csv"), dir.join("movies.csv")).unwrap();
+    users
+}
+
+/// Points the server at a fresh database of the local Cosmos DB server.
+#[cfg(feature = "cosmos")]
+fn use_local_cosmos(command: &mut Command) {
+    use movierec_store::cosmos::local::{test_config, EMULATOR_KEY, ENDPOINT_VAR};
+    let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!("--store cosmos needs {ENDPOINT_VAR} (bash testsupport/cosmos/start.sh)")
+    });
+    let config = test_config(&endpoint, "bench");
+    command
+        .env("MOVIEREC_STORE", "cosmos")
+        .env("MOVIEREC_COSMOS_ENDPOINT", &endpoint)
+        .env("MOVIEREC_COSMOS_DATABASE", &config.database)
+        .env("MOVIEREC_COSMOS_KEY", EMULATOR_KEY);
+}
+
+#[cfg(not(feature = "cosmos"))]
+fn use_local_cosmos(_: &mut Command) {
+    panic!(
+        "--store cosmos: this build has no Cosmos DB support (the default `cosmos` feature is off)"
+    );
+}
+
 fn main() {
     let a = args();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let store = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_movierec"));
+    let users = if a.cosmos {
+        use_local_cosmos(&mut command);
+        let users = bundled_subset(&root, store.path(), COSMOS_BOOTSTRAP_RATINGS);
+        command.env("MOVIEREC_BOOTSTRAP_DATA", store.path());
+        users
+    } else {
+        command.env("MOVIEREC_STORE", store.path());
+        610
+    };
+    let bootstrap_started = Instant::now();
+    let mut child = command
         .args(["serve", "--port", "0"])
         .current_dir(&root)
-        .env("MOVIEREC_STORE", store.path())
         .env("MOVIEREC_LOG", "warn")
         .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
         .stdout(Stdio::null())
@@ -160,6 +231,11 @@ fn main() {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
+    println!(
+        "store {}: bootstrap (import the ratings and 9,742 movies, train, publish {users} lists) {:.1} s",
+        if a.cosmos { "cosmos (local server)" } else { "sqlite" },
+        bootstrap_started.elapsed().as_secs_f64()
+    );
     std::thread::spawn(move || for _ in lines {});
     let addr: SocketAddr = url.parse().unwrap();
 
@@ -170,11 +246,11 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         // warm-up
-        let _ = get_load(addr, Instant::now() + Duration::from_secs(1), 1).await;
+        let _ = get_load(addr, Instant::now() + Duration::from_secs(1), 1, users).await;
 
         let started = Instant::now();
         let until = started + Duration::from_secs(a.seconds);
-        let tasks: Vec<_> = (0..a.connections).map(|i| tokio::spawn(get_load(addr, until, 0x9E37_79B9 + i as u64 * 7919))).collect();
+        let tasks: Vec<_> = (0..a.connections).map(|i| tokio::spawn(get_load(addr, until, 0x9E37_79B9 + i as u64 * 7919, users))).collect();
         let mut all = Vec::new();
         let mut errors = 0;
         for t in tasks {

@@ -11,6 +11,9 @@ use movierec_core::als::AlsParams;
 pub enum StoreConfig {
     /// The embedded SQLite store in this directory.
     Sqlite(PathBuf),
+    /// Cosmos DB (MOVIEREC_STORE=cosmos and the MOVIEREC_COSMOS_* settings).
+    #[cfg(feature = "cosmos")]
+    Cosmos(movierec_store::CosmosConfig),
 }
 
 #[derive(Debug, Clone)]
@@ -76,18 +79,72 @@ fn check<T: Copy + std::fmt::Display>(
     }
 }
 
+#[cfg(not(feature = "cosmos"))]
+fn cosmos_config() -> Result<StoreConfig, SettingError> {
+    Err(SettingError {
+        name: "MOVIEREC_STORE",
+        value: "cosmos".into(),
+        expected: "a directory for the embedded SQLite store: this build has no Cosmos DB support (build with the default `cosmos` feature)",
+    })
+}
+
+/// The Cosmos DB settings. Entra ID unless a key is given, and a key only for
+/// a local server (checked again when connecting).
+#[cfg(feature = "cosmos")]
+fn cosmos_config() -> Result<StoreConfig, SettingError> {
+    use movierec_store::{CosmosAuth, CosmosConfig};
+    let endpoint = var("MOVIEREC_COSMOS_ENDPOINT").ok_or(SettingError {
+        name: "MOVIEREC_COSMOS_ENDPOINT",
+        value: String::new(),
+        expected: "the account URL, https://<account>.documents.azure.com:443/ (required with MOVIEREC_STORE=cosmos)",
+    })?;
+    let auth = match var("MOVIEREC_COSMOS_KEY") {
+        Some(key) => {
+            if !movierec_store::cosmos::is_local_endpoint(&endpoint) {
+                return Err(SettingError {
+                    name: "MOVIEREC_COSMOS_KEY",
+                    value: "(hidden)".into(),
+                    expected: "unset for an Azure account: the app signs in with its managed identity (Entra ID); a key is for a local server only",
+                });
+            }
+            CosmosAuth::Key(key)
+        }
+        None => CosmosAuth::Identity {
+            client_id: var("MOVIEREC_COSMOS_CLIENT_ID").or_else(|| var("AZURE_CLIENT_ID")),
+        },
+    };
+    let database = var("MOVIEREC_COSMOS_DATABASE").unwrap_or_else(|| "movierec".into());
+    let mut config = CosmosConfig::new(endpoint, database, auth);
+    config.region = var("MOVIEREC_COSMOS_REGION").or_else(|| var("REGION_NAME"));
+    config.create_containers = parse(
+        "MOVIEREC_COSMOS_CREATE",
+        config.create_containers,
+        "true or false",
+    )?;
+    config.concurrency = check(
+        "MOVIEREC_COSMOS_CONCURRENCY",
+        parse(
+            "MOVIEREC_COSMOS_CONCURRENCY",
+            config.concurrency,
+            "a whole number",
+        )?,
+        |c| (1..=1024).contains(&c),
+        "1 to 1024",
+    )?;
+    config.throttle_retries = parse(
+        "MOVIEREC_COSMOS_THROTTLE_RETRIES",
+        config.throttle_retries,
+        "a whole number",
+    )?;
+    Ok(StoreConfig::Cosmos(config))
+}
+
 impl Settings {
     pub fn from_env() -> Result<Self, SettingError> {
         let tuned = AlsParams::tuned();
         let store = match var("MOVIEREC_STORE") {
             None => StoreConfig::Sqlite(PathBuf::from(".movierec")),
-            Some(v) if v == "cosmos" => {
-                return Err(SettingError {
-                    name: "MOVIEREC_STORE",
-                    value: v,
-                    expected: "a directory for the embedded SQLite store (the Cosmos DB backend is not built yet)",
-                })
-            }
+            Some(v) if v == "cosmos" => cosmos_config()?,
             Some(dir) => StoreConfig::Sqlite(PathBuf::from(dir)),
         };
         let params = AlsParams {

@@ -31,11 +31,12 @@ pub struct AppState {
 
 /// Movies already looked up, for the published version they were read under:
 /// a GET shows ten titles, and the catalogue changes only with an import, so
-/// the cache starts afresh whenever a new version is published.
+/// the cache starts afresh whenever a new version is published. Ids the
+/// catalogue lacks are remembered too (`None`), so they cost no more reads.
 #[derive(Default)]
 struct CatalogCache {
     version: u64,
-    movies: HashMap<i32, Movie>,
+    movies: HashMap<i32, Option<Movie>>,
 }
 
 impl AppState {
@@ -48,10 +49,14 @@ impl AppState {
         }
     }
 
-    /// Opens the store the settings name.
-    pub fn open(settings: Settings) -> Result<Self, StoreError> {
+    /// Opens (or connects to) the store the settings name.
+    pub async fn open(settings: Settings) -> Result<Self, StoreError> {
         let store: Arc<dyn Store> = match &settings.store {
             StoreConfig::Sqlite(dir) => Arc::new(SqliteStore::open(dir)?),
+            #[cfg(feature = "cosmos")]
+            StoreConfig::Cosmos(config) => {
+                Arc::new(movierec_store::CosmosStore::connect(config.clone()).await?)
+            }
         };
         Ok(Self::new(settings, store))
     }
@@ -87,9 +92,10 @@ impl AppState {
             let cache = self.catalog.read().expect("lock");
             for &id in ids {
                 match cache.movies.get(&id).filter(|_| cache.version == version) {
-                    Some(m) => {
+                    Some(Some(m)) => {
                         found.insert(id, m.clone());
                     }
+                    Some(None) => {}
                     None => missing.push(id),
                 }
             }
@@ -103,9 +109,12 @@ impl AppState {
                     movies: HashMap::new(),
                 };
             }
-            for (id, m) in fetched {
-                cache.movies.insert(id, m.clone());
-                found.insert(id, m);
+            for id in missing {
+                let movie = fetched.get(&id).cloned();
+                if let Some(m) = &movie {
+                    found.insert(id, m.clone());
+                }
+                cache.movies.insert(id, movie);
             }
         }
         Ok(found)

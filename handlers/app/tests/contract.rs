@@ -2,6 +2,12 @@
 //! (event batches in every encoding, timer payloads with and without
 //! ScheduleStatus, forwarded HTTP requests) over a real socket, and the stored
 //! state and the `{"Outputs","Logs","ReturnValue"}` answers are checked.
+//!
+//! Every check runs on each backend: `sqlite::*` on a temp directory and
+//! `cosmos::*` on a fresh database of the local Cosmos DB server
+//! (testsupport/cosmos; skipped when MOVIEREC_TEST_COSMOS_ENDPOINT is unset,
+//! a failure when MOVIEREC_REQUIRE_COSMOS=1). The backends' own failure modes
+//! (a broken SQLite table, Cosmos throttling) have tests of their own.
 
 use std::sync::Arc;
 
@@ -9,24 +15,22 @@ use base64::Engine;
 use movierec::server::{serve, Mode};
 use movierec::settings::Settings;
 use movierec::state::AppState;
-use movierec_store::{DeadLetterStore, ModelRegistry, RatingStore, SqliteStore, Store};
+use movierec_store::{SqliteStore, Store};
 use serde_json::{json, Value};
 
 struct App {
     url: String,
-    store: Arc<SqliteStore>,
+    /// The Cosmos DB database the app uses (Cosmos runs only).
+    #[cfg_attr(not(feature = "cosmos"), allow(dead_code))]
+    database: Option<String>,
+    store: Arc<dyn Store>,
     dir: tempfile::TempDir,
     http: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn start_with(settings: impl FnOnce(std::path::PathBuf) -> Settings) -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let state = AppState::new(
-        settings(dir.path().to_path_buf()),
-        store.clone() as Arc<dyn Store>,
-    );
+async fn start_on(store: Arc<dyn Store>, dir: tempfile::TempDir, settings: Settings) -> App {
+    let state = AppState::new(settings, store.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -35,6 +39,7 @@ async fn start_with(settings: impl FnOnce(std::path::PathBuf) -> Settings) -> Ap
     }));
     App {
         url,
+        database: None,
         store,
         dir,
         http: reqwest::Client::new(),
@@ -42,9 +47,68 @@ async fn start_with(settings: impl FnOnce(std::path::PathBuf) -> Settings) -> Ap
     }
 }
 
-async fn start() -> App {
-    start_with(Settings::for_tests).await
+async fn start_sqlite() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let settings = Settings::for_tests(dir.path().to_path_buf());
+    start_on(store, dir, settings).await
 }
+
+/// The app on a fresh database of the local Cosmos DB server named
+/// `{prefix}-...` (the shim throttles databases named "throttle*" and
+/// "overload*"), or `None` to skip.
+#[cfg(feature = "cosmos")]
+async fn start_cosmos(
+    prefix: &str,
+    configure: impl FnOnce(&mut movierec_store::CosmosConfig),
+) -> Option<App> {
+    let endpoint = movierec_store::cosmos::local::test_endpoint()?;
+    let mut config = movierec_store::cosmos::local::test_config(&endpoint, prefix);
+    configure(&mut config);
+    let store = movierec_store::CosmosStore::connect(config.clone())
+        .await
+        .unwrap_or_else(|e| panic!("the local Cosmos DB server at {endpoint}: {e}"));
+    let database = config.database.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::for_tests(dir.path().to_path_buf());
+    let mut app = start_on(Arc::new(store), dir, settings).await;
+    app.database = Some(database);
+    Some(app)
+}
+
+/// Declares each check once per backend.
+macro_rules! on_every_backend {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::start_sqlite().await).await;
+                }
+            )+
+        }
+        #[cfg(feature = "cosmos")]
+        mod cosmos {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    if let Some(app) = super::start_cosmos("contract", |_| {}).await {
+                        super::$check(app).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
+on_every_backend!(
+    every_batch_encoding_is_ingested,
+    duplicates_late_events_and_poison_are_handled_in_one_batch,
+    timers_retrain_promote_and_publish,
+    a_much_worse_model_is_recorded_but_not_promoted,
+    jobs_never_overlap,
+    get_answers_bad_requests_with_json_errors_and_serves_new_users,
+);
 
 impl App {
     async fn invoke(&self, function: &str, body: Value) -> (u16, Value) {
@@ -105,9 +169,7 @@ fn assert_host_answer(body: &Value) {
     assert!(body.get("ReturnValue").is_some(), "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_batch_encoding_is_ingested() {
-    let app = start().await;
+async fn every_batch_encoding_is_ingested(app: App) {
     let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
     let encodings: Vec<(&str, Encoder)> = vec![
         (
@@ -159,9 +221,7 @@ async fn every_batch_encoding_is_ingested() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicates_late_events_and_poison_are_handled_in_one_batch() {
-    let app = start().await;
+async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
     let (status, _) = app.invoke("IngestRatings", json!({"Data": {"events": [event(1, 31, 2.5, 1_523_000_000)]}, "Metadata": batch_metadata(1, 0)})).await;
     assert_eq!(status, 200);
     let events = vec![
@@ -234,8 +294,8 @@ async fn duplicates_late_events_and_poison_are_handled_in_one_batch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_storage_failure_fails_the_invocation_and_stores_nothing_of_the_batch() {
-    let app = start().await;
+async fn sqlite_failure_fails_the_invocation_and_stores_nothing_of_the_batch() {
+    let app = start_sqlite().await;
     let conn = rusqlite::Connection::open(app.dir.path().join("movierec.db")).unwrap();
     conn.execute_batch("ALTER TABLE ratings RENAME TO ratings_away")
         .unwrap();
@@ -293,9 +353,7 @@ fn training_events() -> Vec<Value> {
     events
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn timers_retrain_promote_and_publish() {
-    let app = start().await;
+async fn timers_retrain_promote_and_publish(app: App) {
     let (status, body) = app.invoke("RetrainModel", timer(false)).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -357,9 +415,7 @@ async fn timers_retrain_promote_and_publish() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_much_worse_model_is_recorded_but_not_promoted() {
-    let app = start().await;
+async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
     app.invoke(
         "IngestRatings",
         json!({"Data": {"events": training_events()}, "Metadata": {}}),
@@ -373,7 +429,7 @@ async fn a_much_worse_model_is_recorded_but_not_promoted() {
     let mut bad = Settings::for_tests(app.dir.path().to_path_buf());
     bad.params.reg = 50.0;
     bad.params.bias_reg = 50.0;
-    let state = AppState::new(bad, store as Arc<dyn Store>);
+    let state = AppState::new(bad, store);
     let outcome = movierec::jobs::retrain::run(&state).await.unwrap();
     let report = match outcome {
         movierec::jobs::JobOutcome::Done(r) => r,
@@ -398,9 +454,7 @@ async fn a_much_worse_model_is_recorded_but_not_promoted() {
     assert!(app.store.model_files(2).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jobs_never_overlap() {
-    let app = start().await;
+async fn jobs_never_overlap(app: App) {
     app.invoke(
         "IngestRatings",
         json!({"Data": {"events": training_events()}, "Metadata": {}}),
@@ -421,9 +475,7 @@ async fn jobs_never_overlap() {
     assert!(app.store.models().await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_answers_bad_requests_with_json_errors_and_serves_new_users() {
-    let app = start().await;
+async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App) {
     app.invoke(
         "IngestRatings",
         json!({"Data": {"events": training_events()}, "Metadata": {}}),
@@ -494,4 +546,181 @@ async fn get_answers_bad_requests_with_json_errors_and_serves_new_users() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+/// The local server's counters: `/__shim/stats` plus `query`.
+#[cfg(feature = "cosmos")]
+async fn shim_stats(query: &str) -> Value {
+    let endpoint = movierec_store::cosmos::local::test_endpoint().expect("endpoint");
+    reqwest::get(format!(
+        "{}/__shim/stats{query}",
+        endpoint.trim_end_matches('/')
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+/// How many 429s the local server has injected so far.
+#[cfg(feature = "cosmos")]
+async fn shim_throttled() -> u64 {
+    shim_stats("").await["throttled"].as_u64().unwrap()
+}
+
+/// Document requests the app's database received since `before`, by
+/// container and kind (read, create, upsert, replace, delete, query).
+#[cfg(feature = "cosmos")]
+async fn requests_since(app: &App, before: &Value) -> Value {
+    let now = shim_stats(&format!("?db={}", app.database.as_ref().unwrap())).await;
+    let mut delta = serde_json::Map::new();
+    for (container, kinds) in now.as_object().unwrap() {
+        for (kind, n) in kinds.as_object().unwrap() {
+            let was = before[container][kind].as_u64().unwrap_or(0);
+            let d = n.as_u64().unwrap() - was;
+            if d > 0 {
+                delta.insert(format!("{container}.{kind}"), json!(d));
+            }
+        }
+    }
+    Value::Object(delta)
+}
+
+#[cfg(feature = "cosmos")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
+    let Some(app) = start_cosmos("costs", |c| {
+        c.serving_version_ttl = std::time::Duration::from_secs(600)
+    })
+    .await
+    else {
+        return;
+    };
+    let db = format!("?db={}", app.database.clone().unwrap());
+    let ingest = |events: Vec<Value>| {
+        let n = events.len();
+        app.invoke(
+            "IngestRatings",
+            json!({"Data": {"events": events}, "Metadata": batch_metadata(n, 0)}),
+        )
+    };
+    let batch = |rating: f64, ts: i64| -> Vec<Value> {
+        (1..=2)
+            .flat_map(|u| (1..=10).map(move |m| event(9000 + u, m, rating, ts)))
+            .collect()
+    };
+
+    let before = shim_stats(&db).await;
+    ingest(batch(3.0, 100)).await;
+    assert_eq!(
+        requests_since(&app, &before).await,
+        json!({"ratings.create": 20}),
+        "a new rating is one document write"
+    );
+    let before = shim_stats(&db).await;
+    ingest(batch(3.0, 100)).await;
+    assert_eq!(
+        requests_since(&app, &before).await,
+        json!({"ratings.create": 20, "ratings.read": 20}),
+        "a duplicate is a refused create and a point read, nothing written"
+    );
+    let before = shim_stats(&db).await;
+    ingest(batch(4.0, 200)).await;
+    assert_eq!(
+        requests_since(&app, &before).await,
+        json!({"ratings.create": 20, "ratings.read": 20, "ratings.replace": 20}),
+        "a newer event replaces the rating under its etag"
+    );
+
+    ingest(training_events()).await;
+    let (_, body) = app.invoke("RetrainModel", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["status"], "promoted", "{body}");
+    let (_, body) = app.invoke("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+    let (status, body) = app.get("/recommendations/3?n=5").await; // warms the title cache
+    assert_eq!((status, &body["source"]), (200, &json!("batch")), "{body}");
+    let before = shim_stats(&db).await;
+    for _ in 0..5 {
+        let (status, body) = app.get("/recommendations/3?n=5").await;
+        assert_eq!((status, &body["source"]), (200, &json!("batch")), "{body}");
+    }
+    assert_eq!(
+        requests_since(&app, &before).await,
+        json!({"recommendations.read": 5}),
+        "a GET is one point read"
+    );
+}
+
+#[cfg(feature = "cosmos")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_throttling_is_retried_and_every_event_stored_exactly_once() {
+    // The shim answers every third document write of this database with 429
+    // and x-ms-retry-after-ms.
+    let Some(app) = start_cosmos("throttle", |_| {}).await else {
+        return;
+    };
+    let before = shim_throttled().await;
+    let mut events: Vec<Value> = Vec::new();
+    for u in 1..=20 {
+        for m in 1..=10 {
+            events.push(event(u, m, 3.0, 1_000 + (u * 10 + m) as i64));
+        }
+    }
+    for u in 1..=5 {
+        events.push(event(u, 1, 3.0, 1_000 + (u * 10 + 1) as i64)); // duplicate
+        events.push(event(u, 2, 0.5, 10)); // late, older
+        events.push(event(u, 3, 5.0, 9_000)); // newer: wins, the earlier one in the batch is unchanged
+    }
+    events.push(json!({"UserId": 1, "MovieId": 1, "Rating": 7, "Timestamp": 1})); // poison
+    let n = events.len();
+    let batch = json!({"Data": {"events": events}, "Metadata": batch_metadata(n, 0)});
+    let (status, body) = app.invoke("IngestRatings", batch.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["ReturnValue"],
+        json!({"written": 200, "unchanged": 15, "dead_lettered": 1}),
+        "{body}"
+    );
+    assert!(
+        shim_throttled().await >= before + 50,
+        "the shim must really have throttled"
+    );
+    let mut stored = app.store.all_ratings().await.unwrap();
+    stored.sort_by_key(|r| (r.user, r.movie));
+    assert_eq!(stored.len(), 200, "one rating per (user, movie)");
+    for r in &stored {
+        let expected = if r.user <= 5 && r.movie == 3 {
+            (5.0, 9_000)
+        } else {
+            (3.0, 1_000 + (r.user * 10 + r.movie) as i64)
+        };
+        assert_eq!((r.rating, r.timestamp), expected, "{r:?}");
+    }
+    assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
+    // redelivered under throttling: nothing changes
+    let (status, body) = app.invoke("IngestRatings", batch).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["ReturnValue"],
+        json!({"written": 0, "unchanged": 215, "dead_lettered": 0})
+    );
+}
+
+#[cfg(feature = "cosmos")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_throttling_beyond_the_retries_fails_the_invocation_with_a_clear_message() {
+    // The shim answers every document write of an "overload" database with 429.
+    let Some(app) = start_cosmos("overload", |c| c.throttle_retries = 2).await else {
+        return;
+    };
+    let batch = json!({"Data": {"events": [event(1, 1, 4.0, 1), event(1, 2, 4.0, 1)]}, "Metadata": batch_metadata(2, 0)});
+    let (status, body) = app.invoke("IngestRatings", batch).await;
+    assert_eq!(status, 500, "the host must retry: {body}");
+    assert_host_answer(&body);
+    let log = body["Logs"][0].as_str().unwrap();
+    assert!(log.contains("429"), "{log}");
+    assert!(log.contains("throttled"), "{log}");
+    assert!(log.contains("2 of 2 requests failed"), "{log}");
+    assert!(app.store.all_ratings().await.unwrap().is_empty());
 }

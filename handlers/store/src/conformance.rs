@@ -64,7 +64,7 @@ pub async fn ingest_keeps_the_newest_rating(store: &impl Store) {
 }
 
 pub async fn ingest_within_one_batch_keeps_the_newest(store: &impl Store) {
-    store
+    let outcome = store
         .ingest(
             &[
                 rating(2, 5, 2.0, 300),
@@ -75,6 +75,11 @@ pub async fn ingest_within_one_batch_keeps_the_newest(store: &impl Store) {
         )
         .await
         .unwrap();
+    assert_eq!(
+        (outcome.written, outcome.unchanged),
+        (1, 2),
+        "one rating written; the older events of the batch change nothing"
+    );
     assert_eq!(stored(store, 2, 5).await.unwrap(), rating(2, 5, 2.0, 300));
 }
 

@@ -15,6 +15,7 @@
 //! - [`conformance`]: the behaviour every backend must show, written once and
 //!   run against each backend by the [`conformance_tests!`] macro.
 
+mod batch;
 pub mod conformance;
 #[cfg(feature = "cosmos")]
 pub mod cosmos;

@@ -16,9 +16,11 @@ pub struct RatingRecord {
 /// What an ingest did with its ratings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct IngestOutcome {
-    /// Ratings that were new, or newer than the stored one.
+    /// Ratings that were new, or newer than the stored one (one per user and
+    /// movie: of several events for the same rating in a batch, only the newest counts).
     pub written: usize,
-    /// Duplicates and late older events: stored state unchanged.
+    /// Events that changed nothing: duplicates, late older events, and events
+    /// superseded by a newer one in the same batch.
     pub unchanged: usize,
     /// Dead letters recorded (a retried batch's already recorded ones are not counted twice).
     pub dead_lettered: usize,

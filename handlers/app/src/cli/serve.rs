@@ -21,7 +21,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let state = AppState::open(settings)?;
+        let state = AppState::open(settings).await?;
         movierec::server::run(state, &args.bind, args.port).await
     })
 }

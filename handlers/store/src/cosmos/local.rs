@@ -58,8 +58,8 @@ pub async fn test_store(prefix: &str) -> Option<CosmosStore> {
     let endpoint = test_endpoint()?;
     let config = test_config(&endpoint, prefix);
     Some(
-        CosmosStore::connect(config)
-            .await
-            .unwrap_or_else(|e| panic!("cannot reach the local Cosmos DB server at {endpoint}: {e}")),
+        CosmosStore::connect(config).await.unwrap_or_else(|e| {
+            panic!("cannot reach the local Cosmos DB server at {endpoint}: {e}")
+        }),
     )
 }

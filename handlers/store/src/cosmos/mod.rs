@@ -18,9 +18,9 @@
 //! surfaces as a [`StoreError::Backend`] naming the operation and the status.
 
 mod catalog;
-pub mod local;
 pub mod containers;
 mod documents;
+pub mod local;
 mod ratings;
 mod recommendations;
 mod registry;
@@ -173,39 +173,47 @@ impl CosmosStore {
         &self.inner.config
     }
 
-    /// Runs `write` for every item with at most `concurrency` in flight and
-    /// returns the results in the items' order. Every write is attempted even
+    /// Runs `request` for every item with at most `concurrency` in flight and
+    /// returns the results in the items' order. Every request is attempted even
     /// when one fails, so the error can say how many failed.
     async fn each_concurrently<T, R, F, Fut>(
         &self,
         operation: &'static str,
         items: Vec<T>,
-        write: F,
+        request: F,
     ) -> Result<Vec<R>, StoreError>
     where
         F: Fn(T) -> Fut,
         Fut: std::future::Future<Output = Result<R, StoreError>>,
     {
         let total = items.len();
-        let results: Vec<Result<R, StoreError>> = futures::stream::iter(items.into_iter().map(write))
-            .buffered(self.inner.config.concurrency.max(1))
-            .collect()
-            .await;
-        let failed = results.iter().filter(|r| r.is_err()).count();
-        if failed == 0 {
-            return Ok(results.into_iter().map(|r| r.ok().expect("no error")).collect());
+        let results: Vec<Result<R, StoreError>> =
+            futures::stream::iter(items.into_iter().map(request))
+                .buffered(self.inner.config.concurrency.max(1))
+                .collect()
+                .await;
+        let mut done = Vec::with_capacity(total);
+        let mut failed = 0;
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Ok(value) => done.push(value),
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        let first = results
-            .into_iter()
-            .find_map(|r| r.err())
-            .expect("one failed");
-        Err(StoreError::Backend {
-            backend: BACKEND,
-            operation,
-            message: format!(
-                "{failed} of {total} writes failed (the others are stored; repeating the call is safe); first: {first}"
-            ),
-        })
+        match first_error {
+            None => Ok(done),
+            Some(first) => Err(StoreError::Backend {
+                backend: BACKEND,
+                operation,
+                message: format!(
+                    "{failed} of {total} requests failed (the others succeeded; repeating the call is safe); first: {first}"
+                ),
+            }),
+        }
     }
 
     /// Streams a query's results page by page into `each`.
@@ -247,7 +255,10 @@ impl CosmosStore {
 
     /// Counts a container's documents by streaming their ids (the SDK cannot
     /// run COUNT across partitions). Costs about one RU per 100 documents.
-    async fn count(container: &ContainerClient, operation: &'static str) -> Result<u64, StoreError> {
+    async fn count(
+        container: &ContainerClient,
+        operation: &'static str,
+    ) -> Result<u64, StoreError> {
         let mut n = 0u64;
         Self::query_each::<serde_json::Value>(
             container,
@@ -346,7 +357,8 @@ fn credential(
                 .map(|id| azure_identity::UserAssignedId::ClientId(id.to_string())),
             ..Default::default()
         };
-        let credential = azure_identity::ManagedIdentityCredential::new(Some(options)).map_err(failed)?;
+        let credential =
+            azure_identity::ManagedIdentityCredential::new(Some(options)).map_err(failed)?;
         Ok(credential)
     } else {
         let credential = azure_identity::DeveloperToolsCredential::new(None).map_err(failed)?;
@@ -379,7 +391,10 @@ fn open_error(container: &str, database: &str, e: CosmosError) -> StoreError {
     StoreError::Backend {
         backend: BACKEND,
         operation: "open a container",
-        message: format!("container {database}/{container}: {}", cosmos_error("open", e)),
+        message: format!(
+            "container {database}/{container}: {}",
+            cosmos_error("open", e)
+        ),
     }
 }
 

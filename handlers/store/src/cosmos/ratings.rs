@@ -14,6 +14,7 @@ use azure_data_cosmos::{FeedScope, Query};
 
 use super::documents::*;
 use super::{corrupt, cosmos_error, CosmosStore};
+use crate::batch::newest_per_pair;
 use crate::traits::{DeadLetterStore, RatingStore, Result};
 use crate::types::*;
 use crate::StoreError;
@@ -21,25 +22,6 @@ use crate::StoreError;
 /// Attempts at one rating when writers keep racing on it (each lost race
 /// means another event for the same rating was stored in between).
 const MAX_RACES: usize = 16;
-
-/// Keeps, for each (user, movie), the newest event of the batch (the first of
-/// equal timestamps, as a sequential store would); the rest are unchanged.
-fn newest_per_pair(ratings: &[RatingRecord]) -> (Vec<RatingRecord>, usize) {
-    let mut newest: std::collections::HashMap<(i32, i32), RatingRecord> =
-        std::collections::HashMap::with_capacity(ratings.len());
-    for r in ratings {
-        newest
-            .entry((r.user, r.movie))
-            .and_modify(|kept| {
-                if r.timestamp > kept.timestamp {
-                    *kept = *r;
-                }
-            })
-            .or_insert(*r);
-    }
-    let dropped = ratings.len() - newest.len();
-    (newest.into_values().collect(), dropped)
-}
 
 /// Stores one rating; true when it was written (new or newer).
 async fn store_rating(container: &ContainerClient, rating: RatingRecord) -> Result<bool> {
@@ -132,11 +114,10 @@ impl RatingStore for CosmosStore {
 
     async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>> {
         // The WHERE repeats the scope for servers that ignore it (the local one).
-        let query = Query::from(
-            "SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user = @user",
-        )
-        .with_parameter("@user", user)
-        .map_err(|e| cosmos_error("read a user's ratings", e))?;
+        let query =
+            Query::from("SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user = @user")
+                .with_parameter("@user", user)
+                .map_err(|e| cosmos_error("read a user's ratings", e))?;
         let rows: Vec<RatingRow> = Self::query_all(
             &self.inner.ratings,
             "read a user's ratings",
@@ -195,32 +176,5 @@ impl DeadLetterStore for CosmosStore {
 
     async fn dead_letter_count(&self) -> Result<u64> {
         Self::count(&self.inner.dead_letters, "count dead letters").await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(user: i32, movie: i32, rating: f32, timestamp: i64) -> RatingRecord {
-        RatingRecord {
-            user,
-            movie,
-            rating,
-            timestamp,
-        }
-    }
-
-    #[test]
-    fn a_batch_keeps_the_newest_event_per_rating_and_the_first_of_a_tie() {
-        let (mut kept, dropped) = newest_per_pair(&[
-            r(1, 1, 2.0, 300),
-            r(1, 1, 5.0, 100),
-            r(1, 1, 3.5, 300),
-            r(2, 1, 4.0, 10),
-        ]);
-        kept.sort_by_key(|r| r.user);
-        assert_eq!(kept, vec![r(1, 1, 2.0, 300), r(2, 1, 4.0, 10)]);
-        assert_eq!(dropped, 2);
     }
 }

@@ -99,7 +99,10 @@ impl CosmosStore {
         .await?;
         let keep_ids: Vec<String> = keep.iter().map(|&v| popular_id(v)).collect();
         let registry = &self.inner.registry;
-        let old: Vec<String> = popular.into_iter().filter(|id| !keep_ids.contains(id)).collect();
+        let old: Vec<String> = popular
+            .into_iter()
+            .filter(|id| !keep_ids.contains(id))
+            .collect();
         self.each_concurrently("delete old popular lists", old, |id| async move {
             match registry.delete_item(POPULAR_PK, &id, None).await {
                 Ok(_) => Ok(()),
@@ -168,7 +171,11 @@ impl RecommendationStore for CosmosStore {
         };
         let registry = &self.inner.registry;
         let written = match current {
-            None => registry.create_item(CONTROL_PK, SERVING_ID, &doc, None).await,
+            None => {
+                registry
+                    .create_item(CONTROL_PK, SERVING_ID, &doc, None)
+                    .await
+            }
             Some((_, etag)) => {
                 let options = etag.map(|etag| {
                     ItemWriteOptions::default().with_precondition(Precondition::if_match(etag))
@@ -241,9 +248,7 @@ impl RecommendationStore for CosmosStore {
             .await
         {
             Ok(read) => {
-                let doc: PopularDoc = read
-                    .into_model()
-                    .map_err(|e| corrupt("popular list", e))?;
+                let doc: PopularDoc = read.into_model().map_err(|e| corrupt("popular list", e))?;
                 Ok(Some((doc.version, doc.items)))
             }
             Err(e) if e.status().is_not_found() => Ok(None),

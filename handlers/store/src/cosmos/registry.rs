@@ -135,7 +135,10 @@ impl ModelRegistry for CosmosStore {
         )
         .await?;
         let prefix = chunk_prefix(version, &generation);
-        let stale: Vec<String> = ids.into_iter().filter(|id| !id.starts_with(&prefix)).collect();
+        let stale: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !id.starts_with(&prefix))
+            .collect();
         self.each_concurrently("delete old model file pieces", stale, |id| async move {
             match container.delete_item(pk_ref.clone(), &id, None).await {
                 Ok(_) => Ok(()),
@@ -231,7 +234,10 @@ impl ModelRegistry for CosmosStore {
         };
         match container.read_item(CONTROL_PK, LEASE_ID, None).await {
             Err(e) if e.status().is_not_found() => {
-                return match container.create_item(CONTROL_PK, LEASE_ID, &doc, None).await {
+                return match container
+                    .create_item(CONTROL_PK, LEASE_ID, &doc, None)
+                    .await
+                {
                     Ok(_) => Ok(true),
                     Err(e) if e.status().is_conflict() => Ok(false), // another took it first
                     Err(e) => Err(cosmos_error("take the job lease", e)),
@@ -240,9 +246,8 @@ impl ModelRegistry for CosmosStore {
             Err(e) => Err(cosmos_error("read the job lease", e)),
             Ok(read) => {
                 let etag = read.headers().etag().cloned();
-                let current: LeaseDoc = read
-                    .into_model()
-                    .map_err(|e| corrupt("the job lease", e))?;
+                let current: LeaseDoc =
+                    read.into_model().map_err(|e| corrupt("the job lease", e))?;
                 if current.holder != holder && current.expires_at > now {
                     return Ok(false);
                 }
@@ -268,9 +273,7 @@ impl ModelRegistry for CosmosStore {
             Err(e) => return Err(cosmos_error("read the job lease", e)),
         };
         let etag = read.headers().etag().cloned();
-        let current: LeaseDoc = read
-            .into_model()
-            .map_err(|e| corrupt("the job lease", e))?;
+        let current: LeaseDoc = read.into_model().map_err(|e| corrupt("the job lease", e))?;
         if current.holder != holder {
             return Ok(());
         }

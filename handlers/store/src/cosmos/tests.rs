@@ -18,10 +18,18 @@ async fn model_files_larger_than_a_document_round_trip() {
         return;
     };
     // 4.5 MB: four pieces once base64-encoded, beyond the 2 MB document limit.
-    let big: Vec<u8> = (0..4_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let big: Vec<u8> = (0..4_500_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let files = vec![
-        ModelFile { path: "userFactors/part-00000.parquet".into(), bytes: big },
-        ModelFile { path: "empty".into(), bytes: Vec::new() },
+        ModelFile {
+            path: "userFactors/part-00000.parquet".into(),
+            bytes: big,
+        },
+        ModelFile {
+            path: "empty".into(),
+            bytes: Vec::new(),
+        },
     ];
     let record = ModelRecord {
         version: 1,
@@ -48,7 +56,12 @@ async fn concurrent_writers_of_one_rating_leave_the_newest() {
     let writers = (1..=24).map(|ts| {
         let store = store.clone();
         tokio::spawn(async move {
-            let rating = RatingRecord { user: 5, movie: 9, rating: ts as f32 / 8.0, timestamp: ts };
+            let rating = RatingRecord {
+                user: 5,
+                movie: 9,
+                rating: ts as f32 / 8.0,
+                timestamp: ts,
+            };
             store.ingest(&[rating], &[]).await.unwrap()
         })
     });
@@ -56,5 +69,13 @@ async fn concurrent_writers_of_one_rating_leave_the_newest() {
     let written: usize = outcomes.into_iter().map(|o| o.unwrap().written).sum();
     assert!(written >= 1);
     let stored = store.user_ratings(5).await.unwrap();
-    assert_eq!(stored, vec![RatingRecord { user: 5, movie: 9, rating: 3.0, timestamp: 24 }]);
+    assert_eq!(
+        stored,
+        vec![RatingRecord {
+            user: 5,
+            movie: 9,
+            rating: 3.0,
+            timestamp: 24
+        }]
+    );
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{params, TransactionBehavior};
 
 use super::SqliteStore;
+use crate::batch::newest_per_pair;
 use crate::traits::{DeadLetterStore, RatingStore, Result};
 use crate::types::*;
 
@@ -36,11 +37,14 @@ impl RatingStore for SqliteStore {
         ratings: &[RatingRecord],
         dead_letters: &[DeadLetter],
     ) -> Result<IngestOutcome> {
-        let ratings = ratings.to_vec();
+        let (ratings, superseded) = newest_per_pair(ratings);
         let dead_letters = dead_letters.to_vec();
         self.run("store an ingest batch", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut outcome = IngestOutcome::default();
+            let mut outcome = IngestOutcome {
+                unchanged: superseded,
+                ..Default::default()
+            };
             {
                 let mut upsert = tx.prepare_cached(UPSERT_RATING)?;
                 for r in &ratings {
