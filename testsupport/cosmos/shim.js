@@ -15,7 +15,8 @@
 //   - writes to documents of databases whose name starts with "throttle" are
 //     answered 429 with `x-ms-retry-after-ms` once every THROTTLE_EVERY
 //     writes (default 3), as Azure does when a request exceeds the RUs; of
-//     databases whose name starts with "overload", always;
+//     databases whose name starts with "overload", always; and writes to
+//     databases whose name starts with "unavailable" get a 503 (a service failure);
 //   - GET /__shim/stats returns {"requests", "writes", "throttled"} so a test
 //     can check that throttling really happened; GET /__shim/stats?db=NAME
 //     returns, per container of that database, how many document requests of
@@ -120,6 +121,12 @@ function start(innerPort) {
         return;
       }
       countDocumentRequest(req);
+      const docs = DOCS.exec(req.url);
+      if (docs && decodeURIComponent(docs[1]).startsWith("unavailable") && req.method !== "GET" && !isQuery(req)) {
+        res.writeHead(503, { "content-type": "application/json", "x-ms-activity-id": "00000000-0000-0000-0000-000000000503" });
+        res.end(JSON.stringify({ code: "ServiceUnavailable", message: "Service is currently unavailable (injected by the test shim)." }));
+        return;
+      }
       if (shouldThrottle(req)) {
         stats.throttled += 1;
         res.writeHead(429, {

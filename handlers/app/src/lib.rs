@@ -14,7 +14,10 @@
 //! or folds the user in with the serving model in [`state::AppState`].
 //! An Event Hub batch arrives as `POST /IngestRatings` from the host (or
 //! `POST /events` standalone), is parsed by [`events::parse_batch`] and stored
-//! by one [`movierec_store::RatingStore::ingest`] call.
+//! by one [`movierec_store::RatingStore::ingest`] call. Which backend answers
+//! is chosen once, in [`state::AppState::open`], from `MOVIEREC_STORE`: SQLite
+//! (one transaction per batch) or Cosmos DB (`movierec_store::cosmos`: a
+//! point read per GET, a conditional write per rating).
 //!
 //! ## Layout
 //! - [`settings`]: every environment setting with its default.

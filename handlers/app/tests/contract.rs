@@ -636,8 +636,14 @@ async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
     ingest(training_events()).await;
     let (_, body) = app.invoke("RetrainModel", timer(true)).await;
     assert_eq!(body["ReturnValue"]["status"], "promoted", "{body}");
+    let before = shim_stats(&db).await;
     let (_, body) = app.invoke("RecommendAllUsers", timer(true)).await;
     assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+    let spent = requests_since(&app, &before).await;
+    assert_eq!(
+        spent["recommendations.upsert"], 42,
+        "one document per user (40 + 2): {spent}"
+    );
     let (status, body) = app.get("/recommendations/3?n=5").await; // warms the title cache
     assert_eq!((status, &body["source"]), (200, &json!("batch")), "{body}");
     let before = shim_stats(&db).await;
@@ -721,6 +727,22 @@ async fn cosmos_throttling_beyond_the_retries_fails_the_invocation_with_a_clear_
     let log = body["Logs"][0].as_str().unwrap();
     assert!(log.contains("429"), "{log}");
     assert!(log.contains("throttled"), "{log}");
-    assert!(log.contains("2 of 2 requests failed"), "{log}");
+    assert!(log.contains("all 2 requests failed"), "{log}");
+    assert!(app.store.all_ratings().await.unwrap().is_empty());
+}
+
+#[cfg(feature = "cosmos")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_service_failure_fails_the_invocation_with_a_clear_message() {
+    // The shim answers every document write of an "unavailable" database with 503.
+    let Some(app) = start_cosmos("unavailable", |_| {}).await else {
+        return;
+    };
+    let batch = json!({"Data": {"events": [event(1, 1, 4.0, 1), "poison"]}, "Metadata": batch_metadata(2, 0)});
+    let (status, body) = app.invoke("IngestRatings", batch).await;
+    assert_eq!(status, 500, "the host must retry: {body}");
+    let log = body["Logs"][0].as_str().unwrap();
+    assert!(log.contains("503"), "{log}");
+    assert!(log.contains("the host retries"), "{log}");
     assert!(app.store.all_ratings().await.unwrap().is_empty());
 }

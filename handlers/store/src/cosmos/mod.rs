@@ -206,13 +206,19 @@ impl CosmosStore {
         }
         match first_error {
             None => Ok(done),
-            Some(first) => Err(StoreError::Backend {
-                backend: BACKEND,
-                operation,
-                message: format!(
-                    "{failed} of {total} requests failed (the others succeeded; repeating the call is safe); first: {first}"
-                ),
-            }),
+            Some(first) => {
+                Err(StoreError::Backend {
+                    backend: BACKEND,
+                    operation,
+                    message: if failed == total {
+                        format!("all {total} requests failed (repeating the call is safe); first: {first}")
+                    } else {
+                        format!(
+                        "{failed} of {total} requests failed (the others succeeded; repeating the call is safe); first: {first}"
+                    )
+                    },
+                })
+            }
         }
     }
 

@@ -79,3 +79,50 @@ async fn concurrent_writers_of_one_rating_leave_the_newest() {
         }]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_reads_every_rating_across_pages() {
+    let Some(store) = test_store("pages").await else {
+        return;
+    };
+    // 2,500 ratings: three pages of at most 1,000, joined by continuation tokens.
+    let ratings: Vec<RatingRecord> = (0..2_500)
+        .map(|i| RatingRecord {
+            user: 1 + i / 50,
+            movie: 1 + i % 50,
+            rating: 0.5 + (i % 10) as f32 / 2.0,
+            timestamp: i as i64,
+        })
+        .collect();
+    for chunk in ratings.chunks(500) {
+        store.ingest(chunk, &[]).await.unwrap();
+    }
+    let mut all = store.all_ratings().await.unwrap();
+    all.sort_by_key(|r| r.timestamp);
+    assert_eq!(all, ratings);
+    assert_eq!(store.rating_count().await.unwrap(), 2_500);
+}
+
+#[tokio::test]
+async fn an_account_key_is_refused_for_an_azure_endpoint() {
+    use super::{CosmosAuth, CosmosConfig};
+    let config = CosmosConfig::new(
+        "https://contoso.documents.azure.com:443/",
+        "movierec",
+        CosmosAuth::Key(super::local::EMULATOR_KEY.into()),
+    );
+    let err = CosmosStore::connect(config).await.unwrap_err().to_string();
+    assert!(err.contains("only for a local server"), "{err}");
+    assert!(err.contains("managed identity"), "{err}");
+}
+
+#[test]
+fn local_endpoints_are_recognised() {
+    use super::is_local_endpoint;
+    assert!(is_local_endpoint("http://127.0.0.1:8082/"));
+    assert!(is_local_endpoint("https://localhost:8081"));
+    assert!(!is_local_endpoint(
+        "https://contoso.documents.azure.com:443/"
+    ));
+    assert!(!is_local_endpoint("https://127.0.0.1.evil.example/"));
+}
