@@ -9,7 +9,7 @@
 //! 2. POST /events with batches of 100 new ratings: events per second stored.
 //!
 //! `--store cosmos` runs the same against the local Cosmos DB server named by
-//! MOVIEREC_TEST_COSMOS_ENDPOINT (testsupport/cosmos/start.sh), on a fresh
+//! MOVIEREC_TEST_COSMOS_ENDPOINT (testsupport/server.sh start cosmos), on a fresh
 //! database, instead of the embedded SQLite store. That server (Node, in
 //! memory) copies and scans every document for each query page, so the
 //! bootstrap there imports only the first COSMOS_BOOTSTRAP_RATINGS ratings of
@@ -182,7 +182,7 @@ fn bundled_subset(root: &std::path::Path, dir: &std::path::Path, n: usize) -> u6
 fn use_local_cosmos(command: &mut Command) {
     use movierec_store::cosmos::local::{test_config, EMULATOR_KEY, ENDPOINT_VAR};
     let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
-        panic!("--store cosmos needs {ENDPOINT_VAR} (bash testsupport/cosmos/start.sh)")
+        panic!("--store cosmos needs {ENDPOINT_VAR} (bash testsupport/server.sh start cosmos)")
     });
     let config = test_config(&endpoint, "bench");
     command

@@ -31,10 +31,13 @@
 //! - [`server`]: binding, host vs standalone mode, shutdown.
 //! - [`package`]: the folder `func start` runs and the deployment zip.
 //! - [`files`]: relative file listings (model directories, the app folder).
+//! - [`generate`]: the ratings generator (replay or synthetic, to stdout, the
+//!   app's `POST /events` or an Event Hub).
 
 pub mod events;
 pub mod files;
 pub mod functions;
+pub mod generate;
 pub mod http;
 pub mod invocation;
 pub mod jobs;

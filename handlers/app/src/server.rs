@@ -63,7 +63,13 @@ pub fn mode_and_addr(bind: &str, port: u16) -> anyhow::Result<(Mode, SocketAddr)
 /// Runs until Ctrl-C: opens the store, bootstraps (standalone), serves.
 pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
     let (mode, addr) = mode_and_addr(bind, port)?;
-    if mode == Mode::Standalone || std::env::var("MOVIEREC_BOOTSTRAP").as_deref() == Ok("true") {
+    // Standalone bootstraps unless told not to; under the host only when told to.
+    let bootstrap = match std::env::var("MOVIEREC_BOOTSTRAP").as_deref() {
+        Ok("true") => true,
+        Ok("false") => false,
+        _ => mode == Mode::Standalone,
+    };
+    if bootstrap {
         bootstrap::ensure_ready(&state).await?;
     }
     let listener = TcpListener::bind(addr)

@@ -6,6 +6,7 @@
 //! context naming the file or option at fault.
 
 mod evaluate;
+mod generate;
 mod options;
 mod package;
 mod progress;
@@ -37,6 +38,8 @@ enum Command {
     Split(split::SplitArgs),
     /// Write synthetic MovieLens-shaped ratings (for benchmarks at 25M scale).
     Synth(synth::SynthArgs),
+    /// Send rating events (replayed or synthetic) to stdout, the app or an Event Hub.
+    Generate(generate::GenerateArgs),
     /// Run the app: standalone (timers, bootstrap, HTTP) or as the Functions custom handler.
     Serve(serve::ServeArgs),
     /// Lay out the Functions app folder (host.json, function folders, binary) and zip it.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recommend(args) => recommend::run(args),
         Command::Split(args) => split::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Generate(args) => generate::run_command(args),
         Command::Serve(args) => serve::run(args),
         Command::Package(args) => package::run(args),
     }

@@ -53,69 +53,179 @@ impl SynthSpec {
     }
 }
 
+/// The hidden world ratings are drawn from: item tastes and biases, and item
+/// popularity. Users' tastes are derived from the seed and the user id, so a
+/// user rates alike whether the ratings come as a file or as a stream.
+pub struct TasteModel {
+    items: usize,
+    taste_rank: usize,
+    seed: u64,
+    item_taste: Vec<f32>,
+    item_bias: Vec<f32>,
+    /// Popularity rank -> item, shuffled so popular items spread over the ids.
+    by_popularity: Vec<u32>,
+    /// Cumulative Zipf weights by popularity rank.
+    cumulative: Vec<f64>,
+}
+
+/// One user's hidden taste, and the random stream their ratings use.
+pub struct UserTaste {
+    taste: Vec<f32>,
+    bias: f32,
+    rng: ChaCha8Rng,
+}
+
+fn taste_normal() -> Normal<f32> {
+    Normal::new(0.0f32, 0.45).expect("valid normal")
+}
+
+impl TasteModel {
+    /// Draws the items' side of the world from `rng`.
+    pub fn new(spec: &SynthSpec, rng: &mut ChaCha8Rng) -> Self {
+        let taste = taste_normal();
+        let item_taste: Vec<f32> = (0..spec.items * spec.taste_rank)
+            .map(|_| taste.sample(rng))
+            .collect();
+        let item_bias: Vec<f32> = (0..spec.items)
+            .map(|_| Normal::new(0.0f32, 0.4).expect("valid").sample(rng))
+            .collect();
+        let mut by_popularity: Vec<u32> = (0..spec.items as u32).collect();
+        for i in (1..by_popularity.len()).rev() {
+            by_popularity.swap(i, rng.random_range(0..=i));
+        }
+        let mut cumulative = Vec::with_capacity(spec.items);
+        let mut total = 0.0f64;
+        for rank in 0..spec.items {
+            total += 1.0 / ((rank + 1) as f64).powf(spec.popularity_exponent);
+            cumulative.push(total);
+        }
+        TasteModel {
+            items: spec.items,
+            taste_rank: spec.taste_rank,
+            seed: spec.seed,
+            item_taste,
+            item_bias,
+            by_popularity,
+            cumulative,
+        }
+    }
+
+    /// User `u`'s (0-based) taste, the same every time for the same seed.
+    pub fn user(&self, u: usize) -> UserTaste {
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(u as u64 + 1)),
+        );
+        let taste = taste_normal();
+        let user_taste: Vec<f32> = (0..self.taste_rank)
+            .map(|_| taste.sample(&mut rng))
+            .collect();
+        let bias = Normal::new(0.0f32, 0.3).expect("valid").sample(&mut rng);
+        UserTaste {
+            taste: user_taste,
+            bias,
+            rng,
+        }
+    }
+
+    /// An item (0-based), drawn by popularity with the user's random stream.
+    pub fn pick_item(&self, user: &mut UserTaste) -> usize {
+        let total = *self.cumulative.last().expect("at least one item");
+        let x = user.rng.random::<f64>() * total;
+        let rank = self
+            .cumulative
+            .partition_point(|&c| c < x)
+            .min(self.items - 1);
+        self.by_popularity[rank] as usize
+    }
+
+    /// The user's rating of `item`, in half stars from 0.5 to 5.
+    pub fn rate(&self, user: &mut UserTaste, item: usize) -> f32 {
+        let it = &self.item_taste[item * self.taste_rank..][..self.taste_rank];
+        let dot: f32 = user.taste.iter().zip(it).map(|(a, b)| a * b).sum();
+        let noise = Normal::new(0.0f32, 0.5).expect("valid");
+        let raw = 3.5 + user.bias + self.item_bias[item] + 2.0 * dot + noise.sample(&mut user.rng);
+        ((raw * 2.0).round() / 2.0).clamp(0.5, 5.0)
+    }
+}
+
 /// Generates the ratings and hands them to `sink` in user order, a few
 /// thousand users at a time. User ids are `1..=users`, item ids `1..=items`.
 pub fn generate(spec: &SynthSpec, mut sink: impl FnMut(&[Rating])) {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let counts = user_counts(spec, &mut rng);
-    let taste = Normal::new(0.0f32, 0.45).expect("valid normal");
-    let item_taste: Vec<f32> = (0..spec.items * spec.taste_rank)
-        .map(|_| taste.sample(&mut rng))
-        .collect();
-    let item_bias: Vec<f32> = (0..spec.items)
-        .map(|_| Normal::new(0.0f32, 0.4).expect("valid").sample(&mut rng))
-        .collect();
-    // Popularity rank -> item: shuffle so that popular items are spread over the id range.
-    let mut by_popularity: Vec<u32> = (0..spec.items as u32).collect();
-    for i in (1..by_popularity.len()).rev() {
-        by_popularity.swap(i, rng.random_range(0..=i));
-    }
-    let mut cumulative = Vec::with_capacity(spec.items);
-    let mut total = 0.0f64;
-    for rank in 0..spec.items {
-        total += 1.0 / ((rank + 1) as f64).powf(spec.popularity_exponent);
-        cumulative.push(total);
-    }
-
+    let model = TasteModel::new(spec, &mut rng);
     let chunk = 4096;
     for start in (0..spec.users).step_by(chunk) {
         let end = (start + chunk).min(spec.users);
         let rows: Vec<Rating> = (start..end)
             .into_par_iter()
             .flat_map_iter(|u| {
-                let mut rng = ChaCha8Rng::seed_from_u64(
-                    spec.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(u as u64 + 1)),
-                );
-                let user_taste: Vec<f32> = (0..spec.taste_rank)
-                    .map(|_| taste.sample(&mut rng))
-                    .collect();
-                let user_bias = Normal::new(0.0f32, 0.3).expect("valid").sample(&mut rng);
-                let noise = Normal::new(0.0f32, 0.5).expect("valid");
+                let mut user = model.user(u);
                 let mut chosen = std::collections::HashSet::with_capacity(counts[u]);
                 let mut out = Vec::with_capacity(counts[u]);
                 while out.len() < counts[u] {
-                    let x = rng.random::<f64>() * total;
-                    let rank = cumulative.partition_point(|&c| c < x).min(spec.items - 1);
-                    let item = by_popularity[rank] as usize;
+                    let item = model.pick_item(&mut user);
                     if !chosen.insert(item) {
                         continue;
                     }
-                    let it = &item_taste[item * spec.taste_rank..][..spec.taste_rank];
-                    let dot: f32 = user_taste.iter().zip(it).map(|(a, b)| a * b).sum();
-                    let raw =
-                        3.5 + user_bias + item_bias[item] + 2.0 * dot + noise.sample(&mut rng);
-                    let rating = ((raw * 2.0).round() / 2.0).clamp(0.5, 5.0);
+                    let rating = model.rate(&mut user, item);
                     out.push(Rating {
                         user: u as i32 + 1,
                         item: item as i32 + 1,
                         rating,
-                        timestamp: Some(1_500_000_000 + rng.random_range(0..100_000_000)),
+                        timestamp: Some(1_500_000_000 + user.rng.random_range(0..100_000_000)),
                     });
                 }
                 out
             })
             .collect();
         sink(&rows);
+    }
+}
+
+/// An endless stream of ratings from the same kind of world: each event picks
+/// a user by activity (Pareto, as in [`generate`]), an item by popularity, and
+/// the user's rating of it. A user may rate a movie again (a later rating
+/// replaces the earlier one downstream). Seeded: the same seed gives the same stream.
+pub struct RatingStream {
+    model: TasteModel,
+    /// Cumulative activity weights of the users.
+    activity: Vec<f64>,
+    users: std::collections::HashMap<usize, UserTaste>,
+    rng: ChaCha8Rng,
+}
+
+impl RatingStream {
+    pub fn new(spec: &SynthSpec) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        let model = TasteModel::new(spec, &mut rng);
+        let mut activity = Vec::with_capacity(spec.users);
+        let mut total = 0.0;
+        for _ in 0..spec.users {
+            total += rng.random::<f64>().max(1e-12).powf(-1.0 / 1.3);
+            activity.push(total);
+        }
+        RatingStream {
+            model,
+            activity,
+            users: std::collections::HashMap::new(),
+            rng,
+        }
+    }
+
+    /// The next (user, item, rating), ids from 1.
+    pub fn next_rating(&mut self) -> (i32, i32, f32) {
+        let total = *self.activity.last().expect("at least one user");
+        let x = self.rng.random::<f64>() * total;
+        let u = self
+            .activity
+            .partition_point(|&c| c < x)
+            .min(self.activity.len() - 1);
+        let model = &self.model;
+        let user = self.users.entry(u).or_insert_with(|| model.user(u));
+        let item = model.pick_item(user);
+        let rating = model.rate(user, item);
+        (u as i32 + 1, item as i32 + 1, rating)
     }
 }
 
@@ -174,5 +284,44 @@ mod tests {
         let mut again = Vec::new();
         generate(&spec, |batch| again.extend_from_slice(batch));
         assert_eq!(rows, again);
+    }
+
+    #[test]
+    fn a_stream_is_seeded_and_has_learnable_taste() {
+        let spec = SynthSpec::small(5);
+        let draw = |n| {
+            let mut stream = RatingStream::new(&spec);
+            (0..n).map(|_| stream.next_rating()).collect::<Vec<_>>()
+        };
+        let events = draw(20_000);
+        assert_eq!(events, draw(20_000), "same seed, same stream");
+        assert!(events.iter().all(|&(u, i, r)| {
+            (1..=spec.users as i32).contains(&u)
+                && (1..=spec.items as i32).contains(&i)
+                && (0.5..=5.0).contains(&r)
+        }));
+        // taste, not noise: a user's ratings of a movie agree with each other more
+        // than ratings of that movie by different users do
+        let mut by_pair: std::collections::HashMap<(i32, i32), Vec<f32>> = Default::default();
+        let mut by_item: std::collections::HashMap<i32, Vec<f32>> = Default::default();
+        for &(u, i, r) in &events {
+            by_pair.entry((u, i)).or_default().push(r);
+            by_item.entry(i).or_default().push(r);
+        }
+        let spread = |groups: Vec<&Vec<f32>>| {
+            let (mut sum, mut n) = (0.0f64, 0usize);
+            for g in groups.into_iter().filter(|g| g.len() >= 2) {
+                let mean = g.iter().sum::<f32>() / g.len() as f32;
+                sum += g.iter().map(|r| ((r - mean) as f64).powi(2)).sum::<f64>();
+                n += g.len();
+            }
+            sum / n as f64
+        };
+        let within_user = spread(by_pair.values().collect());
+        let within_item = spread(by_item.values().collect());
+        assert!(
+            within_user < 0.6 * within_item,
+            "{within_user} vs {within_item}"
+        );
     }
 }

@@ -26,11 +26,11 @@ pub fn test_endpoint() -> Option<String> {
             assert!(
                 std::env::var(REQUIRE_VAR).as_deref() != Ok("1"),
                 "{REQUIRE_VAR}=1 but {ENDPOINT_VAR} is not set: start the server with \
-                 `bash testsupport/cosmos/start.sh` and export what it prints"
+                 `bash testsupport/server.sh start cosmos` and export what it prints"
             );
             eprintln!(
                 "skipped: no local Cosmos DB server ({ENDPOINT_VAR} unset; \
-                 `bash testsupport/cosmos/start.sh` starts one)"
+                 `bash testsupport/server.sh start cosmos` starts one)"
             );
             None
         }

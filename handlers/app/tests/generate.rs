@@ -1,0 +1,456 @@
+//! `movierec generate` as a user runs it: into the app in standalone mode
+//! (what was sent is what is stored), stopped by Ctrl-C, against a target
+//! that is down, and into the local Event Hubs test server, read back by a
+//! consumer built with the same crate.
+
+mod common;
+
+#[cfg(feature = "eventhubs")]
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use movierec_store::{DeadLetterStore, RatingStore, SqliteStore};
+use serde_json::Value;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `movierec serve` on an empty store that stays empty (no bootstrap).
+fn start_app(store: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .args(["serve", "--port", "0"])
+        .current_dir(root())
+        .env("MOVIEREC_STORE", store)
+        .env("MOVIEREC_BOOTSTRAP", "false")
+        .env("MOVIEREC_RETRAIN_SCHEDULE", "0 0 0 1 1 *")
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start movierec serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("movierec listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+/// The summary a run printed as JSON (its last line on stderr).
+fn summary(out: &Output) -> Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|_| panic!("no JSON summary in: {stderr}"))
+}
+
+/// The events a seeded synthetic run makes, from a run to stdout: the valid
+/// ones as (user, movie, rating), and how many were poison.
+fn expected_events(args: &[&str]) -> (Vec<(i64, i64, f64)>, usize) {
+    let mut all = vec!["generate", "--to", "stdout"];
+    all.extend_from_slice(args);
+    let out = movierec(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut valid = Vec::new();
+    let mut poison = 0;
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) if v.get("Poison").is_none() => valid.push((
+                v["UserId"].as_i64().unwrap(),
+                v["MovieId"].as_i64().unwrap(),
+                v["Rating"].as_f64().unwrap(),
+            )),
+            _ => poison += 1,
+        }
+    }
+    (valid, poison)
+}
+
+#[test]
+fn generated_events_are_stored_by_the_app_once_per_rating() {
+    let store = tempfile::tempdir().unwrap();
+    let app = start_app(store.path());
+    let run = [
+        "--synthetic",
+        "--users",
+        "60",
+        "--movies",
+        "300",
+        "--count",
+        "3000",
+        "--seed",
+        "7",
+        "--poison-rate",
+        "0.05",
+        "--batch",
+        "250",
+    ];
+    let (valid, poison) = expected_events(&run);
+    assert_eq!(valid.len() + poison, 3000);
+    assert!(poison > 50, "a 5% poison rate: {poison}");
+    let url = format!("{}/events", app.url);
+    let mut args = vec!["generate", "--to", &url, "--json"];
+    args.extend_from_slice(&run);
+    let out = movierec(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(s["sent"], 3000);
+    assert_eq!(s["poison"].as_u64().unwrap() as usize, poison);
+    assert_eq!(s["stopped_by"], "count");
+    assert_eq!(s["app"]["dead_lettered"].as_u64().unwrap() as usize, poison);
+    assert_eq!(
+        (s["app"]["stored"].as_u64().unwrap() + s["app"]["unchanged"].as_u64().unwrap()) as usize,
+        valid.len(),
+        "every valid event acknowledged: {s}"
+    );
+    drop(app);
+
+    // What is stored: one rating per (user, movie) sent, every poison event kept aside.
+    let pairs: HashSet<(i64, i64)> = valid.iter().map(|&(u, m, _)| (u, m)).collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sqlite = SqliteStore::open(store.path()).unwrap();
+    runtime.block_on(async {
+        assert_eq!(sqlite.rating_count().await.unwrap() as usize, pairs.len());
+        assert_eq!(sqlite.dead_letter_count().await.unwrap() as usize, poison);
+        let stored: HashSet<(i64, i64)> = sqlite
+            .all_ratings()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.user as i64, r.movie as i64))
+            .collect();
+        assert_eq!(stored, pairs);
+    });
+}
+
+#[test]
+fn ctrl_c_stops_after_the_batch_in_hand_and_loses_nothing() {
+    let store = tempfile::tempdir().unwrap();
+    let app = start_app(store.path());
+    let url = format!("{}/events", app.url);
+    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .args([
+            "generate",
+            "--synthetic",
+            "--count",
+            "1000000",
+            "--rate",
+            "2000",
+            "--batch",
+            "100",
+            "--to",
+            &url,
+            "--json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "slow to stop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(s["stopped_by"], "interrupted", "{s}");
+    let sent = s["sent"].as_u64().unwrap();
+    assert!(
+        (500..=6000).contains(&sent),
+        "about 2000 events/s for 1.5 s: {s}"
+    );
+    assert_eq!(sent % 100, 0, "whole batches only: {s}");
+    let acknowledged =
+        s["app"]["stored"].as_u64().unwrap() + s["app"]["unchanged"].as_u64().unwrap();
+    assert_eq!(acknowledged, sent, "{s}");
+}
+
+#[test]
+fn a_target_that_is_down_is_retried_then_reported() {
+    // port 9 (discard) on 127.0.0.1: nothing listens
+    let out = movierec(&[
+        "generate",
+        "--synthetic",
+        "--count",
+        "10",
+        "--to",
+        "http://127.0.0.1:9/events",
+        "--retries",
+        "2",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not be sent after 2 retries"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0 events were sent before it, 10 not"),
+        "{stderr}"
+    );
+    let last_json = stderr
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .expect("a JSON summary");
+    assert_eq!(last_json["retries"], 2);
+    assert_eq!(last_json["stopped_by"], "error");
+}
+
+#[test]
+fn bad_options_are_refused_with_a_hint() {
+    for (args, needle) in [
+        (vec!["generate", "--synthetic"], "--count or --duration"),
+        (
+            vec!["generate", "--count", "5"],
+            "--from FILE or --synthetic",
+        ),
+        (
+            vec![
+                "generate",
+                "--synthetic",
+                "--count",
+                "5",
+                "--poison-rate",
+                "2",
+            ],
+            "between 0 and 1",
+        ),
+        (
+            vec!["generate", "--synthetic", "--count", "5", "--to", "ftp://x"],
+            "expected stdout",
+        ),
+        (
+            vec!["generate", "--synthetic", "--duration", "5d"],
+            "unit must be s, m or h",
+        ),
+    ] {
+        let out = movierec(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(feature = "eventhubs")]
+/// The local Event Hubs test server, or `None` (skip) when it is not running.
+fn eventhubs_endpoint() -> Option<String> {
+    match std::env::var("MOVIEREC_TEST_EVENTHUBS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ => {
+            assert!(
+                std::env::var("MOVIEREC_REQUIRE_EVENTHUBS").as_deref() != Ok("1"),
+                "MOVIEREC_REQUIRE_EVENTHUBS=1 but MOVIEREC_TEST_EVENTHUBS_ENDPOINT is unset"
+            );
+            eprintln!("skipped: no local Event Hubs server (`bash testsupport/server.sh start eventhubs`)");
+            None
+        }
+    }
+}
+
+#[cfg(feature = "eventhubs")]
+#[derive(Debug)]
+struct LocalToken;
+
+#[cfg(feature = "eventhubs")]
+#[async_trait::async_trait]
+impl azure_core::credentials::TokenCredential for LocalToken {
+    async fn get_token(
+        &self,
+        _: &[&str],
+        _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        Ok(azure_core::credentials::AccessToken::new(
+            "test",
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+        ))
+    }
+}
+
+#[cfg(feature = "eventhubs")]
+/// Reads every partition of `hub` from the start until it has been quiet for
+/// a second: each partition's event bodies, in order.
+async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
+    use azure_messaging_eventhubs::{
+        ConsumerClient, OpenReceiverOptions, StartLocation, StartPosition,
+    };
+    use futures::StreamExt;
+    let consumer = ConsumerClient::builder()
+        .with_custom_endpoint(endpoint.to_string())
+        .open(
+            "localhost",
+            hub.to_string(),
+            std::sync::Arc::new(LocalToken),
+        )
+        .await
+        .expect("open a consumer");
+    let partitions = consumer
+        .get_eventhub_properties()
+        .await
+        .unwrap()
+        .partition_ids;
+    let mut by_partition = HashMap::new();
+    for id in partitions {
+        let options = OpenReceiverOptions {
+            start_position: Some(StartPosition {
+                location: StartLocation::Earliest,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let receiver = consumer
+            .open_receiver_on_partition(id.clone(), Some(options))
+            .await
+            .expect("open a receiver");
+        let mut events = Vec::new();
+        let stream = receiver.stream_events();
+        futures::pin_mut!(stream);
+        while let Ok(Some(Ok(event))) =
+            tokio::time::timeout(Duration::from_secs(1), stream.next()).await
+        {
+            let body = event.event_data().body().expect("a body");
+            events.push(serde_json::from_slice::<Value>(body).expect("JSON body"));
+        }
+        by_partition.insert(id, events);
+    }
+    by_partition
+}
+
+#[cfg(feature = "eventhubs")]
+fn eventhub_round_trip(partition_by: &str) {
+    let Some(endpoint) = eventhubs_endpoint() else {
+        return;
+    };
+    let hub = format!("ratings-{partition_by}-{}", std::process::id());
+    let run = [
+        "--synthetic",
+        "--users",
+        "40",
+        "--movies",
+        "200",
+        "--count",
+        "800",
+        "--seed",
+        "11",
+        "--batch",
+        "200",
+    ];
+    let (expected, poison) = expected_events(&run);
+    assert_eq!(poison, 0);
+    let mut args = vec![
+        "generate",
+        "--to",
+        "eventhub",
+        "--namespace",
+        "localhost",
+        "--hub",
+        &hub,
+        "--eventhub-endpoint",
+        &endpoint,
+        "--partition-by",
+        partition_by,
+        "--json",
+    ];
+    args.extend_from_slice(&run);
+    let out = movierec(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = summary(&out);
+    assert_eq!(sent["sent"], 800);
+    let retries = sent["retries"].as_u64().unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received = runtime.block_on(consume(&endpoint, &hub));
+    let mut got: Vec<(i64, i64, f64)> = Vec::new();
+    let mut partition_of_user: HashMap<i64, &String> = HashMap::new();
+    for (partition, events) in &received {
+        for e in events {
+            let user = e["UserId"].as_i64().unwrap();
+            let movie = e["MovieId"].as_i64().unwrap();
+            got.push((user, movie, e["Rating"].as_f64().unwrap()));
+            assert!(e["Timestamp"].as_i64().unwrap() > 1_700_000_000);
+            let first = partition_of_user.entry(user).or_insert(partition);
+            assert_eq!(
+                *first, partition,
+                "user {user}'s events are in one partition"
+            );
+        }
+    }
+    if retries == 0 {
+        assert_eq!(got.len(), 800, "exactly what was sent, nothing more");
+    } else {
+        // A batch whose acknowledgement timed out was sent again: at least once.
+        assert!(got.len() >= 800, "{} of 800 arrived", got.len());
+    }
+    // Each user's events arrive in the order they were generated; a resent
+    // batch repeats some after their first arrival, and first arrivals keep order.
+    for user in partition_of_user.keys() {
+        let sent: Vec<_> = expected.iter().filter(|e| e.0 == *user).collect();
+        let mut wanted: HashMap<(i64, u64), usize> = HashMap::new();
+        for e in &sent {
+            *wanted.entry((e.1, e.2.to_bits())).or_default() += 1;
+        }
+        let mut first_arrivals = Vec::new();
+        let mut seen: HashMap<(i64, u64), usize> = HashMap::new();
+        for e in got.iter().filter(|e| e.0 == *user) {
+            let key = (e.1, e.2.to_bits());
+            let n = seen.entry(key).or_default();
+            if *n < wanted.get(&key).copied().unwrap_or(0) {
+                first_arrivals.push(e);
+            }
+            *n += 1;
+        }
+        assert_eq!(sent, first_arrivals, "user {user}");
+    }
+    assert!(
+        received.values().filter(|e| !e.is_empty()).count() > 1,
+        "spread over partitions"
+    );
+}
+
+#[cfg(feature = "eventhubs")]
+#[test]
+fn events_sent_to_an_event_hub_by_user_key_are_read_back_exactly() {
+    eventhub_round_trip("key");
+}
+
+#[cfg(feature = "eventhubs")]
+#[test]
+fn events_sent_to_an_event_hub_by_user_hash_are_read_back_exactly() {
+    eventhub_round_trip("hash");
+}
