@@ -6,54 +6,22 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(store: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_movierec"))
-        .args(["serve", "--port", "0"])
-        .current_dir(root())
-        .env("MOVIEREC_STORE", store)
-        .env("MOVIEREC_RANK", "8")
-        .env("MOVIEREC_ITERATIONS", "6")
-        .env("MOVIEREC_RETRAIN_SCHEDULE", "*/4 * * * * *")
-        .env("MOVIEREC_RECOMMEND_SCHEDULE", "* * * * * *")
-        .env("MOVIEREC_MAX_EVENTS_BYTES", "20000")
-        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start movierec serve");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("movierec listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // keep draining stderr so the server never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
+fn start(store: &std::path::Path) -> Serve {
+    start_serve(
+        store,
+        &[
+            ("MOVIEREC_RANK", "8"),
+            ("MOVIEREC_ITERATIONS", "6"),
+            ("MOVIEREC_RETRAIN_SCHEDULE", "*/4 * * * * *"),
+            ("MOVIEREC_RECOMMEND_SCHEDULE", "* * * * * *"),
+            ("MOVIEREC_MAX_EVENTS_BYTES", "20000"),
+        ],
+    )
 }
 
 fn get(url: &str) -> (u16, Value) {

@@ -58,7 +58,13 @@ pub struct EventHubSink {
     /// After a failed send: which batch it was (first event, length) and which
     /// of its events were acknowledged, so a retry does not send them twice.
     resume: Option<Resume>,
+    /// Kept to reconnect.
+    target: EventHubTarget,
+    /// The connection is not trusted any more (a send hung on it).
+    stale: bool,
 }
+
+const NO_ACKNOWLEDGEMENT: &str = "no acknowledgement";
 
 fn is_local(endpoint: &str) -> bool {
     let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
@@ -120,13 +126,13 @@ fn send_error(what: &str, e: impl std::fmt::Display) -> SendError {
     }
 }
 
-impl EventHubSink {
-    pub async fn connect(target: &EventHubTarget) -> Result<Self, String> {
-        let mut builder = ProducerClient::builder().with_application_id("movierec-generate".into());
-        if let Some(endpoint) = &target.endpoint {
-            builder = builder.with_custom_endpoint(endpoint.clone());
-        }
-        let client = builder
+/// Opens a producer on the hub and reads its partition ids.
+async fn open_producer(target: &EventHubTarget) -> Result<(ProducerClient, Vec<String>), String> {
+    let mut builder = ProducerClient::builder().with_application_id("movierec-generate".into());
+    if let Some(endpoint) = &target.endpoint {
+        builder = builder.with_custom_endpoint(endpoint.clone());
+    }
+    let client = builder
             .open(&target.namespace, &target.hub, credential(target)?)
             .await
             .map_err(|e| {
@@ -135,19 +141,27 @@ impl EventHubSink {
                     target.namespace, target.hub
                 )
             })?;
-        let properties = client
-            .get_eventhub_properties()
-            .await
-            .map_err(|e| format!("cannot read the Event Hub's partitions: {e}"))?;
-        if properties.partition_ids.is_empty() {
-            return Err(format!("Event Hub {} has no partitions", target.hub));
-        }
+    let properties = client
+        .get_eventhub_properties()
+        .await
+        .map_err(|e| format!("cannot read the Event Hub's partitions: {e}"))?;
+    if properties.partition_ids.is_empty() {
+        return Err(format!("Event Hub {} has no partitions", target.hub));
+    }
+    Ok((client, properties.partition_ids))
+}
+
+impl EventHubSink {
+    pub async fn connect(target: &EventHubTarget) -> Result<Self, String> {
+        let (client, partition_ids) = open_producer(target).await?;
         Ok(EventHubSink {
             client,
-            partition_ids: properties.partition_ids,
+            partition_ids,
             partitioning: target.partitioning,
             send_timeout: target.send_timeout,
             resume: None,
+            target: target.clone(),
+            stale: false,
         })
     }
 
@@ -156,6 +170,17 @@ impl EventHubSink {
     /// acknowledged are remembered, and a retry of the same events sends only
     /// the rest.
     pub async fn send(&mut self, events: &[OutgoingEvent]) -> Result<(), SendError> {
+        if self.stale {
+            // The last send hung: start afresh on a new connection, so the old
+            // one cannot deliver late, out of order.
+            let (client, partition_ids) = open_producer(&self.target)
+                .await
+                .map_err(|e| send_error("reconnect", e))?;
+            let old = std::mem::replace(&mut self.client, client);
+            self.partition_ids = partition_ids;
+            self.stale = false;
+            drop(old);
+        }
         let identity = (events.first().map(|e| e.body.clone()), events.len());
         let mut acknowledged = match self.resume.take() {
             Some((same, done)) if same == identity => done,
@@ -168,6 +193,7 @@ impl EventHubSink {
                 .collect();
             if let Err(e) = self.send_group(key, &pending, &mut acknowledged).await {
                 self.resume = Some((identity, acknowledged));
+                self.stale = e.message.contains(NO_ACKNOWLEDGEMENT);
                 return Err(e);
             }
         }
@@ -265,7 +291,7 @@ impl EventHubSink {
                 Err(_) => {
                     return Err(send_error(
                         "send a batch",
-                        format!("no acknowledgement within {:?}", self.send_timeout),
+                        format!("{NO_ACKNOWLEDGEMENT} within {:?}", self.send_timeout),
                     ))
                 }
             }

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests: paths and running the binary.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The workspace root (two levels above this crate).
 pub fn root() -> PathBuf {
@@ -93,4 +94,46 @@ pub fn evaluate_json(train: &Path, test: &Path, extra: &[&str]) -> serde_json::V
     let mut args = vec!["evaluate", "--train", s(train), "--test", s(test), "--json"];
     args.extend_from_slice(extra);
     serde_json::from_str(&movierec_ok(&args)).expect("evaluate --json prints one JSON object")
+}
+
+/// `movierec serve` in standalone mode on `store`, on a free port; killed on drop.
+pub struct Serve {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `movierec serve` with `env` set and waits until it listens.
+pub fn start_serve(store: &Path, env: &[(&str, &str)]) -> Serve {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_movierec"));
+    command
+        .args(["serve", "--port", "0"])
+        .current_dir(root())
+        .env("MOVIEREC_STORE", store)
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start movierec serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("movierec listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // keep draining stderr so the server never blocks on a full pipe
+    std::thread::spawn(move || for _ in lines {});
+    Serve { child, url }
 }
