@@ -1,0 +1,170 @@
+// movierec in one resource group: the Function App (Flex Consumption, custom
+// handler) with its storage and monitoring, Cosmos DB for the data, Event Hubs
+// for the ratings, and the managed identity that ties them together without
+// secrets. Deploy with infra/deploy.sh (or `az deployment group create`).
+targetScope = 'resourceGroup'
+
+@description('Prefix of every resource name (3 to 11 lowercase letters and digits).')
+@minLength(3)
+@maxLength(11)
+param namePrefix string
+
+param location string = resourceGroup().location
+
+@description('Memory of each Function App instance, MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Most Function App instances at once.')
+param maximumInstanceCount int = 40
+
+@description('Cosmos DB: Serverless (billed per request, nothing at rest but storage) or Autoscale (provisioned RU/s).')
+@allowed(['Serverless', 'Autoscale'])
+param cosmosCapacityMode string = 'Serverless'
+
+@description('Database-wide autoscale maximum RU/s, with Autoscale.')
+param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Partitions of the ratings hub.')
+@minValue(1)
+@maxValue(32)
+param eventHubPartitionCount int = 4
+
+@description('Standard or Premium: Basic allows no consumer group besides $Default.')
+@allowed(['Standard', 'Premium'])
+param eventHubsSku string = 'Standard'
+
+@description('Object id of a user or identity that may send ratings (movierec generate); empty for none.')
+param ratingsSenderPrincipalId string = ''
+
+@description('RetrainModel schedule (NCRONTAB, 6 fields).')
+param retrainSchedule string = '0 0 */6 * * *'
+
+@description('RecommendAllUsers schedule (NCRONTAB, 6 fields).')
+param recommendSchedule string = '0 */5 * * * *'
+
+@description('Length of each published list.')
+param topN int = 10
+
+@description('A new model is rejected if its holdout RMSE is worse than the promoted one by more than this share.')
+param promotionMargin string = '0.02'
+
+@description('ALS parameters (MOVIEREC_RANK and the like): the tuned defaults.')
+param model object = {
+  MOVIEREC_RANK: 32
+  MOVIEREC_ITERATIONS: 15
+  MOVIEREC_REG: '0.3'
+  MOVIEREC_BIAS_REG: '0.2'
+  MOVIEREC_REG_EXPONENT: '0.75'
+  MOVIEREC_BIASES: true
+  MOVIEREC_IMPLICIT: false
+  MOVIEREC_ALPHA: '1.0'
+  MOVIEREC_SEED: 42
+}
+
+@description('Share of ratings held out to evaluate a new model, and the seed of that split.')
+param holdoutFraction string = '0.1'
+param holdoutSeed int = 42
+
+@description('Cosmos DB requests in flight per ingest batch, and 429 retries per request.')
+param cosmosConcurrency int = 32
+param cosmosThrottleRetries int = 9
+
+param tags object = { app: 'movierec' }
+
+var unique = uniqueString(resourceGroup().id, namePrefix)
+var deploymentContainer = 'deployments'
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: '${namePrefix}-identity'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: take('${namePrefix}${unique}', 24)
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    deploymentContainer: deploymentContainer
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: {
+    name: '${namePrefix}-cosmos-${unique}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    databaseName: 'movierec'
+    capacityMode: cosmosCapacityMode
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+  }
+}
+
+module eventHubs 'modules/eventhubs.bicep' = {
+  name: 'eventhubs'
+  params: {
+    name: '${namePrefix}-events-${unique}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    hubName: 'ratings'
+    partitionCount: eventHubPartitionCount
+    consumerGroup: 'movierec'
+    senderPrincipalId: ratingsSenderPrincipalId
+    sku: eventHubsSku
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: '${namePrefix}-app-${unique}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainer: deploymentContainer
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabase: cosmos.outputs.databaseName
+    eventHubsNamespace: eventHubs.outputs.fullyQualifiedNamespace
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    movierecSettings: union(model, {
+      MOVIEREC_RETRAIN_SCHEDULE: retrainSchedule
+      MOVIEREC_RECOMMEND_SCHEDULE: recommendSchedule
+      MOVIEREC_TOP_N: topN
+      MOVIEREC_PROMOTION_MARGIN: promotionMargin
+      MOVIEREC_HOLDOUT_FRACTION: holdoutFraction
+      MOVIEREC_HOLDOUT_SEED: holdoutSeed
+      MOVIEREC_COSMOS_CONCURRENCY: cosmosConcurrency
+      MOVIEREC_COSMOS_THROTTLE_RETRIES: cosmosThrottleRetries
+    })
+  }
+}
+
+output functionAppName string = functionApp.outputs.name
+output functionAppUrl string = functionApp.outputs.url
+output cosmosEndpoint string = cosmos.outputs.endpoint
+output eventHubsNamespace string = eventHubs.outputs.fullyQualifiedNamespace
+output identityClientId string = identity.outputs.clientId
