@@ -139,33 +139,18 @@ pub struct FileEntry {
     pub chunks: usize,
 }
 
-/// A model version: `registry` container, partition "models".
+/// A model version: `registry` container, partition "models". The record's
+/// fields sit at the top level of the document (the queries sort on `version`
+/// and filter on `status`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ModelDoc {
     pub id: String,
     pub pk: String,
-    pub version: u64,
-    pub created_at: i64,
-    pub status: ModelStatus,
-    pub decision: String,
-    pub params: serde_json::Value,
-    pub metrics: serde_json::Value,
+    #[serde(flatten)]
+    pub record: ModelRecord,
     /// Which recording of the files the entries refer to (see registry.rs).
     pub generation: String,
     pub files: Vec<FileEntry>,
-}
-
-impl ModelDoc {
-    pub fn record(&self) -> ModelRecord {
-        ModelRecord {
-            version: self.version,
-            created_at: self.created_at,
-            status: self.status,
-            decision: self.decision.clone(),
-            params: self.params.clone(),
-            metrics: self.metrics.clone(),
-        }
-    }
 }
 
 /// A piece of a model file (base64): `registry`, partition "files:v{version}".

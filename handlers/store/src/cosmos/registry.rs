@@ -111,12 +111,7 @@ impl ModelRegistry for CosmosStore {
         let doc = ModelDoc {
             id: model_id(version),
             pk: MODELS_PK.into(),
-            version,
-            created_at: record.created_at,
-            status: record.status,
-            decision: record.decision.clone(),
-            params: record.params.clone(),
-            metrics: record.metrics.clone(),
+            record: record.clone(),
             generation: generation.clone(),
             files: entries,
         };
@@ -158,7 +153,7 @@ impl ModelRegistry for CosmosStore {
             FeedScope::partition(MODELS_PK),
         )
         .await?;
-        Ok(docs.iter().map(ModelDoc::record).collect())
+        Ok(docs.into_iter().map(|d| d.record).collect())
     }
 
     async fn promoted_model(&self) -> Result<Option<ModelRecord>> {
@@ -171,7 +166,7 @@ impl ModelRegistry for CosmosStore {
             FeedScope::partition(MODELS_PK),
         )
         .await?;
-        Ok(docs.first().map(ModelDoc::record))
+        Ok(docs.into_iter().next().map(|d| d.record))
     }
 
     async fn model_files(&self, version: u64) -> Result<Vec<ModelFile>> {
