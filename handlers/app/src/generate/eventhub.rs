@@ -171,8 +171,8 @@ impl EventHubSink {
     /// the rest.
     pub async fn send(&mut self, events: &[OutgoingEvent]) -> Result<(), SendError> {
         if self.stale {
-            // The last send hung: start afresh on a new connection, so the old
-            // one cannot deliver late, out of order.
+            // The last send hung: abandon that connection and start afresh
+            // (the hung send is not awaited any more).
             let (client, partition_ids) = open_producer(&self.target)
                 .await
                 .map_err(|e| send_error("reconnect", e))?;
