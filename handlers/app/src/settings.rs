@@ -100,7 +100,7 @@ fn cosmos_config() -> Result<StoreConfig, SettingError> {
     })?;
     let auth = match var("MOVIEREC_COSMOS_KEY") {
         Some(key) => {
-            if !movierec_store::cosmos::is_local_endpoint(&endpoint) {
+            if !movierec_store::is_local_endpoint(&endpoint) {
                 return Err(SettingError {
                     name: "MOVIEREC_COSMOS_KEY",
                     value: "(hidden)".into(),

@@ -52,15 +52,10 @@ fn summary(out: &Output) -> Value {
 fn expected_events(args: &[&str]) -> (Vec<(i64, i64, f64)>, usize) {
     let mut all = vec!["generate", "--to", "stdout"];
     all.extend_from_slice(args);
-    let out = movierec(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = movierec_ok(&all);
     let mut valid = Vec::new();
     let mut poison = 0;
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in stdout.lines() {
         match serde_json::from_str::<Value>(line) {
             Ok(v) if v.get("Poison").is_none() => valid.push((
                 v["UserId"].as_i64().unwrap(),
@@ -261,25 +256,6 @@ fn eventhubs_endpoint() -> Option<String> {
 }
 
 #[cfg(feature = "eventhubs")]
-#[derive(Debug)]
-struct LocalToken;
-
-#[cfg(feature = "eventhubs")]
-#[async_trait::async_trait]
-impl azure_core::credentials::TokenCredential for LocalToken {
-    async fn get_token(
-        &self,
-        _: &[&str],
-        _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-        Ok(azure_core::credentials::AccessToken::new(
-            "test",
-            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
-        ))
-    }
-}
-
-#[cfg(feature = "eventhubs")]
 /// Reads every partition of `hub` from the start until it has been quiet for
 /// a second: each partition's event bodies, in order.
 async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
@@ -292,7 +268,7 @@ async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
         .open(
             "localhost",
             hub.to_string(),
-            std::sync::Arc::new(LocalToken),
+            std::sync::Arc::new(movierec::generate::eventhub::LocalServerToken),
         )
         .await
         .expect("open a consumer");

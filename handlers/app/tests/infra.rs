@@ -260,6 +260,7 @@ fn the_app_runs_as_its_identity_with_data_plane_roles_and_no_secrets() {
     }
 }
 
+#[cfg(feature = "cosmos")]
 #[test]
 fn the_cosmos_containers_match_what_the_store_uses() {
     let cosmos = file("modules/cosmos.bicep");

@@ -33,6 +33,18 @@ pub use traits::{
 };
 pub use types::*;
 
+/// True when `endpoint` (any scheme: `http://`, `https://`, `amqp://`) is on
+/// this machine: 127.0.0.1, localhost or [::1]. Local test servers get the
+/// relaxed sign-in (a fixed key or token) that Azure endpoints never do; the
+/// Event Hubs generator asks the same question.
+pub fn is_local_endpoint(endpoint: &str) -> bool {
+    let rest = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
+}
+
 /// Now, in Unix seconds.
 pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now()

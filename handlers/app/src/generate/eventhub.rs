@@ -66,15 +66,10 @@ pub struct EventHubSink {
 
 const NO_ACKNOWLEDGEMENT: &str = "no acknowledgement";
 
-fn is_local(endpoint: &str) -> bool {
-    let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost")
-}
-
-/// The token a local test server accepts (any).
+/// The token a local test server accepts (any). Public so tests can read
+/// back from such a server with the same sign-in.
 #[derive(Debug)]
-struct LocalServerToken;
+pub struct LocalServerToken;
 
 #[async_trait::async_trait]
 impl TokenCredential for LocalServerToken {
@@ -90,7 +85,11 @@ impl TokenCredential for LocalServerToken {
 }
 
 fn credential(target: &EventHubTarget) -> Result<Arc<dyn TokenCredential>, String> {
-    if target.endpoint.as_deref().is_some_and(is_local) {
+    if target
+        .endpoint
+        .as_deref()
+        .is_some_and(movierec_store::is_local_endpoint)
+    {
         return Ok(Arc::new(LocalServerToken));
     }
     let failed = |e: azure_core::Error| format!("cannot set up the Entra ID credential: {e}");

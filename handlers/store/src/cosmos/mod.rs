@@ -42,7 +42,7 @@ use azure_data_cosmos::{
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
-use crate::StoreError;
+use crate::{is_local_endpoint, StoreError};
 
 const BACKEND: &str = "Cosmos DB";
 
@@ -94,16 +94,6 @@ impl CosmosConfig {
             serving_version_ttl: Duration::from_secs(5),
         }
     }
-}
-
-/// True for the hosts a local Cosmos-compatible server runs on.
-pub fn is_local_endpoint(endpoint: &str) -> bool {
-    let rest = endpoint
-        .strip_prefix("http://")
-        .or_else(|| endpoint.strip_prefix("https://"))
-        .unwrap_or(endpoint);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
 }
 
 /// The Cosmos DB store. Cheap to clone.

@@ -118,9 +118,10 @@ async fn an_account_key_is_refused_for_an_azure_endpoint() {
 
 #[test]
 fn local_endpoints_are_recognised() {
-    use super::is_local_endpoint;
+    use crate::is_local_endpoint;
     assert!(is_local_endpoint("http://127.0.0.1:8082/"));
     assert!(is_local_endpoint("https://localhost:8081"));
+    assert!(is_local_endpoint("amqp://127.0.0.1:5672"));
     assert!(!is_local_endpoint(
         "https://contoso.documents.azure.com:443/"
     ));
