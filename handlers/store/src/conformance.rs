@@ -153,6 +153,49 @@ pub async fn catalogue_upserts_and_looks_up(store: &impl Store) {
     assert_eq!(store.movie_count().await.unwrap(), 2);
 }
 
+/// The summary counts what is stored now: a replaced rating moves from its old
+/// value and day to its new ones, duplicates count once.
+pub async fn rating_summary_counts_the_stored_ratings(store: &impl Store) {
+    assert_eq!(
+        store.rating_summary().await.unwrap(),
+        RatingSummary::default()
+    );
+    let day = RatingSummary::SECONDS_PER_DAY;
+    store
+        .ingest(
+            &[
+                rating(1, 10, 4.0, 3 * day + 5),
+                rating(1, 11, 0.5, 3 * day + 600),
+                rating(2, 10, 5.0, 4 * day),
+                rating(2, 12, 4.0, 4 * day + 1),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    // user 2 re-rates movie 12 a day later, and a duplicate arrives
+    store
+        .ingest(
+            &[rating(2, 12, 2.5, 5 * day), rating(1, 10, 4.0, 3 * day + 5)],
+            &[],
+        )
+        .await
+        .unwrap();
+    let summary = store.rating_summary().await.unwrap();
+    assert_eq!(summary.ratings, 4);
+    assert_eq!(
+        summary.by_half_stars.into_iter().collect::<Vec<_>>(),
+        vec![(1, 1), (5, 1), (8, 1), (10, 1)]
+    );
+    assert_eq!(
+        summary.by_day.into_iter().collect::<Vec<_>>(),
+        vec![(3, 2), (4, 1), (5, 1)]
+    );
+    let mut by_user: Vec<_> = summary.by_user.into_iter().collect();
+    by_user.sort();
+    assert_eq!(by_user, vec![(1, 2), (2, 2)]);
+}
+
 fn model(version: u64, status: ModelStatus, rmse: f64) -> ModelRecord {
     ModelRecord {
         version,
@@ -311,6 +354,31 @@ pub async fn recommendations_switch_versions_only_when_published(store: &impl St
     assert_eq!(store.recommendations(99).await.unwrap(), None);
 }
 
+pub async fn published_recommendations_are_the_serving_versions_lists(store: &impl Store) {
+    assert!(store.published_recommendations().await.unwrap().is_empty());
+    store
+        .write_recommendations(1, &[list(7, 1, &[1, 2, 3]), list(8, 1, &[4])])
+        .await
+        .unwrap();
+    assert!(
+        store.published_recommendations().await.unwrap().is_empty(),
+        "unpublished lists are invisible"
+    );
+    store.publish_recommendations(1).await.unwrap();
+    store
+        .write_recommendations(2, &[list(7, 2, &[5, 6])])
+        .await
+        .unwrap();
+    let mut lists = store.published_recommendations().await.unwrap();
+    lists.sort_by_key(|l| l.user);
+    assert_eq!(lists, vec![list(7, 1, &[1, 2, 3]), list(8, 1, &[4])]);
+    store.publish_recommendations(2).await.unwrap();
+    assert_eq!(
+        store.published_recommendations().await.unwrap(),
+        vec![list(7, 2, &[5, 6])]
+    );
+}
+
 /// Declares one `#[tokio::test]` per conformance check. `$make` is an async
 /// fn returning `(store, guard)`; with `optional`, it returns an `Option` of
 /// them, and `None` (the backend's server is not available) skips the check.
@@ -328,10 +396,12 @@ macro_rules! conformance_tests {
             ingest_within_one_batch_keeps_the_newest,
             repeating_a_batch_changes_nothing,
             dead_letters_keep_raw_reason_and_origin,
+            rating_summary_counts_the_stored_ratings,
             catalogue_upserts_and_looks_up,
             registry_tracks_versions_files_and_promotion,
             job_lease_is_exclusive_and_expires,
-            recommendations_switch_versions_only_when_published
+            recommendations_switch_versions_only_when_published,
+            published_recommendations_are_the_serving_versions_lists
         );
     };
     (@each $make:path, $wrap:tt, $($check:ident),+) => {

@@ -30,6 +30,9 @@ pub trait RatingStore: Send + Sync {
     /// Every rating, for training.
     async fn all_ratings(&self) -> Result<Vec<RatingRecord>>;
     async fn rating_count(&self) -> Result<u64>;
+    /// Counts of the stored ratings by value, day and user (one full scan: on
+    /// Cosmos DB about 1 RU per 100 ratings, so callers cache it).
+    async fn rating_summary(&self) -> Result<RatingSummary>;
 }
 
 #[async_trait]
@@ -86,6 +89,9 @@ pub trait RecommendationStore: Send + Sync {
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>>;
     /// The popular list under the serving version, with that version.
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>>;
+    /// Every user's list under the serving version, any order (empty when
+    /// nothing is published). A full read: callers keep it per version.
+    async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>>;
 }
 
 /// Everything movierec stores.

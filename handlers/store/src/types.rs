@@ -115,3 +115,34 @@ pub struct UserRecommendations {
     pub generated_at: i64,
     pub items: Vec<RecommendedItem>,
 }
+
+/// The stored ratings at a glance, for the dashboard: every figure comes from
+/// one pass over the ratings ([`RatingSummary::add`]), the same on every backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RatingSummary {
+    pub ratings: u64,
+    /// Ratings per value, keyed by half stars (1 = 0.5 stars ... 10 = 5 stars).
+    pub by_half_stars: std::collections::BTreeMap<u8, u64>,
+    /// Ratings per UTC day of their Timestamp, keyed by days since 1970-01-01.
+    /// The generator stamps events with the time it sends them, so for a live
+    /// stream this is the number of ratings received per day.
+    pub by_day: std::collections::BTreeMap<i64, u64>,
+    /// Ratings per user.
+    pub by_user: std::collections::HashMap<i32, u64>,
+}
+
+impl RatingSummary {
+    pub const SECONDS_PER_DAY: i64 = 86_400;
+
+    /// Counts one stored rating.
+    pub fn add(&mut self, user: i32, rating: f32, timestamp: i64) {
+        self.ratings += 1;
+        let half_stars = (rating * 2.0).round().clamp(0.0, 255.0) as u8;
+        *self.by_half_stars.entry(half_stars).or_default() += 1;
+        *self
+            .by_day
+            .entry(timestamp.div_euclid(Self::SECONDS_PER_DAY))
+            .or_default() += 1;
+        *self.by_user.entry(user).or_default() += 1;
+    }
+}

@@ -198,3 +198,14 @@ pub struct RecommendationsDoc {
     pub generated_at: i64,
     pub items: Vec<RecommendedItem>,
 }
+
+impl From<RecommendationsDoc> for UserRecommendations {
+    fn from(doc: RecommendationsDoc) -> Self {
+        UserRecommendations {
+            user: doc.user,
+            version: doc.version,
+            generated_at: doc.generated_at,
+            items: doc.items,
+        }
+    }
+}

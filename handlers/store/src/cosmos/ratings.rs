@@ -144,6 +144,19 @@ impl RatingStore for CosmosStore {
     async fn rating_count(&self) -> Result<u64> {
         Self::count(&self.inner.ratings, "count ratings").await
     }
+
+    async fn rating_summary(&self) -> Result<RatingSummary> {
+        let mut summary = RatingSummary::default();
+        Self::query_each::<RatingRow>(
+            &self.inner.ratings,
+            "summarise ratings",
+            Query::from("SELECT c.user, c.movie, c.rating, c.ts FROM c"),
+            FeedScope::full_container(),
+            |row| summary.add(row.user, row.rating, row.ts),
+        )
+        .await?;
+        Ok(summary)
+    }
 }
 
 #[async_trait]

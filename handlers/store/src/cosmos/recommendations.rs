@@ -225,12 +225,7 @@ impl RecommendationStore for CosmosStore {
                 let doc: RecommendationsDoc = read
                     .into_model()
                     .map_err(|e| corrupt("recommendations", e))?;
-                Ok(Some(UserRecommendations {
-                    user,
-                    version: doc.version,
-                    generated_at: doc.generated_at,
-                    items: doc.items,
-                }))
+                Ok(Some(UserRecommendations::from(doc)))
             }
             Err(e) if e.status().is_not_found() => Ok(None),
             Err(e) => Err(cosmos_error("read a user's recommendations", e)),
@@ -254,5 +249,24 @@ impl RecommendationStore for CosmosStore {
             Err(e) if e.status().is_not_found() => Ok(None),
             Err(e) => Err(cosmos_error("read the popular list", e)),
         }
+    }
+
+    async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
+        let Some(version) = self.serving_version().await? else {
+            return Ok(Vec::new());
+        };
+        let query = Query::from(
+            "SELECT c.id, c.user, c.version, c.generated_at, c.items FROM c WHERE c.version = @version",
+        )
+        .with_parameter("@version", version)
+        .map_err(|e| cosmos_error("read every published list", e))?;
+        let docs: Vec<RecommendationsDoc> = Self::query_all(
+            &self.inner.recommendations,
+            "read every published list",
+            query,
+            FeedScope::full_container(),
+        )
+        .await?;
+        Ok(docs.into_iter().map(UserRecommendations::from).collect())
     }
 }

@@ -99,6 +99,19 @@ impl RatingStore for SqliteStore {
         })
         .await
     }
+
+    async fn rating_summary(&self) -> Result<RatingSummary> {
+        self.run("summarise ratings", |conn| {
+            let mut summary = RatingSummary::default();
+            let mut stmt = conn.prepare("SELECT user_id, rating, ts FROM ratings")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                summary.add(row.get(0)?, row.get::<_, f64>(1)? as f32, row.get(2)?);
+            }
+            Ok(summary)
+        })
+        .await
+    }
 }
 
 #[async_trait]

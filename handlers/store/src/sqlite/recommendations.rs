@@ -127,4 +127,27 @@ impl RecommendationStore for SqliteStore {
         row.map(|(v, items)| Ok((v, decode_items("popular list", &items)?)))
             .transpose()
     }
+
+    async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
+        let rows: Vec<(i32, u64, i64, String)> = self
+            .run("read every published list", |conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT r.user_id, r.version, r.generated_at, r.items FROM recommendations r
+                     JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                rows.collect()
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(user, version, generated_at, items)| {
+                Ok(UserRecommendations {
+                    user,
+                    version,
+                    generated_at,
+                    items: decode_items("recommendations", &items)?,
+                })
+            })
+            .collect()
+    }
 }
