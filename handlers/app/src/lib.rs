@@ -26,6 +26,7 @@
 //! - [`invocation`]: the host's request/response shapes.
 //! - [`functions`]: one module per function in `functions/`.
 //! - [`events`]: rating events in every shape a batch can take.
+//! - [`dashboard`]: the page and its JSON views (read only).
 //! - [`jobs`]: retrain and recommend-for-all, under one lease.
 //! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
 //! - [`server`]: binding, host vs standalone mode, shutdown.
@@ -34,6 +35,7 @@
 //! - [`generate`]: the ratings generator (replay or synthetic, to stdout, the
 //!   app's `POST /events` or an Event Hub).
 
+pub mod dashboard;
 pub mod events;
 pub mod files;
 pub mod functions;

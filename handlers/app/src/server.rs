@@ -72,6 +72,8 @@ pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
     if bootstrap {
         bootstrap::ensure_ready(&state).await?;
     }
+    let warming = state.clone();
+    tokio::spawn(async move { warming.dashboard.warm(&warming).await });
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -3,6 +3,7 @@
 //! configuration table lists the same names.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use movierec_core::als::AlsParams;
 
@@ -33,6 +34,9 @@ pub struct Settings {
     pub bootstrap_data: PathBuf,
     /// Where the function.json folders are (MOVIEREC_FUNCTIONS_DIR).
     pub functions_dir: Option<PathBuf>,
+    /// How long the dashboard reuses store-wide counts
+    /// (MOVIEREC_DASHBOARD_CACHE_SECONDS): each refresh scans the ratings.
+    pub dashboard_cache: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +217,11 @@ impl Settings {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data/ml-latest-small")),
             functions_dir: var("MOVIEREC_FUNCTIONS_DIR").map(PathBuf::from),
+            dashboard_cache: Duration::from_secs(parse(
+                "MOVIEREC_DASHBOARD_CACHE_SECONDS",
+                60u64,
+                "a whole number of seconds (0 reads the store on every request)",
+            )?),
         })
     }
 
@@ -232,6 +241,7 @@ impl Settings {
             max_events_bytes: 1 << 20,
             bootstrap_data: PathBuf::from("data/ml-latest-small"),
             functions_dir: None,
+            dashboard_cache: Duration::ZERO,
         }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use movierec_core::model::AlsModel;
 use movierec_store::{Movie, SqliteStore, Store, StoreError};
 
+use crate::dashboard::cache::DashboardCache;
 use crate::jobs::model_io::load_model_version;
 use crate::settings::{Settings, StoreConfig};
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     serving: Arc<RwLock<Option<Arc<ServingModel>>>>,
     catalog: Arc<RwLock<CatalogCache>>,
+    /// Store-wide figures the dashboard shows, kept between requests.
+    pub dashboard: Arc<DashboardCache>,
 }
 
 /// Movies already looked up, for the published version they were read under:
@@ -42,6 +45,7 @@ struct CatalogCache {
 impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> Self {
         AppState {
+            dashboard: Arc::new(DashboardCache::new(settings.dashboard_cache)),
             settings: Arc::new(settings),
             store,
             serving: Arc::new(RwLock::new(None)),

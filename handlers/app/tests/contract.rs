@@ -108,6 +108,7 @@ on_every_backend!(
     a_much_worse_model_is_recorded_but_not_promoted,
     jobs_never_overlap,
     get_answers_bad_requests_with_json_errors_and_serves_new_users,
+    dashboard_shows_what_the_store_holds,
 );
 
 impl App {
@@ -132,6 +133,19 @@ impl App {
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn page(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        (status, r.text().await.unwrap())
     }
 
     async fn rating(&self, user: i32, movie: i32) -> Option<(f32, i64)> {
@@ -745,4 +759,133 @@ async fn cosmos_service_failure_fails_the_invocation_with_a_clear_message() {
     assert!(log.contains("503"), "{log}");
     assert!(log.contains("the host retries"), "{log}");
     assert!(app.store.all_ratings().await.unwrap().is_empty());
+}
+
+/// The dashboard's views and page against what was ingested and trained, on
+/// an empty store first (the page must render before anything exists).
+async fn dashboard_shows_what_the_store_holds(app: App) {
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("No ratings yet."), "{html}");
+    assert!(html.contains("No model trained yet."), "{html}");
+    assert!(
+        html.contains("no recommendations have been published yet"),
+        "{html}"
+    );
+
+    let events = training_events();
+    let mut batch = events.clone();
+    batch.push(json!("not an event"));
+    app.invoke(
+        "IngestRatings",
+        json!({"Data": {"events": batch}, "Metadata": batch_metadata(events.len() + 1, 0)}),
+    )
+    .await;
+    app.invoke("RetrainModel", timer(true)).await;
+    app.invoke("RecommendAllUsers", timer(true)).await;
+
+    let (status, summary) = app.get("/dashboard/summary").await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["ratings"], events.len());
+    assert_eq!(summary["users"], 40);
+    assert_eq!(summary["dead_letters"], 1);
+    assert_eq!(summary["serving_version"], 1);
+    let samples = summary["sample_users"].as_array().unwrap();
+    assert_eq!(samples.last().unwrap()["user"], 41, "{summary}");
+    assert_eq!(samples.last().unwrap()["label"], "new user");
+
+    let (_, ratings) = app.get("/dashboard/ratings?days=2").await;
+    // training_events stamps 1_600_000_000 + ..: 2020-09-13 and 2020-09-14 (UTC)
+    let days: Vec<(&str, u64)> = ratings["per_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["ratings"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(days.len(), 2, "{ratings}");
+    assert_eq!(
+        days[1].0, "2020-09-13",
+        "the window ends at the newest rating's day"
+    );
+    assert_eq!(days[0].1 + days[1].1, events.len() as u64);
+    let per_value = |rating: f64| {
+        ratings["per_value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["rating"].as_f64() == Some(rating))
+            .unwrap()["ratings"]
+            .as_u64()
+            .unwrap()
+    };
+    let liked = events.iter().filter(|e| e["Rating"] == 4.5).count() as u64;
+    assert_eq!(per_value(4.5), liked);
+    assert_eq!(per_value(1.5), events.len() as u64 - liked);
+    assert_eq!(per_value(3.0), 0);
+
+    let (_, recommended) = app.get("/dashboard/recommended?n=5").await;
+    assert_eq!(recommended["users"], 40);
+    assert_eq!(recommended["model_version"], 1);
+    let top = recommended["top_movies"].as_array().unwrap();
+    assert_eq!(top.len(), 5, "{recommended}");
+    let counts: Vec<u64> = top.iter().map(|m| m["users"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    assert!(counts[0] <= 40);
+
+    let (_, models) = app.get("/dashboard/models").await;
+    let versions = models["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{models}");
+    assert_eq!(versions[0]["status"], "promoted");
+    assert_eq!(versions[0]["serving"], true);
+    assert!(versions[0]["rmse"].as_f64().unwrap() < 1.0);
+
+    let (status, user) = app.get("/dashboard/user?user=3&n=5&limit=4").await;
+    assert_eq!(status, 200, "{user}");
+    let rated = events.iter().filter(|e| e["UserId"] == 3).count();
+    assert_eq!(user["rated"], rated);
+    let history = user["history"].as_array().unwrap();
+    assert_eq!(history.len(), 4);
+    let (_, direct) = app.get("/recommendations/3?n=5").await;
+    assert_eq!(
+        user["recommendations"]["items"], direct["items"],
+        "the dashboard shows exactly what the API answers"
+    );
+    assert_eq!(user["recommendations"]["source"], "batch");
+    let (status, bad) = app.get("/dashboard/user?user=0").await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(
+        bad["hint"]
+            .as_str()
+            .unwrap()
+            .contains("/recommendations/42"),
+        "{bad}"
+    );
+
+    // new ratings show at once (the tests cache nothing)
+    app.invoke(
+        "IngestRatings",
+        json!({"Data": {"events": [event(41, 1, 3.0, 1_700_000_000)]}, "Metadata": {}}),
+    )
+    .await;
+    let (_, summary) = app.get("/dashboard/summary").await;
+    assert_eq!(summary["ratings"], events.len() + 1);
+    assert_eq!(summary["users"], 41);
+
+    let (status, html) = app.page("/dashboard?user=41&n=5").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Ratings by user 41"), "{html}");
+    assert!(
+        html.contains(r#"data-source="fold-in""#),
+        "user 41 rated after the batch: {html}"
+    );
+    let (status, html) = app.page("/dashboard?user=abc").await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("user id &quot;abc&quot; is not a positive 32-bit integer"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Model registry"),
+        "the rest of the page is still shown"
+    );
 }

@@ -1,9 +1,11 @@
-//! The five functions, one module each, by their names in `functions/`.
+//! The functions, one module each, by their names in `functions/`
+//! (`dashboard` serves both `Dashboard` and `DashboardData`).
 //!
 //! A function module turns its trigger's payload into a job or store call and
 //! the result into the host's answer. The same entry points serve the
 //! Functions host (through [`crate::http`]) and the standalone scheduler.
 
+pub mod dashboard;
 pub mod get_recommendations;
 pub mod ingest_ratings;
 pub mod recommend_all_users;
@@ -14,6 +16,8 @@ pub const INGEST_RATINGS: &str = "IngestRatings";
 pub const RETRAIN_MODEL: &str = "RetrainModel";
 pub const RECOMMEND_ALL_USERS: &str = "RecommendAllUsers";
 pub const GET_RECOMMENDATIONS: &str = "GetRecommendations";
+pub const DASHBOARD: &str = "Dashboard";
+pub const DASHBOARD_DATA: &str = "DashboardData";
 
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;

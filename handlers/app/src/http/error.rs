@@ -15,6 +15,8 @@ pub enum ApiError {
     PayloadTooLarge { size: usize, limit: usize },
     #[error("no recommendations have been published yet")]
     NoModel,
+    #[error("{message}")]
+    NotFound { message: String, hint: String },
     #[error("no function named {0}")]
     UnknownFunction(String),
     #[error(transparent)]
@@ -47,6 +49,7 @@ impl IntoResponse for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ingest ratings, then let RetrainModel and RecommendAllUsers run (movierec serve does both on an empty store)".into(),
             ),
+            ApiError::NotFound { hint, .. } => (StatusCode::NOT_FOUND, hint.clone()),
             ApiError::UnknownFunction(_) => (StatusCode::NOT_FOUND, "the functions are IngestRatings, RetrainModel, RecommendAllUsers".into()),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "the store failed; the request can be retried".into()),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "see the server log".into()),

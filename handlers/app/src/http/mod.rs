@@ -5,6 +5,8 @@
 //! - `POST /IngestRatings`, `/RetrainModel`, `/RecommendAllUsers`: the host's
 //!   invocations of the non-HTTP functions;
 //! - `POST /events`: standalone mode's stand-in for the Event Hub;
+//! - `GET /` and `GET /dashboard`: the Dashboard page; `GET /dashboard/{view}`:
+//!   DashboardData, its figures as JSON;
 //! - `GET /healthz`.
 //!
 //! Errors become JSON answers in one place, [`ApiError`].

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use movierec_store::{DeadLetter, EventOrigin};
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::ApiError;
 use crate::events::{parse_batch, BatchOrigin, ParsedBatch};
-use crate::functions::{self, get_recommendations, ingest_ratings};
+use crate::functions::{self, dashboard, get_recommendations, ingest_ratings};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
 
@@ -24,6 +24,9 @@ const MAX_INVOCATION_BYTES: usize = 64 << 20;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/recommendations/{user}", get(recommendations))
+        .route("/", get(dashboard_page))
+        .route("/dashboard", get(dashboard_page))
+        .route("/dashboard/{view}", get(dashboard_data))
         .route("/events", post(events))
         .route("/healthz", get(|| async { "ok" }))
         .route("/{function}", post(invoke))
@@ -38,6 +41,25 @@ async fn recommendations(
     let user = get_recommendations::parse_user(&user)?;
     let n = get_recommendations::parse_n(query.get("n").map(String::as_str))?;
     Ok(Json(get_recommendations::recommend(&state, user, n).await?))
+}
+
+/// `GET /` and `GET /dashboard`: the dashboard page.
+async fn dashboard_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (status, html) = dashboard::page(&state, &query).await?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// `GET /dashboard/{view}`: one of the page's figures as JSON.
+async fn dashboard_data(
+    State(state): State<AppState>,
+    Path(view): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let body = dashboard::data(&state, &view, &query).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Reads a body up to `limit` bytes; a larger one is refused whole.

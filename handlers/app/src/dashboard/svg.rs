@@ -1,0 +1,254 @@
+//! Charts drawn as SVG by the server: column charts (ratings per day, rating
+//! values) and dot charts (a metric over model versions). They scale to the
+//! page's width through `viewBox`; each mark carries a `<title>` with its
+//! exact figure, shown on hover. Text is escaped with [`escape`].
+
+use std::fmt::Write;
+
+const WIDTH: f64 = 600.0;
+const HEIGHT: f64 = 180.0;
+/// Room for the value axis on the left and the labels below.
+const LEFT: f64 = 44.0;
+const BOTTOM: f64 = 22.0;
+const TOP: f64 = 8.0;
+
+/// Escapes text for HTML and SVG content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One column or dot.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// Written under the axis (when its turn comes, see `label_every`).
+    pub label: String,
+    pub value: f64,
+    /// The hover text.
+    pub title: String,
+    /// CSS class of the mark (e.g. "promoted" / "rejected").
+    pub class: &'static str,
+}
+
+fn open(aria: &str) -> String {
+    format!(
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">"#,
+        escape(aria)
+    )
+}
+
+/// A short figure for the axis: 1234 → "1.2k".
+fn short(value: f64) -> String {
+    if value.abs() >= 10_000.0 {
+        format!("{:.0}k", value / 1000.0)
+    } else if value.abs() >= 1000.0 {
+        format!("{:.1}k", value / 1000.0)
+    } else if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+fn axis_label(svg: &mut String, x: f64, text: &str, anchor: &str) {
+    let _ = write!(
+        svg,
+        r#"<text class="axis" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+        HEIGHT - 6.0,
+        escape(text)
+    );
+}
+
+/// Vertical columns from zero; every `label_every`-th label is written, and the last.
+pub fn columns(aria: &str, marks: &[Mark], label_every: usize) -> String {
+    let mut svg = open(aria);
+    let max = marks.iter().map(|m| m.value).fold(0.0, f64::max).max(1.0);
+    let plot_w = WIDTH - LEFT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / marks.len().max(1) as f64;
+    let gap = (slot * 0.15).min(4.0);
+    let _ = write!(
+        svg,
+        r#"<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH}" y2="{TOP}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line class="base" x1="{LEFT}" y1="{:.1}" x2="{WIDTH}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">0</text>"#,
+        LEFT - 4.0,
+        TOP + 10.0,
+        short(max),
+        TOP + plot_h,
+        TOP + plot_h,
+        LEFT - 4.0,
+        TOP + plot_h,
+    );
+    let every = label_every.max(1);
+    for (i, m) in marks.iter().enumerate() {
+        let h = plot_h * (m.value.max(0.0) / max);
+        let x = LEFT + i as f64 * slot + gap / 2.0;
+        let _ = write!(
+            svg,
+            r#"<rect class="mark {}" x="{x:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{}</title></rect>"#,
+            m.class,
+            TOP + plot_h - h,
+            (slot - gap).max(0.5),
+            escape(&m.title)
+        );
+        if i % every == 0 || i + 1 == marks.len() {
+            let anchor = if marks.len() > 1 && i + 1 == marks.len() {
+                "end"
+            } else if i == 0 && marks.len() > 1 {
+                "start"
+            } else {
+                "middle"
+            };
+            let lx = match anchor {
+                "start" => LEFT + i as f64 * slot,
+                "end" => LEFT + (i + 1) as f64 * slot,
+                _ => LEFT + (i as f64 + 0.5) * slot,
+            };
+            axis_label(&mut svg, lx, &m.label, anchor);
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Dots joined by a line, on an axis from the smallest to the largest value.
+pub fn dots(aria: &str, marks: &[Mark]) -> String {
+    let mut svg = open(aria);
+    let lo = marks.iter().map(|m| m.value).fold(f64::INFINITY, f64::min);
+    let hi = marks
+        .iter()
+        .map(|m| m.value)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if marks.is_empty() {
+        (0.0, 1.0)
+    } else if hi - lo < 1e-9 {
+        (
+            lo - 0.05 * lo.abs().max(0.01),
+            hi + 0.05 * hi.abs().max(0.01),
+        )
+    } else {
+        let pad = (hi - lo) * 0.1;
+        (lo - pad, hi + pad)
+    };
+    let plot_w = WIDTH - LEFT - 12.0;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / marks.len().max(1) as f64;
+    let y = |v: f64| TOP + plot_h * (1.0 - (v - lo) / (hi - lo));
+    let x = |i: usize| LEFT + (i as f64 + 0.5) * slot;
+    let _ = write!(
+        svg,
+        r#"<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH}" y2="{TOP}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line class="base" x1="{LEFT}" y1="{:.1}" x2="{WIDTH}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+        LEFT - 4.0,
+        TOP + 10.0,
+        short(hi),
+        TOP + plot_h,
+        TOP + plot_h,
+        LEFT - 4.0,
+        TOP + plot_h,
+        short(lo),
+    );
+    if marks.len() > 1 {
+        let points: Vec<String> = marks
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("{:.1},{:.1}", x(i), y(m.value)))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline class="line" points="{}"/>"#,
+            points.join(" ")
+        );
+    }
+    let every = marks.len().div_ceil(12).max(1);
+    for (i, m) in marks.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r#"<circle class="mark {}" cx="{:.1}" cy="{:.1}" r="5"><title>{}</title></circle>"#,
+            m.class,
+            x(i),
+            y(m.value),
+            escape(&m.title)
+        );
+        if i % every == 0 || i + 1 == marks.len() {
+            axis_label(&mut svg, x(i), &m.label, "middle");
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(label: &str, value: f64) -> Mark {
+        Mark {
+            label: label.into(),
+            value,
+            title: format!("{label}: {value}"),
+            class: "",
+        }
+    }
+
+    fn heights(svg: &str) -> Vec<f64> {
+        svg.split("<rect ")
+            .skip(1)
+            .map(|r| {
+                let h = r.split("height=\"").nth(1).unwrap();
+                h[..h.find('"').unwrap()].parse().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn columns_are_as_tall_as_their_values() {
+        let svg = columns(
+            "ratings",
+            &[mark("a", 10.0), mark("b", 5.0), mark("c", 0.0)],
+            1,
+        );
+        let h = heights(&svg);
+        assert_eq!(h.len(), 3);
+        assert!(
+            h[0] > 0.0 && (h[1] - h[0] / 2.0).abs() < 0.11 && h[2] == 0.0,
+            "{h:?}"
+        );
+        assert!(svg.contains("<title>b: 5</title>"));
+        assert!(
+            svg.contains(">10</text>"),
+            "the axis shows the largest value"
+        );
+    }
+
+    #[test]
+    fn labels_are_thinned_but_the_last_is_kept() {
+        let marks: Vec<Mark> = (0..10).map(|i| mark(&format!("d{i}"), i as f64)).collect();
+        let svg = columns("days", &marks, 4);
+        let labels: Vec<&str> = ["d0", "d4", "d8", "d9"]
+            .into_iter()
+            .filter(|l| svg.contains(&format!(">{l}</text>")))
+            .collect();
+        assert_eq!(labels.len(), 4);
+        assert!(!svg.contains(">d5</text>"));
+    }
+
+    #[test]
+    fn dots_span_the_values_and_text_is_escaped() {
+        let svg = dots("rmse", &[mark("v1", 0.9), mark("<v2>", 0.8)]);
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert!(svg.contains("&lt;v2&gt;"));
+        assert!(!svg.contains("<v2>"));
+        let single = dots("rmse", &[mark("v1", 0.87)]);
+        assert_eq!(single.matches("<circle").count(), 1);
+        assert!(!single.contains("NaN"));
+    }
+}

@@ -1,0 +1,414 @@
+//! The dashboard's views: each is one JSON answer of `GET /dashboard/{view}`
+//! and one panel of the page, built from the store and the serving model.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use movierec_store::{ModelRecord, RatingSummary};
+use serde::Serialize;
+
+use super::cache::ListTallies;
+use crate::functions::get_recommendations::{self, Recommendations};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// How many rows of a user's rating history a view holds at most.
+pub const MAX_HISTORY: usize = 500;
+
+/// Store-wide counts and a few users worth looking at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub users: u64,
+    pub movies: u64,
+    pub ratings: u64,
+    pub dead_letters: u64,
+    /// The model version recommendations are served from.
+    pub serving_version: Option<u64>,
+    pub sample_users: Vec<SampleUser>,
+    /// When these figures were read from the store (RFC 3339).
+    pub computed_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SampleUser {
+    pub user: i32,
+    pub ratings: u64,
+    /// Why this user is offered: "most active", "median", "new user", ...
+    pub label: String,
+}
+
+/// Ratings per day and per value.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatingsView {
+    /// One entry per day of the window (days without ratings count 0), oldest
+    /// first; the window ends at the newest rating's day.
+    pub per_day: Vec<DayCount>,
+    pub per_value: Vec<ValueCount>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub ratings: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ValueCount {
+    pub rating: f32,
+    pub ratings: u64,
+}
+
+/// What the published lists recommend most.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommendedView {
+    pub model_version: Option<u64>,
+    /// Users with a published list.
+    pub users: usize,
+    pub top_movies: Vec<MovieCount>,
+    pub top_genres: Vec<GenreCount>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MovieCount {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    /// Users whose list holds the movie.
+    pub users: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GenreCount {
+    pub genre: String,
+    /// Recommended items (over all lists) of this genre.
+    pub items: u64,
+}
+
+/// The model registry, oldest version first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelsView {
+    pub versions: Vec<ModelPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelPoint {
+    pub version: u64,
+    pub created_at: String,
+    /// "promoted" or "rejected".
+    pub status: String,
+    pub decision: String,
+    pub rmse: Option<f64>,
+    pub precision_at_k: Option<f64>,
+    pub recall_at_k: Option<f64>,
+    /// Whether recommendations are served from this version now.
+    pub serving: bool,
+}
+
+/// One user: their ratings beside their recommendations.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub user: i32,
+    /// Ratings stored for the user (`history` may hold fewer).
+    pub rated: usize,
+    /// Newest first.
+    pub history: Vec<RatedMovie>,
+    /// Exactly what `GET /recommendations/{user}?n=` answers; `None` with
+    /// `unavailable` saying why when there is nothing to recommend from yet.
+    pub recommendations: Option<Recommendations>,
+    pub unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RatedMovie {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    pub rating: f32,
+    /// `YYYY-MM-DD`, UTC, of the rating's Timestamp.
+    pub date: String,
+}
+
+pub fn rfc3339(seconds: i64) -> String {
+    timestamp(seconds).to_rfc3339()
+}
+
+fn timestamp(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn date(seconds: i64) -> String {
+    timestamp(seconds).format("%Y-%m-%d").to_string()
+}
+
+/// Up to six users to offer in the picker: the most active, users at the
+/// quartiles of activity, the least active, and a user with no ratings (who
+/// is answered from the popular list).
+pub fn sample_users(summary: &RatingSummary) -> Vec<SampleUser> {
+    let mut by_activity: Vec<(i32, u64)> = summary.by_user.iter().map(|(&u, &n)| (u, n)).collect();
+    // most ratings first; ties by id so the choice is stable
+    by_activity.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut samples: Vec<SampleUser> = Vec::new();
+    if !by_activity.is_empty() {
+        let last = by_activity.len() - 1;
+        let picks = [
+            (0, "most active"),
+            (last / 4, "upper quartile"),
+            (last / 2, "median"),
+            (last * 3 / 4, "lower quartile"),
+            (last, "least active"),
+        ];
+        for (index, label) in picks {
+            let (user, ratings) = by_activity[index];
+            if !samples.iter().any(|s| s.user == user) {
+                samples.push(SampleUser {
+                    user,
+                    ratings,
+                    label: label.into(),
+                });
+            }
+        }
+    }
+    let newest_id = summary.by_user.keys().max().copied().unwrap_or(0);
+    if let Some(user) = newest_id.checked_add(1) {
+        samples.push(SampleUser {
+            user,
+            ratings: 0,
+            label: "new user".into(),
+        });
+    }
+    samples
+}
+
+/// The `days` days up to the newest rating's day, and the value distribution.
+pub fn ratings_view(summary: &RatingSummary, days: usize) -> RatingsView {
+    let per_day = match summary.by_day.keys().next_back() {
+        None => Vec::new(),
+        Some(&last) => {
+            let first = last - days as i64 + 1;
+            (first..=last)
+                .map(|day| DayCount {
+                    date: date(day * RatingSummary::SECONDS_PER_DAY),
+                    ratings: summary.by_day.get(&day).copied().unwrap_or(0),
+                })
+                .collect()
+        }
+    };
+    let per_value = (1..=10u8)
+        .map(|half| ValueCount {
+            rating: half as f32 / 2.0,
+            ratings: summary.by_half_stars.get(&half).copied().unwrap_or(0),
+        })
+        .collect();
+    RatingsView { per_day, per_value }
+}
+
+/// The `n` movies in most lists and the `n` genres most recommended.
+pub async fn recommended_view(
+    state: &AppState,
+    tallies: &ListTallies,
+    n: usize,
+) -> Result<RecommendedView, ApiError> {
+    let ids: Vec<i32> = tallies.in_lists.keys().copied().collect();
+    let movies = state.movies(tallies.version.unwrap_or(0), &ids).await?;
+    let mut genres: HashMap<&str, u64> = HashMap::new();
+    for (movie, count) in &tallies.in_lists {
+        for genre in movies
+            .get(movie)
+            .map(|m| m.genres.as_slice())
+            .unwrap_or(&[])
+        {
+            *genres.entry(genre.as_str()).or_default() += count;
+        }
+    }
+    let mut top_movies: Vec<(i32, u64)> = tallies.in_lists.iter().map(|(&m, &c)| (m, c)).collect();
+    top_movies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut top_genres: Vec<(&str, u64)> = genres.into_iter().collect();
+    top_genres.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    Ok(RecommendedView {
+        model_version: tallies.version,
+        users: tallies.users,
+        top_movies: top_movies
+            .into_iter()
+            .take(n)
+            .map(|(movie_id, users)| {
+                let movie = movies.get(&movie_id);
+                MovieCount {
+                    movie_id,
+                    title: movie.map(|m| m.title.clone()),
+                    genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                    users,
+                }
+            })
+            .collect(),
+        top_genres: top_genres
+            .into_iter()
+            .take(n)
+            .map(|(genre, items)| GenreCount {
+                genre: genre.to_string(),
+                items,
+            })
+            .collect(),
+    })
+}
+
+/// Every registry version, oldest first, with its holdout figures.
+pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView {
+    let mut versions: Vec<ModelPoint> = records
+        .iter()
+        .map(|r| ModelPoint {
+            version: r.version,
+            created_at: rfc3339(r.created_at),
+            status: r.status.as_str().to_string(),
+            decision: r.decision.clone(),
+            rmse: r.metrics["rmse"].as_f64(),
+            precision_at_k: r.metrics["precision_at_k"].as_f64(),
+            recall_at_k: r.metrics["recall_at_k"].as_f64(),
+            serving: Some(r.version) == serving,
+        })
+        .collect();
+    versions.sort_by_key(|v| v.version);
+    ModelsView { versions }
+}
+
+/// A user's newest `limit` ratings with titles, beside their top `n`.
+pub async fn user_view(
+    state: &AppState,
+    user: i32,
+    n: usize,
+    limit: usize,
+) -> Result<UserView, ApiError> {
+    let mut ratings = state.store.user_ratings(user).await?;
+    ratings.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.movie.cmp(&b.movie)));
+    let rated = ratings.len();
+    ratings.truncate(limit);
+    let (recommendations, unavailable) = match get_recommendations::recommend(state, user, n).await
+    {
+        Ok(list) => (Some(list), None),
+        Err(ApiError::NoModel) => (None, Some(ApiError::NoModel.to_string())),
+        Err(e) => return Err(e),
+    };
+    let version = recommendations.as_ref().map_or(0, |r| r.model_version);
+    let ids: Vec<i32> = ratings.iter().map(|r| r.movie).collect();
+    let movies = state.movies(version, &ids).await?;
+    let history = ratings
+        .iter()
+        .map(|r| {
+            let movie = movies.get(&r.movie);
+            RatedMovie {
+                movie_id: r.movie,
+                title: movie.map(|m| m.title.clone()),
+                genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                rating: r.rating,
+                date: date(r.timestamp),
+            }
+        })
+        .collect();
+    Ok(UserView {
+        user,
+        rated,
+        history,
+        recommendations,
+        unavailable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(ratings: &[(i32, f32, i64)]) -> RatingSummary {
+        let mut s = RatingSummary::default();
+        for &(u, r, t) in ratings {
+            s.add(u, r, t);
+        }
+        s
+    }
+
+    #[test]
+    fn sample_users_span_activity_and_add_a_new_user() {
+        let mut ratings = Vec::new();
+        for user in 1..=9 {
+            for i in 0..user * 2 {
+                ratings.push((user, 4.0, i as i64));
+            }
+        }
+        let samples = sample_users(&summary(&ratings));
+        let picked: Vec<(i32, u64, &str)> = samples
+            .iter()
+            .map(|s| (s.user, s.ratings, s.label.as_str()))
+            .collect();
+        assert_eq!(
+            picked,
+            vec![
+                (9, 18, "most active"),
+                (7, 14, "upper quartile"),
+                (5, 10, "median"),
+                (3, 6, "lower quartile"),
+                (1, 2, "least active"),
+                (10, 0, "new user"),
+            ]
+        );
+        assert_eq!(
+            sample_users(&RatingSummary::default()),
+            vec![SampleUser {
+                user: 1,
+                ratings: 0,
+                label: "new user".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_day_window_ends_at_the_newest_rating_and_fills_gaps() {
+        let day = RatingSummary::SECONDS_PER_DAY;
+        // 2018-09-20 is day 17794
+        let s = summary(&[
+            (1, 4.0, 17794 * day),
+            (1, 3.5, 17794 * day + 5),
+            (2, 0.5, 17796 * day + 9),
+        ]);
+        let view = ratings_view(&s, 4);
+        let days: Vec<(&str, u64)> = view
+            .per_day
+            .iter()
+            .map(|d| (d.date.as_str(), d.ratings))
+            .collect();
+        assert_eq!(
+            days,
+            vec![
+                ("2018-09-19", 0),
+                ("2018-09-20", 2),
+                ("2018-09-21", 0),
+                ("2018-09-22", 1)
+            ]
+        );
+        assert_eq!(view.per_value.len(), 10);
+        assert_eq!(
+            view.per_value[0],
+            ValueCount {
+                rating: 0.5,
+                ratings: 1
+            }
+        );
+        assert_eq!(
+            view.per_value[6],
+            ValueCount {
+                rating: 3.5,
+                ratings: 1
+            }
+        );
+        assert_eq!(
+            view.per_value[7],
+            ValueCount {
+                rating: 4.0,
+                ratings: 1
+            }
+        );
+        assert!(ratings_view(&RatingSummary::default(), 30)
+            .per_day
+            .is_empty());
+    }
+}

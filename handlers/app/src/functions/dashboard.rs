@@ -1,0 +1,170 @@
+//! `Dashboard` (`GET /` and `GET /dashboard`: the page) and `DashboardData`
+//! (`GET /dashboard/{view}`: the same figures as JSON, for scripts).
+//!
+//! Views: `summary` (counts, serving version, sample users), `ratings`
+//! (`?days=60`: per day and per value), `recommended` (`?n=10`: top movies and
+//! genres of the published lists), `models` (the registry), `user`
+//! (`?user=42&n=10&limit=100`: history beside recommendations). The page is
+//! all of them at once, for the user in `?user=` (a typical user by default).
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+
+use crate::dashboard::page::{self, PageInput};
+use crate::dashboard::views::{self, *};
+use crate::functions::get_recommendations::{parse_n, parse_user};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// The names `GET /dashboard/{view}` answers to.
+pub const VIEWS: [&str; 5] = ["summary", "ratings", "recommended", "models", "user"];
+/// Days in the ratings-per-day window unless `?days=` says otherwise.
+pub const DEFAULT_DAYS: usize = 60;
+/// Rows of a user's history on the page and in `user` unless `?limit=` says otherwise.
+pub const DEFAULT_HISTORY: usize = 100;
+
+fn bounded(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    let Some(raw) = query.get(name) else {
+        return Ok(default);
+    };
+    raw.parse::<usize>()
+        .ok()
+        .filter(|v| (1..=max).contains(v))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                format!("{name}={raw:?} is out of range"),
+                format!("{name} must be a whole number from 1 to {max}"),
+            )
+        })
+}
+
+pub async fn summary(state: &AppState) -> Result<Summary, ApiError> {
+    let figures = state.dashboard.figures(state).await?;
+    Ok(Summary {
+        users: figures.summary.by_user.len() as u64,
+        movies: figures.movies,
+        ratings: figures.summary.ratings,
+        dead_letters: figures.dead_letters,
+        serving_version: state.store.serving_version().await?,
+        sample_users: views::sample_users(&figures.summary),
+        computed_at: figures.computed_at.clone(),
+    })
+}
+
+pub async fn ratings(state: &AppState, days: usize) -> Result<RatingsView, ApiError> {
+    let figures = state.dashboard.figures(state).await?;
+    Ok(views::ratings_view(&figures.summary, days))
+}
+
+pub async fn recommended(
+    state: &AppState,
+    serving: Option<u64>,
+    n: usize,
+) -> Result<RecommendedView, ApiError> {
+    let tallies = state.dashboard.tallies(state, serving).await?;
+    views::recommended_view(state, &tallies, n).await
+}
+
+pub async fn models(state: &AppState, serving: Option<u64>) -> Result<ModelsView, ApiError> {
+    Ok(views::models_view(&state.store.models().await?, serving))
+}
+
+/// The JSON text of a view. Written straight from the view (not through a
+/// `serde_json::Value`), so scores read exactly as `GET /recommendations` writes them.
+fn json<T: serde::Serialize>(view: &T) -> Result<String, ApiError> {
+    serde_json::to_string(view).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// `GET /dashboard/{view}`: the view's JSON text.
+pub async fn data(
+    state: &AppState,
+    view: &str,
+    query: &HashMap<String, String>,
+) -> Result<String, ApiError> {
+    match view {
+        "summary" => json(&summary(state).await?),
+        "ratings" => {
+            let days = bounded(query, "days", DEFAULT_DAYS, 3660)?;
+            json(&ratings(state, days).await?)
+        }
+        "recommended" => {
+            let n = bounded(query, "n", 10, 100)?;
+            let serving = state.store.serving_version().await?;
+            json(&recommended(state, serving, n).await?)
+        }
+        "models" => {
+            let serving = state.store.serving_version().await?;
+            json(&models(state, serving).await?)
+        }
+        "user" => {
+            let raw = query.get("user").ok_or_else(|| {
+                ApiError::bad_request("user is missing", "use e.g. /dashboard/user?user=42&n=10")
+            })?;
+            let user = parse_user(raw)?;
+            let n = parse_n(query.get("n").map(String::as_str))?;
+            let limit = bounded(query, "limit", DEFAULT_HISTORY, MAX_HISTORY)?;
+            json(&views::user_view(state, user, n, limit).await?)
+        }
+        other => Err(ApiError::NotFound {
+            message: format!("no dashboard view named {other:?}"),
+            hint: format!("the views are {}", VIEWS.join(", ")),
+        }),
+    }
+}
+
+/// `GET /` and `GET /dashboard`: the page, with its status (400 when `user`
+/// or `n` could not be read; the page still shows everything else).
+pub async fn page(
+    state: &AppState,
+    query: &HashMap<String, String>,
+) -> Result<(StatusCode, String), ApiError> {
+    let summary = summary(state).await?;
+    let serving = summary.serving_version;
+    let figures = state.dashboard.figures(state).await?;
+    let ratings = views::ratings_view(&figures.summary, DEFAULT_DAYS);
+    let recommended = recommended(state, serving, 10).await?;
+    let models = models(state, serving).await?;
+
+    let default_user = summary
+        .sample_users
+        .iter()
+        .find(|s| s.label == "median")
+        .or(summary.sample_users.first())
+        .map(|s| s.user.to_string())
+        .unwrap_or_else(|| "1".into());
+    let typed_user = query.get("user").cloned().unwrap_or(default_user);
+    let chosen = parse_user(&typed_user).and_then(|user| {
+        let n = parse_n(query.get("n").map(String::as_str))?;
+        Ok((user, n))
+    });
+    let (user_view, n, status) = match chosen {
+        Ok((user, n)) => (
+            Ok(views::user_view(state, user, n, DEFAULT_HISTORY).await?),
+            n,
+            StatusCode::OK,
+        ),
+        Err(ApiError::BadRequest { message, hint }) => (
+            Err(format!("{message}: {hint}")),
+            10,
+            StatusCode::BAD_REQUEST,
+        ),
+        Err(e) => return Err(e),
+    };
+    let html = page::render(&PageInput {
+        summary: &summary,
+        ratings: &ratings,
+        recommended: &recommended,
+        models: &models,
+        user: user_view.as_ref().map_err(String::clone),
+        typed_user,
+        n,
+        code: query.get("code").map(String::as_str),
+    });
+    Ok((status, html))
+}
