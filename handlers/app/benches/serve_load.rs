@@ -5,7 +5,8 @@
 //! the bundled data, trains and publishes), then, from this process on the
 //! same machine:
 //! 1. GET /recommendations/{user} over keep-alive connections, random users:
-//!    requests per second and latency percentiles;
+//!    requests per second and latency percentiles (`--path` GETs another
+//!    page, `{user}` replaced: `--path '/dashboard?user={user}'` loads the dashboard);
 //! 2. POST /events with batches of 100 new ratings: events per second stored.
 //!
 //! `--store cosmos` runs the same against the local Cosmos DB server named by
@@ -31,6 +32,8 @@ struct Args {
     connections: usize,
     ingest_connections: usize,
     cosmos: bool,
+    /// The GET phase's path; `{user}` is replaced by a random user.
+    path: &'static str,
 }
 
 fn args() -> Args {
@@ -39,6 +42,7 @@ fn args() -> Args {
         connections: 32,
         ingest_connections: 4,
         cosmos: false,
+        path: "/recommendations/{user}",
     };
     let argv: Vec<String> = std::env::args().collect();
     for w in argv.windows(2) {
@@ -48,6 +52,7 @@ fn args() -> Args {
             "--ingest-connections" => {
                 a.ingest_connections = w[1].parse().expect("--ingest-connections N")
             }
+            "--path" => a.path = w[1].clone().leak(),
             "--store" => match w[1].as_str() {
                 "cosmos" => a.cosmos = true,
                 "sqlite" => a.cosmos = false,
@@ -82,14 +87,20 @@ fn next(state: &mut u64) -> u64 {
 /// Ratings the Cosmos run bootstraps with (users 1 to about 30 of the bundled set).
 const COSMOS_BOOTSTRAP_RATINGS: usize = 4_000;
 
-async fn get_load(addr: SocketAddr, until: Instant, seed: u64, users: u64) -> (Vec<u32>, usize) {
+async fn get_load(
+    addr: SocketAddr,
+    path: &'static str,
+    until: Instant,
+    seed: u64,
+    users: u64,
+) -> (Vec<u32>, usize) {
     let mut sender = connect(addr).await;
     let mut rng = seed | 1;
     let mut latencies = Vec::with_capacity(200_000);
     let mut errors = 0;
     while Instant::now() < until {
         let user = next(&mut rng) % users + 1;
-        let req = Request::get(format!("/recommendations/{user}"))
+        let req = Request::get(path.replace("{user}", &user.to_string()))
             .header("host", "127.0.0.1")
             .body(Full::default())
             .unwrap();
@@ -246,11 +257,11 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         // warm-up
-        let _ = get_load(addr, Instant::now() + Duration::from_secs(1), 1, users).await;
+        let _ = get_load(addr, a.path, Instant::now() + Duration::from_secs(1), 1, users).await;
 
         let started = Instant::now();
         let until = started + Duration::from_secs(a.seconds);
-        let tasks: Vec<_> = (0..a.connections).map(|i| tokio::spawn(get_load(addr, until, 0x9E37_79B9 + i as u64 * 7919, users))).collect();
+        let tasks: Vec<_> = (0..a.connections).map(|i| tokio::spawn(get_load(addr, a.path, until, 0x9E37_79B9 + i as u64 * 7919, users))).collect();
         let mut all = Vec::new();
         let mut errors = 0;
         for t in tasks {
@@ -261,7 +272,8 @@ fn main() {
         let secs = started.elapsed().as_secs_f64();
         all.sort_unstable();
         println!(
-            "GET /recommendations/{{user}}: {} connections, {:.1} s: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} errors",
+            "GET {}: {} connections, {:.1} s: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, {} errors",
+            a.path,
             a.connections,
             secs,
             all.len() as f64 / secs,

@@ -47,6 +47,18 @@ fn functions_have_the_names_triggers_and_policies_the_app_expects() {
     assert_eq!(bindings[0]["route"], "recommendations/{user}");
     assert_eq!(bindings[1]["type"], "http");
 
+    for page in ["Dashboard", "DashboardData"] {
+        let f = read_json(&format!("functions/{page}/function.json"));
+        let bindings = f["bindings"].as_array().unwrap();
+        assert_eq!(
+            bindings.len(),
+            2,
+            "{page}: forwarding needs an httpTrigger and an http out"
+        );
+        assert_eq!(bindings[0]["methods"], serde_json::json!(["get"]), "{page}");
+        assert_eq!(bindings[1]["type"], "http");
+    }
+
     let host = read_json("host.json");
     assert_eq!(host["customHandler"]["enableForwardingHttpRequest"], true);
     assert_eq!(host["extensions"]["http"]["routePrefix"], "");
@@ -78,7 +90,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
     ]);
     assert!(
         stdout.contains(
-            "functions GetRecommendations, IngestRatings, RecommendAllUsers, RetrainModel"
+            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, RecommendAllUsers, RetrainModel"
         ),
         "{stdout}"
     );
@@ -94,6 +106,8 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
         .collect();
     assert!(names.contains(&"host.json".to_string()), "{names:?}");
     for f in [
+        "Dashboard",
+        "DashboardData",
         "IngestRatings",
         "RetrainModel",
         "RecommendAllUsers",
@@ -119,4 +133,111 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
     let mut head = [0u8; 4];
     bin.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"\x7fELF", "a Linux executable");
+}
+
+/// Whether an ASP.NET route template, as the host reads it from function.json,
+/// matches `path`. Handles what our routes use: literal segments, `{name}`, and
+/// an optional last `{name:regex(^literal$)?}` (the host's way to serve `/`).
+fn template_matches(template: &str, path: &str) -> bool {
+    let path: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let template: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let mut i = 0;
+    for (t, part) in template.iter().enumerate() {
+        let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+            if path.get(i) != Some(part) {
+                return false;
+            }
+            i += 1;
+            continue;
+        };
+        let optional = inner.ends_with('?');
+        let inner = inner.trim_end_matches('?');
+        let literal = inner
+            .split_once(":regex(^")
+            .map(|(_, rest)| rest.strip_suffix("$)").expect("regex(^literal$) only"));
+        match path.get(i) {
+            None if optional && t + 1 == template.len() => return true,
+            None => return false,
+            Some(segment) => {
+                if literal.is_some_and(|l| l != *segment) {
+                    return false;
+                }
+                i += 1;
+            }
+        }
+    }
+    i == path.len()
+}
+
+#[test]
+fn route_templates_match_like_the_host_reads_them() {
+    let dashboard = "{page:regex(^dashboard$)?}";
+    assert!(template_matches(dashboard, "/"));
+    assert!(template_matches(dashboard, "/dashboard"));
+    assert!(!template_matches(dashboard, "/admin"));
+    assert!(!template_matches(dashboard, "/dashboard/summary"));
+    assert!(template_matches("dashboard/{view}", "/dashboard/summary"));
+    assert!(!template_matches("dashboard/{view}", "/dashboard"));
+    assert!(template_matches(
+        "recommendations/{user}",
+        "/recommendations/42"
+    ));
+    assert!(!template_matches(
+        "recommendations/{user}",
+        "/recommendations"
+    ));
+}
+
+/// Every HTTP function's route, as function.json declares it, reaches a
+/// handler of the app (the host forwards the request path unchanged), and
+/// every path a user is told about belongs to exactly one function.
+#[test]
+fn every_http_route_in_function_json_is_served() {
+    let paths = [
+        "/",
+        "/dashboard",
+        "/dashboard/summary",
+        "/dashboard/ratings",
+        "/dashboard/recommended",
+        "/dashboard/models",
+        "/dashboard/user?user=1",
+        "/recommendations/1",
+    ];
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let f = read_json(&format!("functions/{name}/function.json"));
+        let trigger = &f["bindings"][0];
+        if trigger["type"] == "httpTrigger" {
+            routes.push((name, trigger["route"].as_str().unwrap().to_string()));
+        }
+    }
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    for path in paths {
+        let bare = path.split('?').next().unwrap();
+        let owners: Vec<&str> = routes
+            .iter()
+            .filter(|(_, route)| template_matches(route, bare))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(owners.len(), 1, "{path} is routed to {owners:?}");
+    }
+    let store = tempfile::tempdir().unwrap();
+    let serve = start_serve(store.path(), &[("MOVIEREC_BOOTSTRAP", "false")]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for path in paths {
+        let status = runtime.block_on(async {
+            reqwest::get(format!("{}{path}", serve.url))
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        // an empty store: pages answer 200, recommendations 503, never 404/405
+        assert!(![404, 405].contains(&status), "GET {path}: {status}");
+    }
 }

@@ -29,15 +29,13 @@ fn pyspark_python() -> Option<PathBuf> {
     if works {
         return Some(python);
     }
-    let msg = format!(
-        "no Python with pyspark at {} (run .ci/run, or set MOVIEREC_PYSPARK_PYTHON)",
-        python.display()
-    );
-    if std::env::var("MOVIEREC_REQUIRE_SPARK").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    eprintln!("skipping: {msg}");
-    None
+    missing_peer(
+        "MOVIEREC_REQUIRE_SPARK",
+        &format!(
+            "no Python with pyspark at {} (run .ci/run, or set MOVIEREC_PYSPARK_PYTHON)",
+            python.display()
+        ),
+    )
 }
 
 /// Runs tools/spark_peer.py with `args`, failing the test with its stderr if it fails; returns stdout.

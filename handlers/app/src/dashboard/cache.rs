@@ -1,7 +1,8 @@
 //! Store-wide figures kept between dashboard requests.
 //!
 //! Counting ratings, users and dead letters is a full scan on Cosmos DB
-//! (about 1 RU per 100 documents), so the figures are read at most once per
+//! (about 1 RU per 100 documents), so the figures (and the registry, which
+//! changes only when a model is trained) are read at most once per
 //! `MOVIEREC_DASHBOARD_CACHE_SECONDS` and shared by every request; the
 //! published lists change only when a new version is published, so their
 //! tallies are kept per serving version. One request at a time refreshes,
@@ -11,17 +12,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use movierec_store::{RatingSummary, StoreError};
+use movierec_store::{ModelRecord, RatingSummary, StoreError};
 use tokio::sync::Mutex;
 
 use crate::state::AppState;
 
-/// Ratings, catalogue and dead-letter figures, read together.
+/// Ratings, catalogue, dead-letter and registry figures, read together.
 #[derive(Debug)]
 pub struct StoreFigures {
     pub summary: RatingSummary,
     pub movies: u64,
     pub dead_letters: u64,
+    /// Every model version, newest first.
+    pub models: Vec<ModelRecord>,
     /// When they were read (RFC 3339).
     pub computed_at: String,
     read_at: Instant,
@@ -61,10 +64,11 @@ impl DashboardCache {
         }
         let started = Instant::now();
         let store = &state.store;
-        let (summary, movies, dead_letters) = tokio::try_join!(
+        let (summary, movies, dead_letters, models) = tokio::try_join!(
             store.rating_summary(),
             store.movie_count(),
-            store.dead_letter_count()
+            store.dead_letter_count(),
+            store.models()
         )?;
         tracing::info!(
             ratings = summary.ratings,
@@ -75,6 +79,7 @@ impl DashboardCache {
             summary,
             movies,
             dead_letters,
+            models,
             computed_at: chrono::Utc::now().to_rfc3339(),
             read_at: Instant::now(),
         });

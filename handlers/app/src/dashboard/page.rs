@@ -92,7 +92,7 @@ pub fn render(page: &PageInput) -> String {
     let mut html = String::with_capacity(64 * 1024);
     let _ = write!(
         html,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>movierec dashboard</title><style>{STYLE}</style></head><body><header><h1>movierec</h1><p class="muted">figures as of {}{}</p></header><main>"#,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>movierec dashboard</title><link rel="icon" href="data:,"><style>{STYLE}</style></head><body><header><h1>movierec</h1><p class="muted">figures as of {}{}</p></header><main>"#,
         escape(&when(&page.summary.computed_at)),
         page.summary
             .serving_version

@@ -72,7 +72,8 @@ pub async fn recommended(
 }
 
 pub async fn models(state: &AppState, serving: Option<u64>) -> Result<ModelsView, ApiError> {
-    Ok(views::models_view(&state.store.models().await?, serving))
+    let figures = state.dashboard.figures(state).await?;
+    Ok(views::models_view(&figures.models, serving))
 }
 
 /// The JSON text of a view. Written straight from the view (not through a

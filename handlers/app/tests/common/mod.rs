@@ -32,6 +32,16 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
     }
 }
 
+/// A peer a test needs (Spark, a local server, a browser) is missing: a
+/// failure when `require_var` is "1" (CI sets it), otherwise a skip with `why`.
+pub fn missing_peer<T>(require_var: &str, why: &str) -> Option<T> {
+    if std::env::var(require_var).as_deref() == Ok("1") {
+        panic!("{require_var}=1 but {why}");
+    }
+    eprintln!("skipping: {why}");
+    None
+}
+
 pub fn movierec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_movierec"))
         .args(args)
