@@ -72,8 +72,12 @@ pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
     if bootstrap {
         bootstrap::ensure_ready(&state).await?;
     }
-    let warming = state.clone();
-    tokio::spawn(async move { warming.dashboard.warm(&warming).await });
+    if mode == Mode::Standalone {
+        // Under the host every instance would scan at start; there the first
+        // dashboard request reads the figures instead.
+        let warming = state.clone();
+        tokio::spawn(async move { warming.dashboard.warm(&warming).await });
+    }
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

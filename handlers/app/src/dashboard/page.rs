@@ -145,7 +145,7 @@ fn counts(html: &mut String, s: &Summary) {
 fn picker(html: &mut String, page: &PageInput) {
     let _ = write!(
         html,
-        r#"<section class="card" id="picker"><form method="get" action=""><label>User id <input type="number" name="user" min="1" inputmode="numeric" required value="{}" list="samples"></label> <label>N <select name="n">"#,
+        r#"<section class="card" id="picker"><form method="get"><label>User id <input type="number" name="user" min="1" inputmode="numeric" required value="{}" list="samples"></label> <label>N <select name="n">"#,
         escape(&page.typed_user)
     );
     let mut choices = N_CHOICES.to_vec();
@@ -192,7 +192,7 @@ fn source_words(source: Source) -> &'static str {
     match source {
         Source::Batch => "batch: the list RecommendAllUsers published",
         Source::Model => {
-            "model: computed from the published model (more than the stored list asked)"
+            "model: computed from the published model (N is longer than the stored list)"
         }
         Source::FoldIn => {
             "fold-in: the user rated after the last batch; solved against the model now"

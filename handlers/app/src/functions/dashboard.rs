@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 
+use crate::dashboard::cache::StoreFigures;
 use crate::dashboard::page::{self, PageInput};
 use crate::dashboard::views::{self, *};
 use crate::functions::get_recommendations::{parse_n, parse_user};
@@ -44,22 +45,16 @@ fn bounded(
         })
 }
 
-pub async fn summary(state: &AppState) -> Result<Summary, ApiError> {
-    let figures = state.dashboard.figures(state).await?;
-    Ok(Summary {
+fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
+    Summary {
         users: figures.summary.by_user.len() as u64,
         movies: figures.movies,
         ratings: figures.summary.ratings,
         dead_letters: figures.dead_letters,
-        serving_version: state.store.serving_version().await?,
+        serving_version: serving,
         sample_users: views::sample_users(&figures.summary),
         computed_at: figures.computed_at.clone(),
-    })
-}
-
-pub async fn ratings(state: &AppState, days: usize) -> Result<RatingsView, ApiError> {
-    let figures = state.dashboard.figures(state).await?;
-    Ok(views::ratings_view(&figures.summary, days))
+    }
 }
 
 pub async fn recommended(
@@ -69,11 +64,6 @@ pub async fn recommended(
 ) -> Result<RecommendedView, ApiError> {
     let tallies = state.dashboard.tallies(state, serving).await?;
     views::recommended_view(state, &tallies, n).await
-}
-
-pub async fn models(state: &AppState, serving: Option<u64>) -> Result<ModelsView, ApiError> {
-    let figures = state.dashboard.figures(state).await?;
-    Ok(views::models_view(&figures.models, serving))
 }
 
 /// The JSON text of a view. Written straight from the view (not through a
@@ -89,10 +79,14 @@ pub async fn data(
     query: &HashMap<String, String>,
 ) -> Result<String, ApiError> {
     match view {
-        "summary" => json(&summary(state).await?),
+        "summary" => {
+            let figures = state.dashboard.figures(state).await?;
+            json(&summary_of(&figures, state.store.serving_version().await?))
+        }
         "ratings" => {
             let days = bounded(query, "days", DEFAULT_DAYS, 3660)?;
-            json(&ratings(state, days).await?)
+            let figures = state.dashboard.figures(state).await?;
+            json(&views::ratings_view(&figures.summary, days))
         }
         "recommended" => {
             let n = bounded(query, "n", 10, 100)?;
@@ -100,8 +94,9 @@ pub async fn data(
             json(&recommended(state, serving, n).await?)
         }
         "models" => {
+            let figures = state.dashboard.figures(state).await?;
             let serving = state.store.serving_version().await?;
-            json(&models(state, serving).await?)
+            json(&views::models_view(&figures.models, serving))
         }
         "user" => {
             let raw = query.get("user").ok_or_else(|| {
@@ -125,12 +120,13 @@ pub async fn page(
     state: &AppState,
     query: &HashMap<String, String>,
 ) -> Result<(StatusCode, String), ApiError> {
-    let summary = summary(state).await?;
-    let serving = summary.serving_version;
+    // one read of the (cached) figures and the serving version for the whole page
     let figures = state.dashboard.figures(state).await?;
+    let serving = state.store.serving_version().await?;
+    let summary = summary_of(&figures, serving);
     let ratings = views::ratings_view(&figures.summary, DEFAULT_DAYS);
     let recommended = recommended(state, serving, 10).await?;
-    let models = models(state, serving).await?;
+    let models = views::models_view(&figures.models, serving);
 
     let default_user = summary
         .sample_users
