@@ -125,23 +125,21 @@ impl App {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
+    async fn send_get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.url))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.send_get(path).await;
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
     async fn page(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
+        let r = self.send_get(path).await;
         let status = r.status().as_u16();
         let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
         assert!(content_type.starts_with("text/html"), "{content_type}");

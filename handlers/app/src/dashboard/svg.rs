@@ -69,6 +69,19 @@ fn axis_label(svg: &mut String, x: f64, text: &str, anchor: &str) {
     );
 }
 
+/// The value axis: a dashed line at the top labelled `top`, the base line labelled `bottom`.
+fn frame(svg: &mut String, plot_h: f64, top: &str, bottom: &str) {
+    let base = TOP + plot_h;
+    let label_x = LEFT - 4.0;
+    let _ = write!(
+        svg,
+        r#"<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH}" y2="{TOP}"/><text class="axis" x="{label_x:.1}" y="{:.1}" text-anchor="end">{}</text><line class="base" x1="{LEFT}" y1="{base:.1}" x2="{WIDTH}" y2="{base:.1}"/><text class="axis" x="{label_x:.1}" y="{base:.1}" text-anchor="end">{}</text>"#,
+        TOP + 10.0,
+        escape(top),
+        escape(bottom)
+    );
+}
+
 /// Vertical columns from zero; every `label_every`-th label is written, and the last.
 pub fn columns(aria: &str, marks: &[Mark], label_every: usize) -> String {
     let mut svg = open(aria);
@@ -77,17 +90,7 @@ pub fn columns(aria: &str, marks: &[Mark], label_every: usize) -> String {
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / marks.len().max(1) as f64;
     let gap = (slot * 0.15).min(4.0);
-    let _ = write!(
-        svg,
-        r#"<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH}" y2="{TOP}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line class="base" x1="{LEFT}" y1="{:.1}" x2="{WIDTH}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">0</text>"#,
-        LEFT - 4.0,
-        TOP + 10.0,
-        short(max),
-        TOP + plot_h,
-        TOP + plot_h,
-        LEFT - 4.0,
-        TOP + plot_h,
-    );
+    frame(&mut svg, plot_h, &short(max), "0");
     let every = label_every.max(1);
     for (i, m) in marks.iter().enumerate() {
         let h = plot_h * (m.value.max(0.0) / max);
@@ -144,18 +147,7 @@ pub fn dots(aria: &str, marks: &[Mark]) -> String {
     let slot = plot_w / marks.len().max(1) as f64;
     let y = |v: f64| TOP + plot_h * (1.0 - (v - lo) / (hi - lo));
     let x = |i: usize| LEFT + (i as f64 + 0.5) * slot;
-    let _ = write!(
-        svg,
-        r#"<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH}" y2="{TOP}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line class="base" x1="{LEFT}" y1="{:.1}" x2="{WIDTH}" y2="{:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-        LEFT - 4.0,
-        TOP + 10.0,
-        short(hi),
-        TOP + plot_h,
-        TOP + plot_h,
-        LEFT - 4.0,
-        TOP + plot_h,
-        short(lo),
-    );
+    frame(&mut svg, plot_h, &short(hi), &short(lo));
     if marks.len() > 1 {
         let points: Vec<String> = marks
             .iter()

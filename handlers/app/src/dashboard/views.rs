@@ -8,7 +8,7 @@ use movierec_store::{ModelRecord, RatingSummary};
 use serde::Serialize;
 
 use super::cache::ListTallies;
-use crate::functions::get_recommendations::{self, Recommendations};
+use crate::functions::get_recommendations::{self, title_and_genres, Recommendations};
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -234,11 +234,11 @@ pub async fn recommended_view(
             .into_iter()
             .take(n)
             .map(|(movie_id, users)| {
-                let movie = movies.get(&movie_id);
+                let (title, genres) = title_and_genres(&movies, movie_id);
                 MovieCount {
                     movie_id,
-                    title: movie.map(|m| m.title.clone()),
-                    genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                    title,
+                    genres,
                     users,
                 }
             })
@@ -296,11 +296,11 @@ pub async fn user_view(
     let history = ratings
         .iter()
         .map(|r| {
-            let movie = movies.get(&r.movie);
+            let (title, genres) = title_and_genres(&movies, r.movie);
             RatedMovie {
                 movie_id: r.movie,
-                title: movie.map(|m| m.title.clone()),
-                genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                title,
+                genres,
                 rating: r.rating,
                 date: date(r.timestamp),
             }

@@ -15,7 +15,7 @@ use crate::dashboard::cache::StoreFigures;
 use crate::dashboard::page::{self, PageInput};
 use crate::dashboard::views::{self, *};
 use crate::functions::get_recommendations::{parse_n, parse_user};
-use crate::http::ApiError;
+use crate::http::{params, ApiError};
 use crate::state::AppState;
 
 /// The names `GET /dashboard/{view}` answers to.
@@ -31,18 +31,7 @@ fn bounded(
     default: usize,
     max: usize,
 ) -> Result<usize, ApiError> {
-    let Some(raw) = query.get(name) else {
-        return Ok(default);
-    };
-    raw.parse::<usize>()
-        .ok()
-        .filter(|v| (1..=max).contains(v))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                format!("{name}={raw:?} is out of range"),
-                format!("{name} must be a whole number from 1 to {max}"),
-            )
-        })
+    params::count(name, query.get(name).map(String::as_str), default, max)
 }
 
 fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {

@@ -10,14 +10,14 @@
 //!
 //! Titles and genres come from the catalogue (cached per published version).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{TimeZone, Utc};
 use movierec_core::topn::top_n_for_vector;
-use movierec_store::RecommendedItem;
+use movierec_store::{Movie, RecommendedItem};
 use serde::Serialize;
 
-use crate::http::ApiError;
+use crate::http::{params, ApiError};
 use crate::state::AppState;
 
 pub const MAX_N: usize = 100;
@@ -61,16 +61,7 @@ pub fn parse_user(raw: &str) -> Result<i32, ApiError> {
 
 /// Parses `n` (default 10, 1..=100).
 pub fn parse_n(raw: Option<&str>) -> Result<usize, ApiError> {
-    let Some(raw) = raw else { return Ok(10) };
-    raw.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=MAX_N).contains(n))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                format!("n={raw:?} is out of range"),
-                "n must be a whole number from 1 to 100",
-            )
-        })
+    params::count("n", raw, 10, MAX_N)
 }
 
 pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommendations, ApiError> {
@@ -157,6 +148,14 @@ async fn popular(
     .await
 }
 
+/// A movie's title and genres from a catalogue lookup (`None` and none when it is not there).
+pub fn title_and_genres(movies: &HashMap<i32, Movie>, id: i32) -> (Option<String>, Vec<String>) {
+    match movies.get(&id) {
+        Some(m) => (Some(m.title.clone()), m.genres.clone()),
+        None => (None, Vec::new()),
+    }
+}
+
 async fn respond(
     state: &AppState,
     user: i32,
@@ -170,11 +169,11 @@ async fn respond(
     let items = items
         .iter()
         .map(|i| {
-            let movie = movies.get(&i.movie);
+            let (title, genres) = title_and_genres(&movies, i.movie);
             Item {
                 movie_id: i.movie,
-                title: movie.map(|m| m.title.clone()),
-                genres: movie.map(|m| m.genres.clone()).unwrap_or_default(),
+                title,
+                genres,
                 score: i.score,
             }
         })

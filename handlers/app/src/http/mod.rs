@@ -12,6 +12,7 @@
 //! Errors become JSON answers in one place, [`ApiError`].
 
 mod error;
+pub mod params;
 mod routes;
 
 pub use error::ApiError;
