@@ -16,8 +16,6 @@ pub const INGEST_RATINGS: &str = "IngestRatings";
 pub const RETRAIN_MODEL: &str = "RetrainModel";
 pub const RECOMMEND_ALL_USERS: &str = "RecommendAllUsers";
 pub const GET_RECOMMENDATIONS: &str = "GetRecommendations";
-pub const DASHBOARD: &str = "Dashboard";
-pub const DASHBOARD_DATA: &str = "DashboardData";
 
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
