@@ -460,3 +460,67 @@ fn models(html: &mut String, models: &ModelsView) {
     }
     html.push_str("</tbody></table></div></div>");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_page(code: Option<&str>, n: usize) -> String {
+        let summary = Summary {
+            users: 0,
+            movies: 0,
+            ratings: 0,
+            dead_letters: 0,
+            serving_version: None,
+            sample_users: vec![SampleUser {
+                user: 7,
+                ratings: 3,
+                label: "median".into(),
+            }],
+            computed_at: "2026-11-26T12:00:00+00:00".into(),
+        };
+        let ratings = RatingsView {
+            per_day: vec![],
+            per_value: vec![],
+        };
+        let recommended = RecommendedView {
+            model_version: None,
+            users: 0,
+            top_movies: vec![],
+            top_genres: vec![],
+        };
+        let models = ModelsView { versions: vec![] };
+        render(&PageInput {
+            summary: &summary,
+            ratings: &ratings,
+            recommended: &recommended,
+            models: &models,
+            user: Err("user id \"<x>\" is not a positive 32-bit integer".into()),
+            typed_user: "<x>".into(),
+            n,
+            code,
+        })
+    }
+
+    #[test]
+    fn the_function_key_is_carried_into_the_form_and_every_link() {
+        let html = empty_page(Some("k+y/="), 10);
+        assert!(html.contains(r#"<input type="hidden" name="code" value="k+y/=">"#));
+        assert!(
+            html.contains("?user=7&amp;n=10&amp;code=k%2By%2F%3D"),
+            "{html}"
+        );
+        assert!(html.contains(r#"href="/dashboard/summary?code=k%2By%2F%3D""#));
+        let without = empty_page(None, 10);
+        assert!(!without.contains("code="));
+    }
+
+    #[test]
+    fn typed_input_is_escaped_and_an_unlisted_n_stays_selected() {
+        let html = empty_page(None, 7);
+        assert!(!html.contains("<x>"));
+        assert!(html.contains(r#"value="&lt;x&gt;""#));
+        assert!(html.contains(r#"<option value="7" selected>7</option>"#));
+        assert!(html.contains("No model trained yet."));
+    }
+}
