@@ -4,17 +4,18 @@
 //! (about 1 RU per 100 documents), so the figures (and the registry, which
 //! changes only when a model is trained) are read at most once per
 //! `MOVIEREC_DASHBOARD_CACHE_SECONDS` and shared by every request; the
-//! published lists change only when a new version is published, so their
-//! tallies are kept per serving version. One request at a time refreshes,
+//! published lists change only when a new version is published, so they are
+//! counted and ranked once per serving version. One request at a time refreshes,
 //! the others wait for its result instead of scanning too.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use movierec_store::{ModelRecord, RatingSummary, StoreError};
+use movierec_store::{ModelRecord, Movie, RatingSummary, StoreError, UserRecommendations};
 use tokio::sync::Mutex;
 
+use super::views::{sample_users, SampleUser};
 use crate::state::AppState;
 
 /// Ratings, catalogue, dead-letter and registry figures, read together.
@@ -25,19 +26,56 @@ pub struct StoreFigures {
     pub dead_letters: u64,
     /// Every model version, newest first.
     pub models: Vec<ModelRecord>,
+    /// The users the picker offers, chosen from `summary` once per read.
+    pub sample_users: Vec<SampleUser>,
     /// When they were read (RFC 3339).
     pub computed_at: String,
     read_at: Instant,
 }
 
-/// How often each movie appears in the published lists of one version.
-#[derive(Debug, Default)]
+/// What the published lists of one version recommend, ranked once per version.
+#[derive(Debug, Default, PartialEq)]
 pub struct ListTallies {
     pub version: Option<u64>,
     /// Users with a list.
     pub users: usize,
-    /// Movie id to the number of lists holding it.
-    pub in_lists: HashMap<i32, u64>,
+    /// Movie id and the number of lists holding it, most lists first (ties by id).
+    pub top_movies: Vec<(i32, u64)>,
+    /// Genre and the number of recommended items of it, most first (ties by name).
+    pub top_genres: Vec<(String, u64)>,
+}
+
+impl ListTallies {
+    /// Counts `lists`; `movies` is the catalogue entry of each movie in them.
+    pub fn count(
+        version: Option<u64>,
+        lists: &[UserRecommendations],
+        movies: &HashMap<i32, Movie>,
+    ) -> Self {
+        let mut in_lists: HashMap<i32, u64> = HashMap::new();
+        for item in lists.iter().flat_map(|l| &l.items) {
+            *in_lists.entry(item.movie).or_default() += 1;
+        }
+        let mut genres: HashMap<&str, u64> = HashMap::new();
+        for (movie, count) in &in_lists {
+            for genre in movies.get(movie).map_or(&[][..], |m| &m.genres) {
+                *genres.entry(genre.as_str()).or_default() += count;
+            }
+        }
+        let mut top_genres: Vec<(String, u64)> = genres
+            .into_iter()
+            .map(|(genre, items)| (genre.to_string(), items))
+            .collect();
+        top_genres.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut top_movies: Vec<(i32, u64)> = in_lists.into_iter().collect();
+        top_movies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ListTallies {
+            version,
+            users: lists.len(),
+            top_movies,
+            top_genres,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -76,6 +114,7 @@ impl DashboardCache {
             "read the dashboard's figures"
         );
         let figures = Arc::new(StoreFigures {
+            sample_users: sample_users(&summary),
             summary,
             movies,
             dead_letters,
@@ -98,15 +137,15 @@ impl DashboardCache {
             return Ok(tallies.clone());
         }
         let lists = state.store.published_recommendations().await?;
-        let mut tallies = ListTallies {
-            version: lists.first().map(|l| l.version).or(serving),
-            users: lists.len(),
-            in_lists: HashMap::new(),
-        };
-        for item in lists.iter().flat_map(|l| &l.items) {
-            *tallies.in_lists.entry(item.movie).or_default() += 1;
-        }
-        let tallies = Arc::new(tallies);
+        let version = lists.first().map(|l| l.version).or(serving);
+        let mut ids: Vec<i32> = lists
+            .iter()
+            .flat_map(|l| l.items.iter().map(|i| i.movie))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let movies = state.movies(version.unwrap_or(0), &ids).await?;
+        let tallies = Arc::new(ListTallies::count(version, &lists, &movies));
         *held = Some(tallies.clone());
         Ok(tallies)
     }
@@ -123,5 +162,54 @@ impl DashboardCache {
         if let Err(e) = tokio::try_join!(self.figures(state), self.tallies(state, serving)) {
             tracing::warn!(error = %e, "could not prepare the dashboard");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use movierec_store::RecommendedItem;
+
+    fn list(user: i32, movies: &[i32]) -> UserRecommendations {
+        UserRecommendations {
+            user,
+            version: 3,
+            generated_at: 0,
+            items: movies
+                .iter()
+                .map(|&movie| RecommendedItem { movie, score: 1.0 })
+                .collect(),
+        }
+    }
+
+    fn movie(id: i32, genres: &[&str]) -> (i32, Movie) {
+        let genres = genres.iter().map(|g| g.to_string()).collect();
+        (
+            id,
+            Movie {
+                id,
+                title: format!("m{id}"),
+                genres,
+            },
+        )
+    }
+
+    #[test]
+    fn tallies_rank_movies_by_lists_and_genres_by_items() {
+        let lists = [list(1, &[10, 20]), list(2, &[20, 30]), list(3, &[20, 10])];
+        let movies: HashMap<i32, Movie> = [
+            movie(10, &["Drama"]),
+            movie(20, &["Comedy", "Drama"]),
+            // 30 is not in the catalogue: counted as a movie, no genre
+        ]
+        .into_iter()
+        .collect();
+        let tallies = ListTallies::count(Some(3), &lists, &movies);
+        assert_eq!(tallies.users, 3);
+        assert_eq!(tallies.top_movies, vec![(20, 3), (10, 2), (30, 1)]);
+        assert_eq!(
+            tallies.top_genres,
+            vec![("Drama".to_string(), 5), ("Comedy".to_string(), 3)]
+        );
     }
 }

@@ -1,8 +1,6 @@
 //! The dashboard's views: each is one JSON answer of `GET /dashboard/{view}`
 //! and one panel of the page, built from the store and the serving model.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, TimeZone, Utc};
 use movierec_store::{ModelRecord, RatingSummary};
 use serde::Serialize;
@@ -205,35 +203,22 @@ pub fn ratings_view(summary: &RatingSummary, days: usize) -> RatingsView {
     RatingsView { per_day, per_value }
 }
 
-/// The `n` movies in most lists and the `n` genres most recommended.
+/// The `n` movies in most lists and the `n` genres most recommended, with
+/// titles for those `n` movies.
 pub async fn recommended_view(
     state: &AppState,
     tallies: &ListTallies,
     n: usize,
 ) -> Result<RecommendedView, ApiError> {
-    let ids: Vec<i32> = tallies.in_lists.keys().copied().collect();
+    let top = &tallies.top_movies[..n.min(tallies.top_movies.len())];
+    let ids: Vec<i32> = top.iter().map(|&(movie, _)| movie).collect();
     let movies = state.movies(tallies.version.unwrap_or(0), &ids).await?;
-    let mut genres: HashMap<&str, u64> = HashMap::new();
-    for (movie, count) in &tallies.in_lists {
-        for genre in movies
-            .get(movie)
-            .map(|m| m.genres.as_slice())
-            .unwrap_or(&[])
-        {
-            *genres.entry(genre.as_str()).or_default() += count;
-        }
-    }
-    let mut top_movies: Vec<(i32, u64)> = tallies.in_lists.iter().map(|(&m, &c)| (m, c)).collect();
-    top_movies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut top_genres: Vec<(&str, u64)> = genres.into_iter().collect();
-    top_genres.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     Ok(RecommendedView {
         model_version: tallies.version,
         users: tallies.users,
-        top_movies: top_movies
-            .into_iter()
-            .take(n)
-            .map(|(movie_id, users)| {
+        top_movies: top
+            .iter()
+            .map(|&(movie_id, users)| {
                 let (title, genres) = title_and_genres(&movies, movie_id);
                 MovieCount {
                     movie_id,
@@ -243,12 +228,13 @@ pub async fn recommended_view(
                 }
             })
             .collect(),
-        top_genres: top_genres
-            .into_iter()
+        top_genres: tallies
+            .top_genres
+            .iter()
             .take(n)
             .map(|(genre, items)| GenreCount {
-                genre: genre.to_string(),
-                items,
+                genre: genre.clone(),
+                items: *items,
             })
             .collect(),
     })

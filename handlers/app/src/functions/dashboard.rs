@@ -41,7 +41,7 @@ fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
         ratings: figures.summary.ratings,
         dead_letters: figures.dead_letters,
         serving_version: serving,
-        sample_users: views::sample_users(&figures.summary),
+        sample_users: figures.sample_users.clone(),
         computed_at: figures.computed_at.clone(),
     }
 }
