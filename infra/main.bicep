@@ -46,10 +46,10 @@ param recommendSchedule string = '0 */5 * * * *'
 @description('Length of each published list.')
 param topN int = 10
 
-@description('A new model is rejected if its holdout RMSE is worse than the promoted one by more than this share.')
+@description('A new version is rejected if its lists\' holdout NDCG@10 is worse than the promoted one\'s by more than this share (or not above the most-popular list\'s).')
 param promotionMargin string = '0.02'
 
-@description('ALS parameters (MOVIEREC_RANK and the like): the tuned defaults.')
+@description('ALS parameters of the rating model (MOVIEREC_RANK and the like) and of the ranking model (MOVIEREC_RANKING_*): the tuned defaults.')
 param model object = {
   MOVIEREC_RANK: 32
   MOVIEREC_ITERATIONS: 15
@@ -57,9 +57,12 @@ param model object = {
   MOVIEREC_BIAS_REG: '0.2'
   MOVIEREC_REG_EXPONENT: '0.75'
   MOVIEREC_BIASES: true
-  MOVIEREC_IMPLICIT: false
-  MOVIEREC_ALPHA: '1.0'
   MOVIEREC_SEED: 42
+  MOVIEREC_RANKING_RANK: 128
+  MOVIEREC_RANKING_ITERATIONS: 15
+  MOVIEREC_RANKING_REG: '0.01'
+  MOVIEREC_RANKING_ALPHA: '1.0'
+  MOVIEREC_RANKING_UNOBSERVED_WEIGHT: '1.0'
 }
 
 @description('Share of ratings held out to evaluate a new model, and the seed of that split.')

@@ -71,8 +71,10 @@ def cmd_interop(a):
     model.write().overwrite().save(a.spark_model)
     write_predictions(model.transform(read_pairs(spark, a.spark_pairs)), a.spark_predictions)
 
-    ours = ALSModel.load(a.our_model)
-    write_predictions(ours.transform(read_pairs(spark, a.our_pairs)), a.our_predictions)
+    # --our-model and --our-predictions may repeat (one predictions file per model)
+    for model_dir, predictions in zip(a.our_model, a.our_predictions, strict=True):
+        ours = ALSModel.load(model_dir)
+        write_predictions(ours.transform(read_pairs(spark, a.our_pairs)), predictions)
     spark.stop()
 
 
@@ -118,8 +120,10 @@ def main():
         s.add_argument("--seed", type=int, default=42)
         s.add_argument("--threads", default="*")
     i = sub.choices["interop"]
-    for arg in ("--ratings", "--spark-model", "--spark-pairs", "--spark-predictions", "--our-model", "--our-pairs", "--our-predictions"):
+    for arg in ("--ratings", "--spark-model", "--spark-pairs", "--spark-predictions", "--our-pairs"):
         i.add_argument(arg, required=True)
+    for arg in ("--our-model", "--our-predictions"):
+        i.add_argument(arg, required=True, action="append")
     b = sub.choices["bench"]
     b.add_argument("--train", required=True)
     b.add_argument("--test", required=True)

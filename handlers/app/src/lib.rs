@@ -11,7 +11,8 @@
 //! which forwards the request unchanged), goes to
 //! [`functions::get_recommendations::recommend`], which reads the published
 //! list from the store ([`movierec_store::RecommendationStore::recommendations`])
-//! or folds the user in with the serving model in [`state::AppState`].
+//! or folds the user in with the serving version's ranking model in
+//! [`state::AppState`] (its rating model adds each item's predicted rating).
 //! An Event Hub batch arrives as `POST /IngestRatings` from the host (or
 //! `POST /events` standalone), is parsed by [`events::parse_batch`] and stored
 //! by one [`movierec_store::RatingStore::ingest`] call. Which backend answers
@@ -27,7 +28,9 @@
 //! - [`functions`]: one module per function in `functions/`.
 //! - [`events`]: rating events in every shape a batch can take.
 //! - [`dashboard`]: the page and its JSON views (read only).
-//! - [`jobs`]: retrain and recommend-for-all, under one lease.
+//! - [`jobs`]: retrain and recommend-for-all, under one lease; the holdout
+//!   evaluation and promotion gate ([`jobs::evaluation`]).
+//! - [`rating_vector`]: a user's vector in the rating model (predicted ratings).
 //! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
 //! - [`server`]: binding, host vs standalone mode, shutdown.
 //! - [`package`]: the folder `func start` runs and the deployment zip.
@@ -44,6 +47,7 @@ pub mod http;
 pub mod invocation;
 pub mod jobs;
 pub mod package;
+pub mod rating_vector;
 pub mod server;
 pub mod settings;
 pub mod standalone;

@@ -22,12 +22,16 @@ pub struct Settings {
     pub store: StoreConfig,
     /// Length of each user's stored list (MOVIEREC_TOP_N).
     pub top_n: usize,
-    /// A new model is promoted unless its holdout RMSE is worse than the
-    /// promoted model's by more than this share (MOVIEREC_PROMOTION_MARGIN).
+    /// A new model is promoted unless its lists' holdout NDCG@10 is worse than
+    /// the promoted model's by more than this share (MOVIEREC_PROMOTION_MARGIN),
+    /// or no better than the most-popular list's.
     pub promotion_margin: f64,
     pub holdout_fraction: f64,
     pub holdout_seed: u64,
-    pub params: AlsParams,
+    /// The rating model: explicit ALS that predicts ratings (MOVIEREC_RANK and the like).
+    pub rating_params: AlsParams,
+    /// The ranking model: implicit ALS that orders the lists (MOVIEREC_RANKING_*).
+    pub ranking_params: AlsParams,
     /// Largest `POST /events` body accepted, in bytes (MOVIEREC_MAX_EVENTS_BYTES).
     pub max_events_bytes: usize,
     /// The data set imported into an empty store by `serve` (MOVIEREC_BOOTSTRAP_DATA).
@@ -143,6 +147,24 @@ fn cosmos_config() -> Result<StoreConfig, SettingError> {
     Ok(StoreConfig::Cosmos(config))
 }
 
+fn rank(name: &'static str, default: usize) -> Result<usize, SettingError> {
+    check(
+        name,
+        parse(name, default, "a whole number")?,
+        |r| (1..=256).contains(&r),
+        "1 to 256",
+    )
+}
+
+fn iterations(name: &'static str, default: usize) -> Result<usize, SettingError> {
+    check(
+        name,
+        parse(name, default, "a whole number")?,
+        |i| i >= 1,
+        "at least 1",
+    )
+}
+
 impl Settings {
     pub fn from_env() -> Result<Self, SettingError> {
         let tuned = AlsParams::tuned();
@@ -151,37 +173,43 @@ impl Settings {
             Some(v) if v == "cosmos" => cosmos_config()?,
             Some(dir) => StoreConfig::Sqlite(PathBuf::from(dir)),
         };
-        let params = AlsParams {
-            rank: check(
-                "MOVIEREC_RANK",
-                parse("MOVIEREC_RANK", tuned.rank, "a whole number")?,
-                |r| (1..=256).contains(&r),
-                "1 to 256",
-            )?,
-            iterations: check(
-                "MOVIEREC_ITERATIONS",
-                parse("MOVIEREC_ITERATIONS", tuned.iterations, "a whole number")?,
-                |i| i >= 1,
-                "at least 1",
-            )?,
+        let rating_params = AlsParams {
+            rank: rank("MOVIEREC_RANK", tuned.rank)?,
+            iterations: iterations("MOVIEREC_ITERATIONS", tuned.iterations)?,
             reg: parse("MOVIEREC_REG", tuned.reg, "a number")?,
             bias_reg: parse("MOVIEREC_BIAS_REG", tuned.bias_reg, "a number")?,
             reg_exponent: parse("MOVIEREC_REG_EXPONENT", tuned.reg_exponent, "a number")?,
             biases: parse("MOVIEREC_BIASES", tuned.biases, "true or false")?,
-            implicit: parse("MOVIEREC_IMPLICIT", false, "true or false")?,
-            alpha: parse("MOVIEREC_ALPHA", tuned.alpha, "a number")?,
             seed: parse("MOVIEREC_SEED", tuned.seed, "a whole number")?,
             ..tuned
         };
-        let params = AlsParams {
-            biases: params.biases && !params.implicit,
-            ..params
+        let ranking = AlsParams::ranking();
+        let ranking_params = AlsParams {
+            rank: rank("MOVIEREC_RANKING_RANK", ranking.rank)?,
+            iterations: iterations("MOVIEREC_RANKING_ITERATIONS", ranking.iterations)?,
+            reg: parse("MOVIEREC_RANKING_REG", ranking.reg, "a number")?,
+            alpha: parse("MOVIEREC_RANKING_ALPHA", ranking.alpha, "a number")?,
+            unobserved_weight: parse(
+                "MOVIEREC_RANKING_UNOBSERVED_WEIGHT",
+                ranking.unobserved_weight,
+                "a number",
+            )?,
+            seed: rating_params.seed,
+            ..ranking
         };
-        params.validate().map_err(|e| SettingError {
-            name: "MOVIEREC_* model settings",
-            value: e.to_string(),
-            expected: "valid ALS parameters",
-        })?;
+        for (name, params) in [
+            (
+                "MOVIEREC_RANK and the like (the rating model)",
+                &rating_params,
+            ),
+            ("MOVIEREC_RANKING_* (the ranking model)", &ranking_params),
+        ] {
+            params.validate().map_err(|e| SettingError {
+                name,
+                value: e.to_string(),
+                expected: "valid ALS parameters",
+            })?;
+        }
         Ok(Settings {
             store,
             top_n: check(
@@ -207,7 +235,8 @@ impl Settings {
                 "between 0 and 0.5",
             )?,
             holdout_seed: parse("MOVIEREC_HOLDOUT_SEED", 42u64, "a whole number")?,
-            params,
+            rating_params,
+            ranking_params,
             max_events_bytes: parse(
                 "MOVIEREC_MAX_EVENTS_BYTES",
                 1usize << 20,
@@ -233,10 +262,15 @@ impl Settings {
             promotion_margin: 0.02,
             holdout_fraction: 0.1,
             holdout_seed: 42,
-            params: AlsParams {
+            rating_params: AlsParams {
                 rank: 8,
                 iterations: 5,
                 ..AlsParams::tuned()
+            },
+            ranking_params: AlsParams {
+                rank: 16,
+                iterations: 5,
+                ..AlsParams::ranking()
             },
             max_events_bytes: 1 << 20,
             bootstrap_data: PathBuf::from("data/ml-latest-small"),

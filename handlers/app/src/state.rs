@@ -9,17 +9,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use movierec_core::model::AlsModel;
 use movierec_store::{Movie, SqliteStore, Store, StoreError};
 
 use crate::dashboard::cache::DashboardCache;
-use crate::jobs::model_io::load_model_version;
+use crate::jobs::model_io::{load_model_version, VersionModels};
 use crate::settings::{Settings, StoreConfig};
 
-/// A loaded model and the registry version it came from.
+/// A version's loaded models (ranking and rating) and its number.
 pub struct ServingModel {
     pub version: u64,
-    pub model: AlsModel,
+    pub models: VersionModels,
 }
 
 #[derive(Clone)]
@@ -76,8 +75,8 @@ impl AppState {
                 return Ok(Some(current.clone()));
             }
         }
-        let model = load_model_version(self.store.as_ref(), version).await?;
-        let loaded = Arc::new(ServingModel { version, model });
+        let models = load_model_version(self.store.as_ref(), version).await?;
+        let loaded = Arc::new(ServingModel { version, models });
         *self.serving.write().expect("lock") = Some(loaded.clone());
         tracing::info!(version, "loaded the published model");
         Ok(Some(loaded))

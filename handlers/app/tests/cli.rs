@@ -55,6 +55,50 @@ fn biases_beat_plain_als_on_held_out_ratings() {
 }
 
 #[test]
+fn the_ranking_model_beats_the_most_popular_list_and_folds_in_new_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = split_bundled(dir.path(), "5");
+    let v = evaluate_json(&train, &test, &["--ranking", "--rank", "32"]);
+    let ndcg = v["ndcg_at_k"].as_f64().unwrap();
+    let popular = v["popular"]["ndcg_at_k"].as_f64().unwrap();
+    assert!(
+        ndcg > popular * 1.3,
+        "ranking {ndcg} vs most popular {popular}"
+    );
+    let coverage = v["coverage_at_k"].as_f64().unwrap();
+    assert!(coverage > 0.01 && coverage <= 1.0, "{coverage}");
+    assert_eq!(v["params"]["implicit"], true);
+
+    // Strong generalisation: users 1-60 leave training; half of each one's
+    // ratings folds them in, the other half is what they should be shown.
+    let rows = rated_pairs(&train);
+    let write = |name: &str, keep: &dyn Fn(usize, i32) -> bool| {
+        let path = dir.path().join(name);
+        let mut text = String::from("user,item,rating\n");
+        for (i, (u, m, r)) in rows.iter().enumerate() {
+            if keep(i, *u) {
+                text.push_str(&format!("{u},{m},{r}\n"));
+            }
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let rest = write("rest.csv", &|_, u| u > 60);
+    let foldin = write("foldin.csv", &|i, u| u <= 60 && i % 2 == 0);
+    let target = write("target.csv", &|i, u| u <= 60 && i % 2 == 1);
+    let v = evaluate_json(
+        &rest,
+        &target,
+        &["--ranking", "--rank", "32", "--foldin", s(&foldin)],
+    );
+    let folded = &v["fold_in"];
+    assert!(folded["n_users"].as_u64().unwrap() > 40, "{folded}");
+    let recall = folded["recall_at_20"].as_f64().unwrap();
+    assert!(recall > 0.1, "new users' recall@20 {recall}");
+    assert!(folded["ndcg_at_100"].as_f64().unwrap() > 0.1, "{folded}");
+}
+
+#[test]
 fn recommend_leaves_out_rated_items_for_one_user_and_for_all() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");

@@ -101,6 +101,19 @@ fn spark_loads_our_models_and_we_load_sparks() {
         "--iterations",
         "5",
     ]);
+    // And our ranking model (implicit, plain layout), as the app saves it under ranking/.
+    movierec_ok(&[
+        "train",
+        "--ratings",
+        s(&ratings),
+        "--save",
+        s(&d("ours-ranking")),
+        "--ranking",
+        "--rank",
+        "8",
+        "--iterations",
+        "3",
+    ]);
     let rated = rated_pairs(&ratings);
     let mut pairs: Vec<(i32, i32)> = rated.iter().step_by(97).map(|&(u, i, _)| (u, i)).collect();
     // unrated but known pairs, and cold-start pairs (unknown user, unknown item)
@@ -132,6 +145,10 @@ fn spark_loads_our_models_and_we_load_sparks() {
             s(&pairs_csv),
             "--our-predictions",
             s(&d("our-pred.csv")),
+            "--our-model",
+            s(&d("ours-ranking")),
+            "--our-predictions",
+            s(&d("our-ranking-pred.csv")),
         ],
     );
 
@@ -167,26 +184,33 @@ fn spark_loads_our_models_and_we_load_sparks() {
     }
     assert_eq!(spark_pred[&(999_999, 1)], None);
 
-    // (2) Our model, read by Spark: same predictions, NaN exactly where we have none.
-    let (our_model, _) = load_model(&d("ours")).unwrap();
-    let our_pred = read_predictions(&d("our-pred.csv"));
-    assert_eq!(our_pred.len(), pairs.len());
-    let mut compared = 0;
-    for (&(u, i), &spark_says) in &our_pred {
-        let ours = our_model.predict(u, i);
-        match (ours, spark_says) {
-            (Some(o), Some(sp)) => {
-                assert!(
-                    (o - sp).abs() <= 1e-4,
-                    "({u},{i}): ours {o} vs Spark on our model {sp}"
-                );
-                compared += 1;
+    // (2) Our models, read by Spark: same predictions, NaN exactly where we have none.
+    for (model, predictions) in [
+        ("ours", "our-pred.csv"),
+        ("ours-ranking", "our-ranking-pred.csv"),
+    ] {
+        let (our_model, _) = load_model(&d(model)).unwrap();
+        let our_pred = read_predictions(&d(predictions));
+        assert_eq!(our_pred.len(), pairs.len());
+        let mut compared = 0;
+        for (&(u, i), &spark_says) in &our_pred {
+            let ours = our_model.predict(u, i);
+            match (ours, spark_says) {
+                (Some(o), Some(sp)) => {
+                    assert!(
+                        (o - sp).abs() <= 1e-4,
+                        "{model} ({u},{i}): ours {o} vs Spark on our model {sp}"
+                    );
+                    compared += 1;
+                }
+                (None, None) => {}
+                _ => {
+                    panic!("{model} ({u},{i}): ours {ours:?} vs Spark on our model {spark_says:?}")
+                }
             }
-            (None, None) => {}
-            _ => panic!("({u},{i}): ours {ours:?} vs Spark on our model {spark_says:?}"),
         }
+        assert!(compared >= pairs.len() - 2, "{model}");
     }
-    assert!(compared >= pairs.len() - 2);
 }
 
 /// Same split, same rank/iterations/regParam: our explicit RMSE is Spark's to

@@ -8,12 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::data::{Csr, Ratings};
+use crate::data::{Csr, IdMap, Ratings};
 use crate::model::AlsModel;
 use crate::progress::NoProgress;
-use crate::topn::recommend_users;
+use crate::topn::{recommend_all, recommend_users, top_n_for_vector};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RatingMetrics {
@@ -93,8 +94,57 @@ pub fn list_metrics(
     (precision, recall, ndcg, ap)
 }
 
-/// Ranking metrics at `k` with items rated >= `threshold` in `test` as relevant.
-/// `train_seen` (one row per model user) lists items to leave out of the lists.
+/// Each test user's relevant items (rated >= `threshold`), as dense indices of
+/// `users` and `items`; pairs outside them are dropped.
+pub fn relevant_items(
+    users: &IdMap,
+    items: &IdMap,
+    test: &Ratings,
+    threshold: f32,
+) -> HashMap<u32, HashSet<u32>> {
+    let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
+    for r in &test.rows {
+        if r.rating >= threshold {
+            if let (Some(u), Some(i)) = (users.get(r.user), items.get(r.item)) {
+                relevant.entry(u).or_default().insert(i);
+            }
+        }
+    }
+    relevant
+}
+
+/// Sums of the four list metrics, turned into means.
+#[derive(Default)]
+struct Means {
+    sums: [f64; 4],
+    users: usize,
+}
+
+impl Means {
+    fn add(&mut self, list: &[u32], relevant: &HashSet<u32>, k: usize) {
+        let (p, r, n, a) = list_metrics(list, relevant, k);
+        for (s, v) in self.sums.iter_mut().zip([p, r, n, a]) {
+            *s += v;
+        }
+        self.users += 1;
+    }
+
+    fn finish(self, k: usize) -> RankingMetrics {
+        let mean = |s: f64| (self.users > 0).then(|| s / self.users as f64);
+        RankingMetrics {
+            k,
+            precision: mean(self.sums[0]),
+            recall: mean(self.sums[1]),
+            ndcg: mean(self.sums[2]),
+            map: mean(self.sums[3]),
+            n_users: self.users,
+        }
+    }
+}
+
+/// Ranking metrics at `k` with items rated >= `threshold` in `test` as relevant:
+/// the lists as served, each user's `train_seen` items (one row per model
+/// user) left out.
 pub fn ranking_metrics(
     model: &AlsModel,
     train_seen: &Csr,
@@ -102,34 +152,131 @@ pub fn ranking_metrics(
     k: usize,
     threshold: f32,
 ) -> RankingMetrics {
-    let mut relevant: HashMap<u32, HashSet<u32>> = HashMap::new();
-    for r in &test.rows {
-        if r.rating >= threshold {
-            if let (Some(u), Some(i)) = (model.users.get(r.user), model.items.get(r.item)) {
-                relevant.entry(u).or_default().insert(i);
-            }
-        }
-    }
+    let relevant = relevant_items(&model.users, &model.items, test, threshold);
     let mut users: Vec<u32> = relevant.keys().copied().collect();
     users.sort_unstable();
-    let mut sums = [0.0f64; 4];
+    let mut means = Means::default();
     recommend_users(model, &users, train_seen, k, &NoProgress, |batch| {
         for list in batch {
             let items: Vec<u32> = list.items.iter().map(|s| s.item).collect();
-            let (p, r, n, a) = list_metrics(&items, &relevant[&list.user], k);
-            for (s, v) in sums.iter_mut().zip([p, r, n, a]) {
-                *s += v;
+            means.add(&items, &relevant[&list.user], k);
+        }
+    });
+    means.finish(k)
+}
+
+/// Item indices by the number of ratings >= `threshold` in `by_item` (one row
+/// per item), most first, ties by lower index: the most-popular list.
+pub fn popularity_order(by_item: &Csr, threshold: f32) -> Vec<u32> {
+    let mut counts: Vec<(u32, usize)> = (0..by_item.n_rows())
+        .map(|i| {
+            let liked = by_item.row(i).1.iter().filter(|&&r| r >= threshold).count();
+            (i as u32, liked)
+        })
+        .collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.into_iter().map(|(i, _)| i).collect()
+}
+
+/// The same metrics for the most-popular list (the baseline every model must
+/// beat), each user's `train_seen` items left out; indices of `users` and `items`.
+pub fn popular_ranking_metrics(
+    users: &IdMap,
+    items: &IdMap,
+    order: &[u32],
+    train_seen: &Csr,
+    test: &Ratings,
+    k: usize,
+    threshold: f32,
+) -> RankingMetrics {
+    let relevant = relevant_items(users, items, test, threshold);
+    let mut ids: Vec<u32> = relevant.keys().copied().collect();
+    ids.sort_unstable();
+    let mut means = Means::default();
+    for u in ids {
+        let seen: HashSet<u32> = train_seen.row(u as usize).0.iter().copied().collect();
+        let list: Vec<u32> = order
+            .iter()
+            .copied()
+            .filter(|i| !seen.contains(i))
+            .take(k)
+            .collect();
+        means.add(&list, &relevant[&u], k);
+    }
+    means.finish(k)
+}
+
+/// Share of the model's items that appear in at least one user's top `k`
+/// (rated items left out): how much of the catalogue the lists reach.
+pub fn catalogue_coverage(model: &AlsModel, seen: &Csr, k: usize) -> f64 {
+    let mut shown = vec![false; model.items.len()];
+    recommend_all(model, seen, k, &NoProgress, |batch| {
+        for list in batch {
+            for s in list.items {
+                shown[s.item as usize] = true;
             }
         }
     });
-    let mean = |s: f64| (!users.is_empty()).then(|| s / users.len() as f64);
-    RankingMetrics {
-        k,
-        precision: mean(sums[0]),
-        recall: mean(sums[1]),
-        ndcg: mean(sums[2]),
-        map: mean(sums[3]),
-        n_users: users.len(),
+    shown.iter().filter(|&&s| s).count() as f64 / model.items.len().max(1) as f64
+}
+
+/// Strong generalisation (Liang et al. 2018): users the model never saw, folded
+/// in from part of their ratings and ranked on the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoldInMetrics {
+    /// hits in the top 20 / min(20, relevant), as Liang et al. normalise it.
+    pub recall_at_20: Option<f64>,
+    /// binary-gain NDCG of the top 100.
+    pub ndcg_at_100: Option<f64>,
+    pub n_users: usize,
+}
+
+/// Folds each user of `fold_in` into `model` from those ratings, ranks every
+/// item they did not rate there, and scores the lists against their items in
+/// `target` rated >= `threshold`. Users with no relevant target item, or none
+/// of whose fold-in items the model knows, are left out.
+pub fn fold_in_metrics(
+    model: &AlsModel,
+    fold_in: &Ratings,
+    target: &Ratings,
+    threshold: f32,
+) -> FoldInMetrics {
+    let mut history: HashMap<i32, Vec<(i32, f32)>> = HashMap::new();
+    for r in &fold_in.rows {
+        history.entry(r.user).or_default().push((r.item, r.rating));
+    }
+    let mut relevant: HashMap<i32, HashSet<u32>> = HashMap::new();
+    for r in target.rows.iter().filter(|r| r.rating >= threshold) {
+        if let Some(i) = model.items.get(r.item) {
+            relevant.entry(r.user).or_default().insert(i);
+        }
+    }
+    let mut users: Vec<i32> = relevant.keys().copied().collect();
+    users.sort_unstable();
+    let scored: Vec<(f64, f64)> = users
+        .par_iter()
+        .filter_map(|u| {
+            let rated = history.get(u)?;
+            let vector = model.fold_in(rated).ok()??;
+            let exclude: Vec<u32> = rated.iter().filter_map(|r| model.items.get(r.0)).collect();
+            let list: Vec<u32> = top_n_for_vector(model, &vector, &exclude, 100)
+                .into_iter()
+                .map(|s| s.item)
+                .collect();
+            let rel = &relevant[u];
+            let hits20 = list.iter().take(20).filter(|i| rel.contains(i)).count();
+            let recall = hits20 as f64 / rel.len().min(20) as f64;
+            let (_, _, ndcg, _) = list_metrics(&list, rel, 100);
+            Some((recall, ndcg))
+        })
+        .collect();
+    let n = scored.len();
+    let mean =
+        |f: fn(&(f64, f64)) -> f64| (n > 0).then(|| scored.iter().map(f).sum::<f64>() / n as f64);
+    FoldInMetrics {
+        recall_at_20: mean(|s| s.0),
+        ndcg_at_100: mean(|s| s.1),
+        n_users: n,
     }
 }
 
@@ -193,5 +340,22 @@ mod tests {
         assert_eq!(m.n_users, 1); // user 2 has no relevant test item
         assert_eq!(m.precision, Some(1.0));
         assert_eq!(m.ndcg, Some(1.0));
+    }
+
+    #[test]
+    fn popular_baseline_leaves_out_seen_items_and_coverage_counts_distinct_items() {
+        // by item: item 2 liked twice, item 0 once, item 1 never
+        let by_item = Csr::from_triples(3, &[(0, 0, 4.0), (1, 0, 2.0), (2, 0, 5.0), (2, 1, 4.5)]);
+        let order = popularity_order(&by_item, 4.0);
+        assert_eq!(order, vec![2, 0, 1]);
+        // user 1 (index 0) rated item 30 (index 2) in training: their list is [10, 20]
+        let seen = Csr::from_triples(2, &[(0, 2, 5.0)]);
+        let model = tiny_model();
+        let test = Ratings::from_triples(&[(1, 10, 5.0)]);
+        let m = popular_ranking_metrics(&model.users, &model.items, &order, &seen, &test, 1, 4.0);
+        assert_eq!((m.n_users, m.precision), (1, Some(1.0)));
+        // every user's top 1 is item 30 unless seen: items 30 and 20 are shown, 10 never
+        let c = catalogue_coverage(&model, &seen, 1);
+        assert!((c - 2.0 / 3.0).abs() < 1e-12, "{c}");
     }
 }

@@ -46,7 +46,7 @@ pub struct AlsModel {
     /// The parameters it was trained with; `None` for a model trained elsewhere.
     pub params: Option<AlsParams>,
     /// `item_factors' item_factors`, computed on first use by implicit fold-in.
-    item_gramian: OnceLock<Vec<f64>>,
+    item_gramian: OnceLock<Vec<f32>>,
 }
 
 impl AlsModel {
@@ -99,7 +99,7 @@ impl AlsModel {
     }
 
     /// `item_factors' item_factors`, computed once per model (implicit fold-in).
-    pub fn item_gramian(&self) -> &[f64] {
+    pub fn item_gramian(&self) -> &[f32] {
         self.item_gramian
             .get_or_init(|| crate::als::implicit::gramian(&self.item_factors))
     }

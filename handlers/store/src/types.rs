@@ -104,7 +104,11 @@ pub struct ModelFile {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RecommendedItem {
     pub movie: i32,
+    /// The ranking model's score: what the list is ordered by.
     pub score: f32,
+    /// The rating model's predicted rating, when it has one for this user and movie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_rating: Option<f32>,
 }
 
 /// A user's top-N list as written by one model version.

@@ -7,7 +7,10 @@ use anyhow::Context;
 use clap::Args;
 use movierec_core::als::train;
 use movierec_core::data::RatingMatrix;
-use movierec_core::metrics::{ranking_metrics, rating_metrics};
+use movierec_core::metrics::{
+    catalogue_coverage, fold_in_metrics, popular_ranking_metrics, popularity_order,
+    ranking_metrics, rating_metrics,
+};
 use movierec_core::topn::recommend_all;
 use movierec_core::NoProgress;
 use serde_json::json;
@@ -23,6 +26,10 @@ pub struct EvaluateArgs {
     /// Held-out ratings file.
     #[arg(long)]
     test: PathBuf,
+    /// Strong generalisation: ratings of users absent from --train, folded in
+    /// (their --test ratings are the targets). Adds recall@20 and NDCG@100.
+    #[arg(long)]
+    foldin: Option<PathBuf>,
     #[command(flatten)]
     input: InputOptions,
     #[command(flatten)]
@@ -54,6 +61,25 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
 
     let rating = rating_metrics(&model, &test);
     let ranking = ranking_metrics(&model, &matrix.by_user, &test, args.k, args.relevant);
+    let coverage = catalogue_coverage(&model, &matrix.by_user, args.k);
+    let popular = popular_ranking_metrics(
+        &matrix.users,
+        &matrix.items,
+        &popularity_order(&matrix.by_item, args.relevant),
+        &matrix.by_user,
+        &test,
+        args.k,
+        args.relevant,
+    );
+    let strong = match &args.foldin {
+        Some(path) => Some(fold_in_metrics(
+            &model,
+            &args.input.load(path)?,
+            &test,
+            args.relevant,
+        )),
+        None => None,
+    };
     let recommend_all_seconds = args.recommend_all.then(|| {
         let started = Instant::now();
         let mut lists = 0usize;
@@ -80,7 +106,13 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         "recall_at_k": ranking.recall,
         "ndcg_at_k": ranking.ndcg,
         "map_at_k": ranking.map,
+        "coverage_at_k": coverage,
         "n_ranking_users": ranking.n_users,
+        "popular": {
+            "precision_at_k": popular.precision, "recall_at_k": popular.recall,
+            "ndcg_at_k": popular.ndcg, "map_at_k": popular.map,
+        },
+        "fold_in": strong,
         "peak_rss_mib": peak_rss_mib(),
         "threads": rayon::current_num_threads(),
         "params": params,
@@ -110,6 +142,23 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             f(ranking.map),
             ranking.n_users
         );
+        println!(
+            "most popular @{}: precision {}  recall {}  NDCG {}  MAP {};  model coverage {:.3}",
+            args.k,
+            f(popular.precision),
+            f(popular.recall),
+            f(popular.ndcg),
+            f(popular.map),
+            coverage
+        );
+        if let Some(s) = &strong {
+            println!(
+                "fold-in of {} new users: recall@20 {}  NDCG@100 {}",
+                s.n_users,
+                f(s.recall_at_20),
+                f(s.ndcg_at_100)
+            );
+        }
         if let Some(s) = recommend_all_seconds {
             println!(
                 "top-{} for all {} users: {:.2} s",

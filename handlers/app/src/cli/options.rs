@@ -72,7 +72,8 @@ impl InputOptions {
 }
 
 /// Model parameters. Unset values take Spark's defaults (rank 10, 10
-/// iterations, reg 0.1), or movierec's tuned defaults when --biases is set.
+/// iterations, reg 0.1), or movierec's tuned defaults when --biases (the
+/// rating model) or --ranking (the ranking model) is set.
 #[derive(Debug, Clone, Args)]
 pub struct ModelOptions {
     /// Latent factors (Spark: rank). Default 10, or 32 with --biases.
@@ -96,21 +97,42 @@ pub struct ModelOptions {
     /// Constrain factors to be non-negative (Spark: nonnegative).
     #[arg(long)]
     pub nonnegative: bool,
-    /// Learn global, user and item biases, with movierec's tuned defaults for unset options.
-    #[arg(long, conflicts_with = "implicit")]
+    /// Learn global, user and item biases, with movierec's tuned defaults for unset options
+    /// (the app's rating model).
+    #[arg(long, conflicts_with_all = ["implicit", "ranking"])]
     pub biases: bool,
     /// Implicit-feedback mode (Spark: implicitPrefs): ratings are confidence, not targets.
     #[arg(long)]
     pub implicit: bool,
-    /// Confidence scale in implicit mode: confidence = 1 + alpha * |r| (Spark: alpha).
-    #[arg(long, default_value_t = 1.0)]
-    pub alpha: f32,
+    /// The app's ranking model: implicit mode with movierec's tuned defaults for unset
+    /// options (rank 128, 15 iterations, reg 0.01 scaled by n + N, preference r / 5).
+    #[arg(long)]
+    pub ranking: bool,
+    /// Confidence scale in implicit mode: confidence = 1 + alpha * |r| (Spark: alpha). Default 1.
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// Implicit mode: weight of an unrated pair (Spark: 1). Default 1.
+    #[arg(long)]
+    pub unobserved_weight: Option<f32>,
+    /// Implicit mode: scale the regularisation by n + unobserved-weight x (other side's rows),
+    /// not by n alone (Rendle et al. 2022). Default false, or true with --ranking.
+    #[arg(long)]
+    pub reg_with_unobserved: Option<bool>,
+    /// Implicit mode: conjugate-gradient steps per row and half-iteration. Default 3.
+    #[arg(long)]
+    pub cg_steps: Option<usize>,
+    /// Implicit mode: 0 makes every rating a preference of 1 (Spark); s > 0 makes a
+    /// rating r a preference of min(r / s, 1). Default 0, or 5 with --ranking.
+    #[arg(long)]
+    pub preference_scale: Option<f32>,
 }
 
 impl ModelOptions {
     pub fn params(&self) -> AlsParams {
         let base = if self.biases {
             AlsParams::tuned()
+        } else if self.ranking {
+            AlsParams::ranking()
         } else {
             AlsParams::default()
         };
@@ -123,9 +145,12 @@ impl ModelOptions {
             seed: self.seed,
             nonnegative: self.nonnegative,
             biases: self.biases,
-            implicit: self.implicit,
-            alpha: self.alpha,
-            ..base
+            implicit: self.implicit || base.implicit,
+            alpha: self.alpha.unwrap_or(base.alpha),
+            unobserved_weight: self.unobserved_weight.unwrap_or(base.unobserved_weight),
+            reg_with_unobserved: self.reg_with_unobserved.unwrap_or(base.reg_with_unobserved),
+            cg_steps: self.cg_steps.unwrap_or(base.cg_steps),
+            preference_scale: self.preference_scale.unwrap_or(base.preference_scale),
         }
     }
 }

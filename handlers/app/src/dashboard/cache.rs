@@ -177,7 +177,11 @@ mod tests {
             generated_at: 0,
             items: movies
                 .iter()
-                .map(|&movie| RecommendedItem { movie, score: 1.0 })
+                .map(|&movie| RecommendedItem {
+                    movie,
+                    score: 1.0,
+                    predicted_rating: None,
+                })
                 .collect(),
         }
     }

@@ -263,14 +263,19 @@ fn user_panels(html: &mut String, page: &PageInput) {
                 list.model_version,
                 escape(&when(&list.generated_at))
             );
-            html.push_str(r#"<div class="scroll"><table><thead><tr><th class="num">#</th><th>Movie</th><th class="num">Score</th></tr></thead><tbody>"#);
+            html.push_str(r#"<div class="scroll"><table><thead><tr><th class="num">#</th><th>Movie</th><th class="num" title="the ranking model's score: the list's order">Score</th><th class="num" title="the rating model's prediction of this user's rating">Predicted</th></tr></thead><tbody>"#);
             for (i, item) in list.items.iter().enumerate() {
+                let predicted = item
+                    .predicted_rating
+                    .map(|r| format!("{r:.1}★"))
+                    .unwrap_or_else(|| "–".into());
                 let _ = write!(
                     html,
-                    r#"<tr><td class="num">{}</td>{}<td class="num">{:.2}</td></tr>"#,
+                    r#"<tr><td class="num">{}</td>{}<td class="num">{:.2}</td><td class="num">{}</td></tr>"#,
                     i + 1,
                     movie_cell(&item.title, item.movie_id, &item.genres),
-                    item.score
+                    item.score,
+                    predicted
                 );
             }
             html.push_str("</tbody></table></div>");
@@ -408,21 +413,27 @@ fn models(html: &mut String, models: &ModelsView) {
         html.push_str("</div>");
         return;
     }
-    html.push_str(r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected.</p><div class="pair">"#);
-    for (name, pick) in [
+    html.push_str(r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@10 of its lists as served; the dashed line is the most-popular list on the same holdout.</p><div class="pair">"#);
+    type Pick = fn(&ModelPoint) -> Option<f64>;
+    let charts: [(&str, Pick, Pick); 2] = [
         (
-            "RMSE (lower is better)",
-            (|p: &ModelPoint| p.rmse) as fn(&ModelPoint) -> Option<f64>,
+            "lists' NDCG@10 (higher is better), dashed: most popular",
+            |p| p.ndcg_at_k,
+            |p| p.popular_ndcg_at_k,
         ),
-        ("precision@10 (higher is better)", |p: &ModelPoint| {
-            p.precision_at_k
-        }),
-    ] {
-        let marks: Vec<Mark> = models
+        ("rating model RMSE (lower is better)", |p| p.rmse, |_| None),
+    ];
+    for (name, pick, reference) in charts {
+        let shown: Vec<&ModelPoint> = models
             .versions
             .iter()
-            .filter_map(|p| {
-                pick(p).map(|value| Mark {
+            .filter(|p| pick(p).is_some())
+            .collect();
+        let marks: Vec<Mark> = shown
+            .iter()
+            .map(|p| {
+                let value = pick(p).expect("filtered");
+                Mark {
                     label: format!("v{}", p.version),
                     value,
                     title: format!("v{} {}: {value:.4}", p.version, p.status),
@@ -431,30 +442,33 @@ fn models(html: &mut String, models: &ModelsView) {
                     } else {
                         "rejected"
                     },
-                })
+                }
             })
             .collect();
+        let baseline: Vec<Option<f64>> = shown.iter().map(|p| reference(p)).collect();
         let _ = write!(html, "<div><h3>{}</h3>", escape(name));
         if marks.is_empty() {
             empty(html, "Not measured.");
         } else {
-            html.push_str(&svg::dots(name, &marks));
+            html.push_str(&svg::dots(name, &marks, &baseline));
         }
         html.push_str("</div>");
     }
-    html.push_str(r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">RMSE</th><th class="num">P@10</th><th>Decision</th></tr></thead><tbody>"#);
+    html.push_str(r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">NDCG@10</th><th class="num">popular</th><th class="num">P@10</th><th class="num">RMSE</th><th>Decision</th></tr></thead><tbody>"#);
     for p in models.versions.iter().rev() {
         let figure = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into());
         let _ = write!(
             html,
-            r#"<tr><td class="num">v{}{}</td><td class="date">{}</td><td class="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            r#"<tr><td class="num">v{}{}</td><td class="date">{}</td><td class="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             p.version,
             if p.serving { " (serving)" } else { "" },
             escape(&when(&p.created_at)),
             escape(&p.status),
             escape(&p.status),
-            figure(p.rmse),
+            figure(p.ndcg_at_k),
+            figure(p.popular_ndcg_at_k),
             figure(p.precision_at_k),
+            figure(p.rmse),
             escape(&p.decision)
         );
     }

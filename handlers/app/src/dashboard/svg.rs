@@ -124,13 +124,18 @@ pub fn columns(aria: &str, marks: &[Mark], label_every: usize) -> String {
 }
 
 /// Dots joined by a line, on an axis from the smallest to the largest value.
-pub fn dots(aria: &str, marks: &[Mark]) -> String {
+/// `baseline`, one value per mark where known, is drawn as a dashed line on
+/// the same axis (a reference each dot should beat).
+pub fn dots(aria: &str, marks: &[Mark], baseline: &[Option<f64>]) -> String {
     let mut svg = open(aria);
-    let lo = marks.iter().map(|m| m.value).fold(f64::INFINITY, f64::min);
-    let hi = marks
-        .iter()
-        .map(|m| m.value)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let values = || {
+        marks
+            .iter()
+            .map(|m| m.value)
+            .chain(baseline.iter().flatten().copied())
+    };
+    let lo = values().fold(f64::INFINITY, f64::min);
+    let hi = values().fold(f64::NEG_INFINITY, f64::max);
     let (lo, hi) = if marks.is_empty() {
         (0.0, 1.0)
     } else if hi - lo < 1e-9 {
@@ -159,6 +164,23 @@ pub fn dots(aria: &str, marks: &[Mark]) -> String {
             r#"<polyline class="line" points="{}"/>"#,
             points.join(" ")
         );
+    }
+    let reference: Vec<String> = baseline
+        .iter()
+        .take(marks.len())
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+        .collect();
+    if !reference.is_empty() {
+        // one point still shows as a short dash
+        let points = if reference.len() == 1 {
+            let (cx, cy) = reference[0].split_once(',').expect("x,y");
+            let cx: f64 = cx.parse().unwrap_or(0.0);
+            format!("{:.1},{cy} {:.1},{cy}", cx - 10.0, cx + 10.0)
+        } else {
+            reference.join(" ")
+        };
+        let _ = write!(svg, r#"<polyline class="baseline" points="{points}"/>"#);
     }
     let every = marks.len().div_ceil(12).max(1);
     for (i, m) in marks.iter().enumerate() {
@@ -235,12 +257,30 @@ mod tests {
 
     #[test]
     fn dots_span_the_values_and_text_is_escaped() {
-        let svg = dots("rmse", &[mark("v1", 0.9), mark("<v2>", 0.8)]);
+        let svg = dots("rmse", &[mark("v1", 0.9), mark("<v2>", 0.8)], &[]);
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("&lt;v2&gt;"));
         assert!(!svg.contains("<v2>"));
-        let single = dots("rmse", &[mark("v1", 0.87)]);
+        assert!(!svg.contains("baseline"));
+        let single = dots("rmse", &[mark("v1", 0.87)], &[Some(0.5)]);
         assert_eq!(single.matches("<circle").count(), 1);
+        assert!(single.contains(r#"class="baseline""#));
         assert!(!single.contains("NaN"));
+    }
+
+    #[test]
+    fn the_baseline_shares_the_axis_with_the_dots() {
+        // the baseline is below every dot: its line must sit lower (larger y) than any dot
+        let svg = dots(
+            "ndcg",
+            &[mark("v1", 0.3), mark("v2", 0.31)],
+            &[Some(0.1), Some(0.1)],
+        );
+        let line = svg.split(r#"class="baseline" points=""#).nth(1).unwrap();
+        let y_base: f64 = line.split([',', ' ']).nth(1).unwrap().parse().unwrap();
+        for dot in svg.split(r#"cy=""#).skip(1) {
+            let y_dot: f64 = dot.split('"').next().unwrap().parse().unwrap();
+            assert!(y_dot < y_base, "{y_dot} vs {y_base}");
+        }
     }
 }

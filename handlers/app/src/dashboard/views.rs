@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::cache::ListTallies;
 use crate::functions::get_recommendations::{self, title_and_genres, Recommendations};
 use crate::http::ApiError;
+use crate::jobs::evaluation::ModelMetrics;
 use crate::state::AppState;
 
 /// How many rows of a user's rating history a view holds at most.
@@ -96,9 +97,14 @@ pub struct ModelPoint {
     /// "promoted" or "rejected".
     pub status: String,
     pub decision: String,
-    pub rmse: Option<f64>,
+    /// NDCG@10 of the served lists on the version's holdout.
+    pub ndcg_at_k: Option<f64>,
+    /// NDCG@10 of the most-popular list on the same holdout (the baseline).
+    pub popular_ndcg_at_k: Option<f64>,
     pub precision_at_k: Option<f64>,
     pub recall_at_k: Option<f64>,
+    /// The rating model's holdout RMSE.
+    pub rmse: Option<f64>,
     /// Whether recommendations are served from this version now.
     pub serving: bool,
 }
@@ -244,15 +250,20 @@ pub async fn recommended_view(
 pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView {
     let mut versions: Vec<ModelPoint> = records
         .iter()
-        .map(|r| ModelPoint {
-            version: r.version,
-            created_at: rfc3339(r.created_at),
-            status: r.status.as_str().to_string(),
-            decision: r.decision.clone(),
-            rmse: r.metrics["rmse"].as_f64(),
-            precision_at_k: r.metrics["precision_at_k"].as_f64(),
-            recall_at_k: r.metrics["recall_at_k"].as_f64(),
-            serving: Some(r.version) == serving,
+        .map(|r| {
+            let m = ModelMetrics::from_value(&r.metrics);
+            ModelPoint {
+                version: r.version,
+                created_at: rfc3339(r.created_at),
+                status: r.status.as_str().to_string(),
+                decision: r.decision.clone(),
+                ndcg_at_k: m.lists.ndcg_at_k,
+                popular_ndcg_at_k: m.popular.ndcg_at_k,
+                precision_at_k: m.lists.precision_at_k,
+                recall_at_k: m.lists.recall_at_k,
+                rmse: m.rmse,
+                serving: Some(r.version) == serving,
+            }
         })
         .collect();
     versions.sort_by_key(|v| v.version);

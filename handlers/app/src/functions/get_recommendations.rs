@@ -2,11 +2,15 @@
 //!
 //! Where the answer comes from, in order (the response's `source` says which):
 //! - `batch`: the user's list published by RecommendAllUsers (one store read);
-//! - `model`: the user is in the published model but asked for more items
-//!   than the stored list holds, so the list is computed from the model;
+//! - `model`: the user is in the published ranking model but asked for more
+//!   items than the stored list holds, so the list is computed from the model;
 //! - `fold-in`: the user has ratings but no list (rated after the last
-//!   batch): their factors are solved against the model's item factors now;
+//!   batch): their factors are solved against the ranking model's item
+//!   factors now, in closed form;
 //! - `popular`: the user has no ratings: the most liked movies.
+//!
+//! Each item carries the ranking `score` and, from the version's rating
+//! model, the user's `predicted_rating` (also folded in for a new user).
 //!
 //! Titles and genres come from the catalogue (cached per published version).
 
@@ -18,6 +22,7 @@ use movierec_store::{Movie, RecommendedItem};
 use serde::Serialize;
 
 use crate::http::{params, ApiError};
+use crate::rating_vector::RatingVector;
 use crate::state::AppState;
 
 pub const MAX_N: usize = 100;
@@ -36,7 +41,11 @@ pub struct Item {
     pub movie_id: i32,
     pub title: Option<String>,
     pub genres: Vec<String>,
+    /// The ranking model's score (the list's order; for `popular`, how many
+    /// users rated the movie 4 or more).
     pub score: f32,
+    /// The rating model's prediction of this user's rating, when it has one.
+    pub predicted_rating: Option<f32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,7 +96,7 @@ pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommen
         .serving_model()
         .await?
         .ok_or_else(ApiError::no_model)?;
-    let model = &serving.model;
+    let model = &serving.models.ranking;
     let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
     let exclude: Vec<u32> = rated
         .iter()
@@ -104,11 +113,20 @@ pub async fn recommend(state: &AppState, user: i32, n: usize) -> Result<Recommen
             None => return popular(state, user, n, &rated.iter().map(|r| r.0).collect()).await,
         },
     };
+    let rating = serving
+        .models
+        .rating
+        .as_ref()
+        .and_then(|r| Some((r, RatingVector::for_user(r, user, &rated)?)));
     let items: Vec<RecommendedItem> = top_n_for_vector(model, &vector, &exclude, n)
         .into_iter()
-        .map(|s| RecommendedItem {
-            movie: model.items.id(s.item),
-            score: s.score,
+        .map(|s| {
+            let movie = model.items.id(s.item);
+            RecommendedItem {
+                movie,
+                score: s.score,
+                predicted_rating: rating.as_ref().and_then(|(r, v)| v.predict(r, movie)),
+            }
         })
         .collect();
     respond(
@@ -175,6 +193,7 @@ async fn respond(
                 title,
                 genres,
                 score: i.score,
+                predicted_rating: i.predicted_rating,
             }
         })
         .collect();

@@ -6,6 +6,7 @@
 //! original demo scheduled both at the same minute). CPU-heavy work runs on
 //! the blocking pool, never on the async workers.
 
+pub mod evaluation;
 pub mod model_io;
 pub mod recommend_all;
 pub mod retrain;

@@ -1,7 +1,8 @@
 //! RecommendAllUsers' job: when a promoted version has not been published yet,
 //! write every user's top-N (rated movies left out) under that version, plus
 //! the popular list for users with no ratings, then publish: readers switch to
-//! the new lists at once, and only when all of them are written.
+//! the new lists at once, and only when all of them are written. The ranking
+//! model orders the lists; the rating model adds each item's predicted rating.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use super::model_io::load_model_version;
 use super::{with_lease, JobOutcome};
+use crate::rating_vector::RatingVector;
 use crate::state::{AppState, ServingModel};
 
 /// Users written to the store per call.
@@ -47,37 +49,56 @@ async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendRepor
             reason: format!("version {version} is already published"),
         });
     }
-    let model = load_model_version(state.store.as_ref(), version).await?;
+    let models = load_model_version(state.store.as_ref(), version).await?;
     let ratings = state.store.all_ratings().await.context("reading ratings")?;
     let top_n = state.settings.top_n;
     let generated_at = chrono::Utc::now().timestamp();
 
-    let (model, lists, popular) = tokio::task::spawn_blocking(move || {
+    let (models, lists, popular) = tokio::task::spawn_blocking(move || {
+        let model = &models.ranking;
         let seen = RatingMatrix::seen_under(
             ratings.iter().map(|r| (r.user, r.movie)),
             &model.users,
             &model.items,
         );
-        let popular = popular_movies(&ratings, POPULAR_LEN);
+        let mut popular = popular_movies(&ratings, POPULAR_LEN);
+        if let Some(rating) = &models.rating {
+            if let Some(anyone) = RatingVector::for_nobody(rating) {
+                for item in &mut popular {
+                    item.predicted_rating = anyone.predict(rating, item.movie);
+                }
+            }
+        }
         let mut lists = Vec::with_capacity(model.users.len());
-        recommend_all(&model, &seen, top_n, &NoProgress, |batch| {
+        recommend_all(model, &seen, top_n, &NoProgress, |batch| {
             lists.extend(batch.into_iter().map(|l| {
+                let user = model.users.id(l.user);
+                let rating_vector = models
+                    .rating
+                    .as_ref()
+                    .and_then(|r| Some((r, RatingVector::for_trained(r, user)?)));
                 UserRecommendations {
-                    user: model.users.id(l.user),
+                    user,
                     version,
                     generated_at,
                     items: l
                         .items
                         .iter()
-                        .map(|s| RecommendedItem {
-                            movie: model.items.id(s.item),
-                            score: s.score,
+                        .map(|s| {
+                            let movie = model.items.id(s.item);
+                            RecommendedItem {
+                                movie,
+                                score: s.score,
+                                predicted_rating: rating_vector
+                                    .as_ref()
+                                    .and_then(|(r, v)| v.predict(r, movie)),
+                            }
                         })
                         .collect(),
                 }
             }))
         });
-        (model, lists, popular)
+        (models, lists, popular)
     })
     .await?;
 
@@ -94,7 +115,7 @@ async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendRepor
         .publish_recommendations(version)
         .await
         .context("publishing recommendations")?;
-    state.set_serving_model(Arc::new(ServingModel { version, model }));
+    state.set_serving_model(Arc::new(ServingModel { version, models }));
     let report = RecommendReport {
         version,
         users: lists.len(),
@@ -120,6 +141,7 @@ pub fn popular_movies(ratings: &[RatingRecord], n: usize) -> Vec<RecommendedItem
         .map(|(movie, count)| RecommendedItem {
             movie,
             score: count as f32,
+            predicted_rating: None,
         })
         .collect()
 }

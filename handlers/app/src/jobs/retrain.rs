@@ -1,25 +1,26 @@
-//! RetrainModel's job: train on every stored rating, evaluate on a seeded
-//! holdout, record the version, and promote it only if its holdout RMSE is no
-//! worse than the promoted model's by more than the margin.
+//! RetrainModel's job: train both models on every stored rating (the ranking
+//! model that orders the lists, the rating model that predicts ratings),
+//! evaluate them on a seeded holdout as they are served ([`super::evaluation`]),
+//! record the version, and promote it only if its lists pass the gate there.
 //!
 //! The candidate is evaluated as trained on the training part; a promoted
-//! candidate is then refitted on all ratings (same parameters), so the model
-//! that serves has seen everything, while its recorded figures stay honest.
+//! candidate is then refitted on all ratings (same parameters), so the models
+//! that serve have seen everything, while their recorded figures stay honest.
 
 use std::time::Instant;
 
 use anyhow::Context;
 use movierec_core::als::{train, AlsParams};
 use movierec_core::data::{random_split, Rating, RatingMatrix, Ratings};
-use movierec_core::metrics::{ranking_metrics, rating_metrics};
 use movierec_core::model_files::ModelExtras;
 use movierec_core::NoProgress;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
-use serde_json::json;
 
-use super::model_io::model_to_files;
+use super::evaluation::{decide, evaluate, ModelMetrics};
+use super::model_io::{version_to_files, VersionModels};
 use super::{with_lease, JobOutcome};
+use crate::settings::Settings;
 use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
@@ -64,62 +65,41 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
     }
     let settings = state.settings.clone();
     let current = state.store.promoted_model().await?;
-    let current_rmse = current.as_ref().and_then(|m| m.metrics["rmse"].as_f64());
 
-    let (metrics, candidate) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let (metrics, ratings) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let ratings = to_ratings(records);
         let (train_part, holdout) =
             random_split(&ratings, settings.holdout_fraction, settings.holdout_seed);
-        let started = Instant::now();
         let matrix = RatingMatrix::build(&train_part);
-        let model = train(&matrix, &settings.params, &NoProgress)?;
-        let train_seconds = started.elapsed().as_secs_f64();
-        let rating = rating_metrics(&model, &holdout);
-        let ranking = ranking_metrics(&model, &matrix.by_user, &holdout, 10, 4.0);
-        let metrics = json!({
-            "rmse": rating.rmse, "mae": rating.mae,
-            "precision_at_k": ranking.precision, "recall_at_k": ranking.recall,
-            "ndcg_at_k": ranking.ndcg, "map_at_k": ranking.map, "k": 10,
-            "n_ratings": ratings.len(), "n_train": train_part.len(), "n_holdout": holdout.len(),
-            "n_holdout_scored": rating.n_scored, "train_seconds": train_seconds,
-        });
-        Ok((metrics, (ratings, settings.params.clone())))
+        let (models, seconds) = train_both(&matrix, &settings)?;
+        let rating = models
+            .rating
+            .as_ref()
+            .expect("train_both trains a rating model");
+        let metrics = ModelMetrics {
+            n_ratings: ratings.len(),
+            ranking_train_seconds: seconds.0,
+            rating_train_seconds: seconds.1,
+            ..evaluate(&matrix, &holdout, &models.ranking, rating)
+        };
+        Ok((metrics, ratings))
     })
     .await??;
 
-    let rmse = metrics["rmse"].as_f64();
-    let margin = state.settings.promotion_margin;
-    let (status, decision) = match (rmse, current_rmse, &current) {
-        (None, _, _) => (
-            ModelStatus::Rejected,
-            "no holdout rating could be scored".to_string(),
-        ),
-        (Some(r), Some(c), Some(cur)) if r > c * (1.0 + margin) => (
-            ModelStatus::Rejected,
-            format!(
-                "holdout RMSE {r:.4} is worse than version {}'s {c:.4} by more than {:.1}%",
-                cur.version,
-                margin * 100.0
-            ),
-        ),
-        (Some(r), Some(c), Some(cur)) => (
-            ModelStatus::Promoted,
-            format!(
-                "holdout RMSE {r:.4} is within {:.1}% of version {}'s {c:.4} or better",
-                margin * 100.0,
-                cur.version
-            ),
-        ),
-        (Some(r), _, _) => (
-            ModelStatus::Promoted,
-            format!("first model with a holdout RMSE ({r:.4})"),
-        ),
-    };
-
+    let promoted = current
+        .as_ref()
+        .map(|c| (c.version, ModelMetrics::from_value(&c.metrics)));
+    let (status, decision) = decide(
+        &metrics,
+        promoted.as_ref().map(|(v, m)| (*v, m)),
+        state.settings.promotion_margin,
+    );
+    let metrics_value = serde_json::to_value(&metrics)?;
     let files = if status == ModelStatus::Promoted {
-        let (ratings, params) = candidate;
-        let metrics = metrics.clone();
-        tokio::task::spawn_blocking(move || full_model_files(&ratings, &params, metrics)).await??
+        let settings = state.settings.clone();
+        let extras_metrics = metrics_value.clone();
+        tokio::task::spawn_blocking(move || full_model_files(&ratings, &settings, extras_metrics))
+            .await??
     } else {
         Vec::new()
     };
@@ -129,8 +109,11 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
         created_at: chrono::Utc::now().timestamp(),
         status,
         decision: decision.clone(),
-        params: serde_json::to_value(&state.settings.params)?,
-        metrics: metrics.clone(),
+        params: serde_json::to_value(ModelParams {
+            ranking: &state.settings.ranking_params,
+            rating: &state.settings.rating_params,
+        })?,
+        metrics: metrics_value.clone(),
     };
     state
         .store
@@ -142,21 +125,50 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
         version,
         status,
         decision,
-        metrics,
+        metrics: metrics_value,
     }))
 }
 
-/// Refits on all ratings and returns the saved model's files.
+/// The parameters of both models, as recorded with a version.
+#[derive(Serialize)]
+struct ModelParams<'a> {
+    ranking: &'a AlsParams,
+    rating: &'a AlsParams,
+}
+
+/// Trains the ranking and the rating model on `matrix`; returns them with
+/// each one's training seconds.
+fn train_both(
+    matrix: &RatingMatrix,
+    settings: &Settings,
+) -> anyhow::Result<(VersionModels, (f64, f64))> {
+    let started = Instant::now();
+    let ranking =
+        train(matrix, &settings.ranking_params, &NoProgress).context("the ranking model")?;
+    let ranking_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let rating = train(matrix, &settings.rating_params, &NoProgress).context("the rating model")?;
+    let rating_seconds = started.elapsed().as_secs_f64();
+    Ok((
+        VersionModels {
+            ranking,
+            rating: Some(rating),
+        },
+        (ranking_seconds, rating_seconds),
+    ))
+}
+
+/// Refits both models on all ratings and returns the saved models' files.
 fn full_model_files(
     ratings: &Ratings,
-    params: &AlsParams,
+    settings: &Settings,
     metrics: serde_json::Value,
 ) -> anyhow::Result<Vec<movierec_store::ModelFile>> {
     let matrix = RatingMatrix::build(ratings);
-    let model = train(&matrix, params, &NoProgress)?;
+    let (models, _) = train_both(&matrix, settings)?;
     let mut extras = ModelExtras::default();
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map;
     }
-    model_to_files(&model, &extras)
+    version_to_files(&models, &extras)
 }

@@ -4,6 +4,7 @@
 //! after one more sweep; no retrain is needed.
 
 use super::explicit::{ExplicitStep, Scratch};
+use super::implicit::ImplicitStep;
 use super::layout::{RowLayout, Side};
 use super::solve::SolveError;
 use crate::model::AlsModel;
@@ -29,8 +30,9 @@ pub fn fold_in_user(
     let layout = RowLayout::new(model.layout, model.latent_rank(), Side::User);
     let mut out = vec![0.0f32; layout.width];
     if params.implicit {
-        let yty = model.item_gramian();
-        super::implicit::solve_row(&params, yty, &model.item_factors, &cols, &vals, &mut out);
+        // Closed form: the exact optimum that training's CG steps approach.
+        let step = ImplicitStep::new(&params, &model.item_factors, Some(model.item_gramian()));
+        out = step.solve_row_exact(&cols, &vals, params.nonnegative)?;
     } else {
         // The model's item biases already include the global mean, so no mean here.
         let step = ExplicitStep::new(&params, &layout, &model.item_factors, 0.0);

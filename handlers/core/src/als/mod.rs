@@ -13,15 +13,19 @@
 //! Beyond Spark: `biases` adds a global mean plus user and item biases, kept
 //! inside the factor vectors so that a saved model still predicts with a plain
 //! dot product (see [`FactorLayout::Biased`]); `implicit` trains Hu, Koren and
-//! Volinsky's implicit-feedback model with a conjugate-gradient solver.
+//! Volinsky's implicit-feedback model with a conjugate-gradient solver, with
+//! Rendle's unobserved weight and frequency-scaled regularisation: the ranking
+//! model of the served lists ([`AlsParams::ranking`]).
 //!
 //! Layout: [`params`] (the knobs), [`layout`] (which vector entries a row solve
-//! may change), [`explicit`] and [`implicit`] (one half-step each), [`solve`]
+//! may change), [`explicit`] and [`implicit`] (one half-step each), `lanes`
+//! (the implicit solver's vector loops, AVX2/FMA chosen at run time), [`solve`]
 //! (dense solvers), [`foldin`] (one new user against fixed item factors).
 
 pub mod explicit;
 pub mod foldin;
 pub mod implicit;
+mod lanes;
 pub mod layout;
 pub mod params;
 pub mod solve;
@@ -132,8 +136,13 @@ fn half_step(
     this: &mut Array2<f32>,
 ) -> Result<(), AlsError> {
     let result = if params.implicit {
-        implicit::solve_all(params, layout, ratings, other, this);
-        Ok(())
+        let step = implicit::ImplicitStep::new(params, other, None);
+        if params.nonnegative {
+            step.solve_all_exact(ratings, this, true)
+        } else {
+            step.solve_all(ratings, this);
+            Ok(())
+        }
     } else {
         let step = explicit::ExplicitStep::new(params, layout, other, mean);
         step.solve_all(ratings, this)

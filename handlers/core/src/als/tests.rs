@@ -221,3 +221,64 @@ fn invalid_params_are_rejected_with_a_reason() {
     .unwrap_err();
     assert!(err.to_string().contains("explicit ratings only"), "{err}");
 }
+
+#[test]
+fn implicit_fold_in_of_a_trained_user_equals_their_trained_vector() {
+    // The last half-step solves users from the final item factors; with as many
+    // CG steps as the rank, training reaches each row's exact optimum, which is
+    // what fold-in computes in closed form.
+    let mut triples = Vec::new();
+    for u in 0..60 {
+        for i in 0..25 {
+            if (u * 3 + i * 5) % 7 < 3 {
+                triples.push((u, i, 1.0 + ((u + i) % 5) as f32));
+            }
+        }
+    }
+    let ratings = Ratings::from_triples(&triples);
+    let params = AlsParams {
+        rank: 5,
+        iterations: 6,
+        cg_steps: 5,
+        ..AlsParams::ranking()
+    };
+    let model = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
+    for user in [0, 17, 59] {
+        let rated: Vec<(i32, f32)> = triples
+            .iter()
+            .filter(|t| t.0 == user)
+            .map(|t| (t.1, t.2))
+            .collect();
+        let folded = model.fold_in(&rated).unwrap().unwrap();
+        let trained = model
+            .user_factors
+            .row(model.users.get(user).unwrap() as usize);
+        for (f, t) in folded.iter().zip(trained.iter()) {
+            assert!(
+                (f - t).abs() < 1e-3,
+                "user {user}: {folded:?} vs {trained:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn implicit_training_is_the_same_whatever_the_thread_count() {
+    let ratings = rank2_ratings(50, 40);
+    let matrix = RatingMatrix::build(&ratings);
+    let params = AlsParams {
+        rank: 8,
+        iterations: 3,
+        ..AlsParams::ranking()
+    };
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| train(&matrix, &params, &NoProgress).unwrap())
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.user_factors, two.user_factors);
+    assert_eq!(one.item_factors, two.item_factors);
+}
