@@ -3,15 +3,17 @@
 #
 # For ml-100k and ml-1m (../shared), one seeded 90/10 split by `movierec split`:
 #   1. quality of the lists as served (rated movies left out; relevant = held-out
-#      ratings >= 4; k = 10): movierec's ranking model with its defaults (what
-#      RetrainModel trains), EASE (lambda 500 and tuned), benfred/implicit ALS and
-#      LensKit ImplicitMF (each tuned on a validation split cut from the training
-#      part, see bench/peers.py), and most-popular;
+#      ratings >= 4; k = 10): movierec's ranking model as RetrainModel trains it
+#      (defaults, regularisation chosen on a validation split of the training
+#      part), EASE (lambda 500, and tuned), benfred/implicit ALS and LensKit
+#      ImplicitMF (each tuned on a validation split cut from the training part,
+#      see bench/peers.py), and most-popular;
 #   2. training seconds at equal settings (64 factors, 15 iterations, 2 threads):
 #      movierec, implicit and LensKit alternate, ROUNDS rounds, medians;
 #   3. ml-1m only: strong generalisation (Liang et al. 2018): 10% of users held
 #      out, folded in on 80% of their ratings, ranked on the other 20%
-#      (Recall@20, NDCG@100); the split is written once by peers.py and read by all.
+#      (Recall@20, NDCG@100); the split is written once by peers.py and read by all;
+#      each peer with the parameters its tuning chose on ml-1m in step 1.
 # Usage: bash bench/quality.sh [ROUNDS]   (default 5)
 # Needs .venv-bench (see bench/peers.py for how to create it) or MOVIEREC_PEERS_PYTHON.
 set -euo pipefail
@@ -39,8 +41,9 @@ for ds in ml-100k ml-1m; do
   Q="$OUT/$ds-peers.jsonl"
   : > "$Q"
   echo "== $ds: quality"
-  $B evaluate --train "$TRAIN" --test "$TEST" --ranking --json > "$OUT/$ds-movierec.json"
-  $B evaluate --train "$TRAIN" --test "$TEST" --ranking --rank 64 --json > "$OUT/$ds-movierec-64.json"
+  # What RetrainModel does: the regularisation chosen on a validation split of the training part.
+  $B evaluate --train "$TRAIN" --test "$TEST" --ranking --tune-reg --json > "$OUT/$ds-movierec.json"
+  $B evaluate --train "$TRAIN" --test "$TEST" --ranking --tune-reg --rank 64 --json > "$OUT/$ds-movierec-64.json"
   peer weak --train "$TRAIN" --test "$TEST" --model popular >> "$Q"
   peer weak --train "$TRAIN" --test "$TEST" --model ease --lam 500 >> "$Q"
   peer weak --train "$TRAIN" --test "$TEST" --model ease --tune >> "$Q"
@@ -63,9 +66,18 @@ SPLIT="$OUT/ml-1m-strong"
 G="$OUT/ml-1m-strong.jsonl"
 : > "$G"
 peer strong --ratings "$SHARED/ml-1m/derived/ratings_user_movie_rating.csv" --seed 42 --write-split "$SPLIT" --model popular >> "$G"
-$B evaluate --train "$SPLIT/train.csv" --foldin "$SPLIT/foldin.csv" --test "$SPLIT/target.csv" --ranking --json > "$OUT/ml-1m-strong-movierec.json"
+$B evaluate --train "$SPLIT/train.csv" --foldin "$SPLIT/foldin.csv" --test "$SPLIT/target.csv" --ranking --tune-reg --json > "$OUT/ml-1m-strong-movierec.json"
 for m in ease implicit lenskit; do
-  peer strong --split "$SPLIT" --model "$m" >> "$G"
+  # the parameters this peer's tuning chose on ml-1m (weak), as command-line options
+  mapfile -t tuned < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["model"] == sys.argv[2] and "tuned" in r["params"]:
+        for k, v in r["params"]["tuned"]["chosen"].items():
+            print(f"--{k}"); print(v)
+        break' "$OUT/ml-1m-peers.jsonl" "$m")
+  peer strong --split "$SPLIT" --model "$m" "${tuned[@]}" >> "$G"
 done
 
 python3 bench/quality_report.py "$OUT"

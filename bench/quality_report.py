@@ -45,8 +45,10 @@ for ds in ("ml-100k", "ml-1m"):
     print("| list | NDCG@10 | P@10 | R@10 | MAP@10 | coverage@10 | train s | parameters |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        params = ", ".join(f"{k} {v}" for k, v in (r.get("params") or {}).items())
-        print(f"| {r['model']} | {f(r['ndcg_at_10'])} | {f(r['precision_at_10'])} | {f(r['recall_at_10'])} "
+        shown = {k: v for k, v in (r.get("params") or {}).items() if k not in ("tuned", "threads", "dtype", "values", "seed")}
+        params = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
+        name = r["model"] + (" (tuned on validation)" if "tuned" in (r.get("params") or {}) else "")
+        print(f"| {name} | {f(r['ndcg_at_10'])} | {f(r['precision_at_10'])} | {f(r['recall_at_10'])} "
               f"| {f(r['map_at_10'])} | {f(r['coverage_at_10'], 3)} | {f(r['train_seconds'], 2)} | {params} |")
 
     speed = {"movierec": [r["train_seconds"] for r in lines(f"{ds}-speed-movierec.jsonl")]}

@@ -63,6 +63,7 @@ param model object = {
   MOVIEREC_RANKING_REG: '0.01'
   MOVIEREC_RANKING_ALPHA: '1.0'
   MOVIEREC_RANKING_UNOBSERVED_WEIGHT: '1.0'
+  MOVIEREC_RANKING_TUNE: true
 }
 
 @description('Share of ratings held out to evaluate a new model, and the seed of that split.')

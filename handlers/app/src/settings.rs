@@ -32,6 +32,9 @@ pub struct Settings {
     pub rating_params: AlsParams,
     /// The ranking model: implicit ALS that orders the lists (MOVIEREC_RANKING_*).
     pub ranking_params: AlsParams,
+    /// Choose the ranking model's regularisation on a validation split at every
+    /// retrain (MOVIEREC_RANKING_TUNE): three more fits, see `movierec_core::tuning`.
+    pub ranking_tune: bool,
     /// Largest `POST /events` body accepted, in bytes (MOVIEREC_MAX_EVENTS_BYTES).
     pub max_events_bytes: usize,
     /// The data set imported into an empty store by `serve` (MOVIEREC_BOOTSTRAP_DATA).
@@ -237,6 +240,7 @@ impl Settings {
             holdout_seed: parse("MOVIEREC_HOLDOUT_SEED", 42u64, "a whole number")?,
             rating_params,
             ranking_params,
+            ranking_tune: parse("MOVIEREC_RANKING_TUNE", true, "true or false")?,
             max_events_bytes: parse(
                 "MOVIEREC_MAX_EVENTS_BYTES",
                 1usize << 20,
@@ -272,6 +276,7 @@ impl Settings {
                 iterations: 5,
                 ..AlsParams::ranking()
             },
+            ranking_tune: true,
             max_events_bytes: 1 << 20,
             bootstrap_data: PathBuf::from("data/ml-latest-small"),
             functions_dir: None,

@@ -17,7 +17,9 @@
 //!   dense solvers (Cholesky, non-negative least squares), fold-in.
 //! - [`model`]: [`model::AlsModel`], a trained model with its id maps; predictions.
 //! - [`topn`]: blocked top-N over all items with already-rated items left out.
-//! - [`metrics`]: RMSE/MAE with cold-start drop, precision/recall/NDCG/MAP at k.
+//! - [`metrics`]: RMSE/MAE with cold-start drop, precision/recall/NDCG/MAP at k,
+//!   coverage, the most-popular baseline, fold-in (strong generalisation) metrics.
+//! - [`tuning`]: the ranking model's regularisation chosen on a validation split.
 //! - [`model_files`]: save and load Spark ML's `ALSModel` layout (metadata JSON +
 //!   Parquet factors), plus movierec's own extras in a folder Spark ignores.
 
@@ -28,5 +30,6 @@ pub mod model;
 pub mod model_files;
 pub mod progress;
 pub mod topn;
+pub mod tuning;
 
 pub use progress::{NoProgress, Progress, ProgressEvent};

@@ -13,6 +13,7 @@ use movierec_core::metrics::{
     RankingMetrics,
 };
 use movierec_core::model::AlsModel;
+use movierec_core::tuning::RegCandidate;
 use movierec_store::ModelStatus;
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +67,10 @@ pub struct ModelMetrics {
     pub n_list_users: usize,
     pub ranking_train_seconds: f64,
     pub rating_train_seconds: f64,
+    /// Choosing the ranking model's regularisation (0 when not tuned).
+    pub tuning_seconds: f64,
+    /// The regularisations tried and their validation NDCG@K (empty when not tuned).
+    pub reg_candidates: Vec<RegCandidate>,
 }
 
 impl ModelMetrics {

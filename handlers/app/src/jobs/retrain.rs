@@ -3,6 +3,10 @@
 //! evaluate them on a seeded holdout as they are served ([`super::evaluation`]),
 //! record the version, and promote it only if its lists pass the gate there.
 //!
+//! Before that, the ranking model's regularisation is chosen on a validation
+//! split cut from the training part (`MOVIEREC_RANKING_TUNE`, see
+//! `movierec_core::tuning`); the holdout plays no part in the choice.
+//!
 //! The candidate is evaluated as trained on the training part; a promoted
 //! candidate is then refitted on all ratings (same parameters), so the models
 //! that serve have seen everything, while their recorded figures stay honest.
@@ -13,14 +17,14 @@ use anyhow::Context;
 use movierec_core::als::{train, AlsParams};
 use movierec_core::data::{random_split, Rating, RatingMatrix, Ratings};
 use movierec_core::model_files::ModelExtras;
+use movierec_core::tuning::tune_reg;
 use movierec_core::NoProgress;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
-use super::evaluation::{decide, evaluate, ModelMetrics};
+use super::evaluation::{decide, evaluate, ModelMetrics, K, RELEVANT};
 use super::model_io::{version_to_files, VersionModels};
 use super::{with_lease, JobOutcome};
-use crate::settings::Settings;
 use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
@@ -66,25 +70,44 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
     let settings = state.settings.clone();
     let current = state.store.promoted_model().await?;
 
-    let (metrics, ratings) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let ratings = to_ratings(records);
-        let (train_part, holdout) =
-            random_split(&ratings, settings.holdout_fraction, settings.holdout_seed);
-        let matrix = RatingMatrix::build(&train_part);
-        let (models, seconds) = train_both(&matrix, &settings)?;
-        let rating = models
-            .rating
-            .as_ref()
-            .expect("train_both trains a rating model");
-        let metrics = ModelMetrics {
-            n_ratings: ratings.len(),
-            ranking_train_seconds: seconds.0,
-            rating_train_seconds: seconds.1,
-            ..evaluate(&matrix, &holdout, &models.ranking, rating)
-        };
-        Ok((metrics, ratings))
-    })
-    .await??;
+    let (metrics, ratings, ranking_params) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let ratings = to_ratings(records);
+            let (train_part, holdout) =
+                random_split(&ratings, settings.holdout_fraction, settings.holdout_seed);
+            let started = Instant::now();
+            let (ranking_params, candidates) = if settings.ranking_tune {
+                let tuned = tune_reg(
+                    &train_part,
+                    &settings.ranking_params,
+                    settings.holdout_fraction,
+                    settings.holdout_seed.wrapping_add(1),
+                    K,
+                    RELEVANT,
+                )
+                .context("tuning the ranking model")?;
+                (tuned.params, tuned.candidates)
+            } else {
+                (settings.ranking_params.clone(), Vec::new())
+            };
+            let tuning_seconds = started.elapsed().as_secs_f64();
+            let matrix = RatingMatrix::build(&train_part);
+            let (models, seconds) = train_both(&matrix, &ranking_params, &settings.rating_params)?;
+            let rating = models
+                .rating
+                .as_ref()
+                .expect("train_both trains a rating model");
+            let metrics = ModelMetrics {
+                n_ratings: ratings.len(),
+                ranking_train_seconds: seconds.0,
+                rating_train_seconds: seconds.1,
+                tuning_seconds,
+                reg_candidates: candidates,
+                ..evaluate(&matrix, &holdout, &models.ranking, rating)
+            };
+            Ok((metrics, ratings, ranking_params))
+        })
+        .await??;
 
     let promoted = current
         .as_ref()
@@ -96,10 +119,13 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
     );
     let metrics_value = serde_json::to_value(&metrics)?;
     let files = if status == ModelStatus::Promoted {
-        let settings = state.settings.clone();
+        let rating_params = state.settings.rating_params.clone();
+        let ranking_params = ranking_params.clone();
         let extras_metrics = metrics_value.clone();
-        tokio::task::spawn_blocking(move || full_model_files(&ratings, &settings, extras_metrics))
-            .await??
+        tokio::task::spawn_blocking(move || {
+            full_model_files(&ratings, &ranking_params, &rating_params, extras_metrics)
+        })
+        .await??
     } else {
         Vec::new()
     };
@@ -110,7 +136,7 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
         status,
         decision: decision.clone(),
         params: serde_json::to_value(ModelParams {
-            ranking: &state.settings.ranking_params,
+            ranking: &ranking_params,
             rating: &state.settings.rating_params,
         })?,
         metrics: metrics_value.clone(),
@@ -140,14 +166,14 @@ struct ModelParams<'a> {
 /// each one's training seconds.
 fn train_both(
     matrix: &RatingMatrix,
-    settings: &Settings,
+    ranking_params: &AlsParams,
+    rating_params: &AlsParams,
 ) -> anyhow::Result<(VersionModels, (f64, f64))> {
     let started = Instant::now();
-    let ranking =
-        train(matrix, &settings.ranking_params, &NoProgress).context("the ranking model")?;
+    let ranking = train(matrix, ranking_params, &NoProgress).context("the ranking model")?;
     let ranking_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let rating = train(matrix, &settings.rating_params, &NoProgress).context("the rating model")?;
+    let rating = train(matrix, rating_params, &NoProgress).context("the rating model")?;
     let rating_seconds = started.elapsed().as_secs_f64();
     Ok((
         VersionModels {
@@ -161,11 +187,12 @@ fn train_both(
 /// Refits both models on all ratings and returns the saved models' files.
 fn full_model_files(
     ratings: &Ratings,
-    settings: &Settings,
+    ranking_params: &AlsParams,
+    rating_params: &AlsParams,
     metrics: serde_json::Value,
 ) -> anyhow::Result<Vec<movierec_store::ModelFile>> {
     let matrix = RatingMatrix::build(ratings);
-    let (models, _) = train_both(&matrix, settings)?;
+    let (models, _) = train_both(&matrix, ranking_params, rating_params)?;
     let mut extras = ModelExtras::default();
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map;
