@@ -34,9 +34,9 @@ pub struct Tuned {
 }
 
 /// Picks the regularisation of `params` from [`REG_FACTORS`] by NDCG@`k` on a
-/// `validation_fraction` split of `ratings` (seeded), with held-out ratings
-/// >= `threshold` as relevant. Ties keep the earlier (smaller) candidate; a
-/// split with nothing to rank keeps `params` as they are.
+/// `validation_fraction` split of `ratings` (seeded), with held-out ratings of
+/// at least `threshold` as relevant. Ties keep the earlier (smaller)
+/// candidate; a split with nothing to rank keeps `params` as they are.
 pub fn tune_reg(
     ratings: &Ratings,
     params: &AlsParams,
