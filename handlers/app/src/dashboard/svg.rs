@@ -165,22 +165,32 @@ pub fn dots(aria: &str, marks: &[Mark], baseline: &[Option<f64>]) -> String {
             points.join(" ")
         );
     }
-    let reference: Vec<String> = baseline
+    let reference: Vec<(f64, f64)> = baseline
         .iter()
         .take(marks.len())
         .enumerate()
-        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+        .filter_map(|(i, v)| v.map(|v| (x(i), y(v))))
         .collect();
-    if !reference.is_empty() {
-        // one point still shows as a short dash
-        let points = if reference.len() == 1 {
-            let (cx, cy) = reference[0].split_once(',').expect("x,y");
-            let cx: f64 = cx.parse().unwrap_or(0.0);
-            format!("{:.1},{cy} {:.1},{cy}", cx - 10.0, cx + 10.0)
+    if let (Some(first), Some(last)) = (reference.first(), reference.last()) {
+        // A single value is drawn across the whole plot, so that it reads as a level.
+        let points: Vec<String> = if reference.len() == 1 {
+            vec![
+                format!("{:.1},{:.1}", LEFT, first.1),
+                format!("{:.1},{:.1}", LEFT + plot_w, first.1),
+            ]
         } else {
-            reference.join(" ")
+            reference
+                .iter()
+                .map(|(px, py)| format!("{px:.1},{py:.1}"))
+                .collect()
         };
-        let _ = write!(svg, r#"<polyline class="baseline" points="{points}"/>"#);
+        let _ = write!(
+            svg,
+            r#"<polyline class="baseline" points="{}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">most popular</text>"#,
+            points.join(" "),
+            LEFT + plot_w,
+            last.1 - 4.0
+        );
     }
     let every = marks.len().div_ceil(12).max(1);
     for (i, m) in marks.iter().enumerate() {
