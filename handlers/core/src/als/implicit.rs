@@ -118,31 +118,37 @@ impl<'a> ImplicitStep<'a> {
 
     /// Solves every row of `this` (one per row of `ratings`) in parallel by CG.
     pub fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>) {
-        let fma = have_avx2_fma();
+        let avx2 = have_avx2_fma();
         this.as_slice_mut()
             .expect("factor matrices are contiguous")
             .par_chunks_mut(self.k)
             .enumerate()
             .for_each_init(Scratch::default, |scratch, (r, row)| {
                 let (cols, vals) = ratings.row(r);
-                self.solve_row(cols, vals, row, scratch, fma);
+                self.solve_row_on(cols, vals, row, scratch, avx2);
             });
     }
 
     /// One row by `cg_steps` steps of conjugate gradient from the vector in `x`.
-    pub fn solve_row(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch, fma: bool) {
+    pub fn solve_row(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch) {
+        self.solve_row_on(cols, vals, x, s, have_avx2_fma());
+    }
+
+    /// [`Self::solve_row`] on the AVX2 path or the portable one. `avx2` must be
+    /// false unless `have_avx2_fma()` is true, which is why this is private.
+    fn solve_row_on(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch, avx2: bool) {
         if !vals.iter().any(|&r| r > 0.0) {
             // Nothing liked: the optimum is 0 (the target is 0 everywhere).
             x.iter_mut().for_each(|v| *v = 0.0);
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if fma {
-            // SAFETY: `fma` is true only when the CPU has AVX2 and FMA (`have_avx2_fma`).
+        if avx2 {
+            // SAFETY: callers pass `avx2 = true` only when `have_avx2_fma()` is.
             unsafe { self.cg_avx2(cols, vals, x, s) };
             return;
         }
-        let _ = fma;
+        let _ = avx2;
         self.cg::<false>(cols, vals, x, s);
     }
 
@@ -348,10 +354,10 @@ mod tests {
         let want = direct_solution(&p, &y, &cols, &vals);
         let step = ImplicitStep::new(&p, &y, None);
         let exact = step.solve_row_exact(&cols, &vals, false).unwrap();
-        for fma in [false, have_avx2_fma()] {
+        for avx2 in [false, have_avx2_fma()] {
             // CG on a k x k system converges in k steps from any start.
             let mut x = vec![0.5f32; 6];
-            step.solve_row(&cols, &vals, &mut x, &mut Scratch::default(), fma);
+            step.solve_row_on(&cols, &vals, &mut x, &mut Scratch::default(), avx2);
             for i in 0..6 {
                 assert!(
                     (exact[i] as f64 - want[i]).abs() < 1e-5,
@@ -368,7 +374,7 @@ mod tests {
         let y = other();
         let step = ImplicitStep::new(&p, &y, None);
         let mut x = vec![1.0f32; 6];
-        step.solve_row(&[3], &[0.0], &mut x, &mut Scratch::default(), false);
+        step.solve_row(&[3], &[0.0], &mut x, &mut Scratch::default());
         assert_eq!(x, vec![0.0; 6]);
         assert_eq!(step.solve_row_exact(&[], &[], false).unwrap(), vec![0.0; 6]);
     }

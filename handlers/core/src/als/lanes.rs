@@ -16,9 +16,13 @@
 //!
 //! Sums are always taken in the same order for the same length, so a row's
 //! result does not depend on the thread that computes it.
+//!
+//! Soundness: these functions are safe to call, but an `AVX2 = true`
+//! instantiation runs AVX2 instructions; that is why they are visible to the
+//! `als` module only, whose callers pass `true` only under [`have_avx2_fma`].
 
 #[inline(always)]
-pub fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
+pub(super) fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
     if AVX2 {
         a.mul_add(b, c)
     } else {
@@ -28,7 +32,7 @@ pub fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 /// `a . b` over the shorter length. `AVX2 = true` only where the CPU has AVX2 and FMA.
 #[inline(always)]
-pub fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     #[cfg(target_arch = "x86_64")]
@@ -54,7 +58,7 @@ pub fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
 
 /// `y += a * x`.
 #[inline(always)]
-pub fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
+pub(super) fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if AVX2 {
         // SAFETY: as in `dot`.
@@ -67,7 +71,7 @@ pub fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
 
 /// `out = m v` for a row-major `k x k` matrix `m`.
 #[inline(always)]
-pub fn matvec<const AVX2: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
+pub(super) fn matvec<const AVX2: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let k = v.len();
     for (o, row) in out.iter_mut().zip(m.chunks_exact(k)) {
         *o = dot::<AVX2>(row, v);
@@ -132,7 +136,7 @@ mod avx2 {
 
 /// Whether this CPU has AVX2 and FMA (checked once; std caches the answer).
 #[inline]
-pub fn have_avx2_fma() -> bool {
+pub(super) fn have_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
