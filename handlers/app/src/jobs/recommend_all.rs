@@ -14,6 +14,7 @@ use movierec_core::NoProgress;
 use movierec_store::{RatingRecord, RecommendedItem, UserRecommendations};
 use serde::Serialize;
 
+use super::evaluation::RELEVANT;
 use super::model_io::load_model_version;
 use super::{with_lease, JobOutcome};
 use crate::rating_vector::RatingVector;
@@ -130,7 +131,7 @@ async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendRepor
 /// the score is that count. What a user with no ratings is shown.
 pub fn popular_movies(ratings: &[RatingRecord], n: usize) -> Vec<RecommendedItem> {
     let mut liked: HashMap<i32, u32> = HashMap::new();
-    for r in ratings.iter().filter(|r| r.rating >= 4.0) {
+    for r in ratings.iter().filter(|r| r.rating >= RELEVANT) {
         *liked.entry(r.movie).or_default() += 1;
     }
     let mut ranked: Vec<(i32, u32)> = liked.into_iter().collect();

@@ -4,8 +4,10 @@
 //! factor rank's size (at most a few hundred), millions of times. They are
 //! written out here rather than taken from a linear algebra crate because the
 //! kept options either need a system LAPACK (ndarray-linalg) or would add a
-//! second matrix library (nalgebra, faer) for these three short routines; each
+//! second matrix library (nalgebra, faer) for these two short routines; each
 //! is tested against a known answer below. Matrices are dense, row-major `f64`.
+//! The implicit solver's conjugate gradient is not here: it runs in `f32` on
+//! the vector loops of `lanes`, inside [`super::implicit`].
 
 /// Why a dense solve failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -113,45 +115,6 @@ pub fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64])
     }
 }
 
-/// Conjugate gradient for `A x = b` with `A` given as a product `apply(x, out)`,
-/// warm-started from `x` and stopped after `steps` steps (the implicit-feedback
-/// trick of Takács et al.: three steps per ALS sweep are enough).
-pub fn conjugate_gradient(
-    apply: impl Fn(&[f64], &mut [f64]),
-    b: &[f64],
-    x: &mut [f64],
-    steps: usize,
-) {
-    let n = b.len();
-    let mut ax = vec![0.0; n];
-    apply(x, &mut ax);
-    let mut r: Vec<f64> = b.iter().zip(&ax).map(|(b, a)| b - a).collect();
-    let mut p = r.clone();
-    let mut rs_old: f64 = r.iter().map(|v| v * v).sum();
-    let mut ap = vec![0.0; n];
-    for _ in 0..steps {
-        if rs_old < 1e-20 {
-            break;
-        }
-        apply(&p, &mut ap);
-        let pap: f64 = p.iter().zip(&ap).map(|(a, b)| a * b).sum();
-        if pap <= 0.0 {
-            break;
-        }
-        let alpha = rs_old / pap;
-        for i in 0..n {
-            x[i] += alpha * p[i];
-            r[i] -= alpha * ap[i];
-        }
-        let rs_new: f64 = r.iter().map(|v| v * v).sum();
-        let beta = rs_new / rs_old;
-        for i in 0..n {
-            p[i] = r[i] + beta * p[i];
-        }
-        rs_old = rs_new;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,22 +172,5 @@ mod tests {
         let mut x = vec![0.0; 2];
         nnls(&g, 2, &b, &[false, true], &mut x);
         assert!((x[0] + 1.0).abs() < 1e-8, "{x:?}");
-    }
-
-    #[test]
-    fn conjugate_gradient_converges_in_n_steps() {
-        let a = vec![4.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 2.0];
-        let x_true = [0.3, -1.0, 2.0];
-        let b = matvec(&a, 3, &x_true);
-        let mut x = vec![0.0; 3];
-        conjugate_gradient(
-            |v, out| out.copy_from_slice(&matvec(&a, 3, v)),
-            &b,
-            &mut x,
-            3,
-        );
-        for (got, want) in x.iter().zip(x_true) {
-            assert!((got - want).abs() < 1e-9, "{got} vs {want}");
-        }
     }
 }
