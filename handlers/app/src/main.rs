@@ -9,17 +9,33 @@
 mod cli;
 
 use clap::Parser;
+use tracing::Level;
+use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("MOVIEREC_LOG")
-                .unwrap_or_else(|_| EnvFilter::new(default_log_level())),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = EnvFilter::try_from_env("MOVIEREC_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_log_level()));
+    if std::env::var_os("FUNCTIONS_CUSTOMHANDLER_PORT").is_some() {
+        // The Functions host logs every stderr line as an error (unless it
+        // says "warn") and stdout lines as information: errors to stderr,
+        // everything else to stdout, no colours.
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(
+                std::io::stderr
+                    .with_max_level(Level::ERROR)
+                    .or_else(std::io::stdout),
+            )
+            .with_ansi(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,

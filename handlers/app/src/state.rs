@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use movierec_store::{Movie, SqliteStore, Store, StoreError};
+use movierec_store::{Movie, SqliteOptions, SqliteStore, Store, StoreError};
 
 use crate::dashboard::cache::DashboardCache;
 use crate::jobs::model_io::{load_model_version, VersionModels};
+use crate::jobs::JobControl;
 use crate::settings::{Settings, StoreConfig};
 
 /// A version's loaded models (ranking and rating) and its number.
@@ -26,9 +27,15 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     serving: Arc<RwLock<Option<Arc<ServingModel>>>>,
+    /// Held while a version's files load, so concurrent requests after a
+    /// switch load it once and the others wait for that load.
+    loading: Arc<tokio::sync::Mutex<()>>,
+    loads: Arc<std::sync::atomic::AtomicU64>,
     catalog: Arc<RwLock<CatalogCache>>,
     /// Store-wide figures the dashboard shows, kept between requests.
     pub dashboard: Arc<DashboardCache>,
+    /// The running jobs, cancelled at shutdown.
+    pub jobs: JobControl,
 }
 
 /// Movies already looked up, for the published version they were read under:
@@ -48,14 +55,23 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             serving: Arc::new(RwLock::new(None)),
+            loading: Default::default(),
+            loads: Default::default(),
             catalog: Default::default(),
+            jobs: JobControl::default(),
         }
     }
 
     /// Opens (or connects to) the store the settings name.
     pub async fn open(settings: Settings) -> Result<Self, StoreError> {
         let store: Arc<dyn Store> = match &settings.store {
-            StoreConfig::Sqlite(dir) => Arc::new(SqliteStore::open(dir)?),
+            StoreConfig::Sqlite(dir) => Arc::new(SqliteStore::open_with(
+                dir,
+                SqliteOptions {
+                    wal_limit_bytes: settings.limits.sqlite_wal_limit_bytes,
+                    ..SqliteOptions::default()
+                },
+            )?),
             #[cfg(feature = "cosmos")]
             StoreConfig::Cosmos(config) => {
                 Arc::new(movierec_store::CosmosStore::connect(config.clone()).await?)
@@ -70,16 +86,35 @@ impl AppState {
         let Some(version) = self.store.serving_version().await? else {
             return Ok(None);
         };
-        if let Some(current) = self.serving.read().expect("lock").as_ref() {
-            if current.version == version {
-                return Ok(Some(current.clone()));
-            }
+        if let Some(current) = self.held_model(version) {
+            return Ok(Some(current));
+        }
+        let _loading = self.loading.lock().await;
+        // Another request may have loaded it while this one waited.
+        if let Some(current) = self.held_model(version) {
+            return Ok(Some(current));
         }
         let models = load_model_version(self.store.as_ref(), version).await?;
         let loaded = Arc::new(ServingModel { version, models });
         *self.serving.write().expect("lock") = Some(loaded.clone());
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(version, "loaded the published model");
         Ok(Some(loaded))
+    }
+
+    fn held_model(&self, version: u64) -> Option<Arc<ServingModel>> {
+        self.serving
+            .read()
+            .expect("lock")
+            .as_ref()
+            .filter(|m| m.version == version)
+            .cloned()
+    }
+
+    /// How many times this instance has loaded a model version from the store.
+    pub fn model_loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The catalogue entries of `ids` (unknown ids are absent), through the cache

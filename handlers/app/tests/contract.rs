@@ -1,7 +1,11 @@
-//! Contract tests: the handler is sent exactly what the Functions host sends
-//! (event batches in every encoding, timer payloads with and without
-//! ScheduleStatus, forwarded HTTP requests) over a real socket, and the stored
-//! state and the `{"Outputs","Logs","ReturnValue"}` answers are checked.
+//! Contract tests: the handler is sent exactly what the Functions host sends,
+//! through `movierec-fakehost` (testsupport/fakehost): chunked invocation
+//! bodies with the host's headers, Event Hub batches with `Data.events` as one
+//! JSON string and the metadata arrays as JSON strings, timer payloads with
+//! and without ScheduleStatus, retries with RetryContext, the bare `GET /`
+//! ping and forwarded HTTP requests, over a real socket. The stored state and
+//! the `{"Outputs","Logs","ReturnValue"}` answers are checked. Other accepted
+//! batch shapes are sent directly only in `every_batch_encoding_is_ingested`.
 //!
 //! Every check runs on each backend: `sqlite::*` on a temp directory and
 //! `cosmos::*` on a fresh database of the local Cosmos DB server
@@ -9,14 +13,83 @@
 //! a failure when MOVIEREC_REQUIRE_COSMOS=1). The backends' own failure modes
 //! (a broken SQLite table, Cosmos throttling) have tests of their own.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use movierec::server::{serve, Mode};
 use movierec::settings::Settings;
 use movierec::state::AppState;
+use movierec_fakehost::events::{enqueued_time_of, offset_of};
+use movierec_fakehost::{EventBatch, FakeHost, HostAnswer, RetryContext, TimerPayload};
 use movierec_store::{SqliteStore, Store};
 use serde_json::{json, Value};
+
+/// The handler's server task on a fixed address, which can be restarted.
+struct Server {
+    addr: SocketAddr,
+    settings: Settings,
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start(settings: Settings, store: Arc<dyn Store>) -> Arc<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = Arc::new(Server {
+            addr: listener.local_addr().unwrap(),
+            settings,
+            running: Default::default(),
+        });
+        *server.running.lock().await = Some(server.spawn(listener, store));
+        server
+    }
+
+    fn spawn(&self, listener: tokio::net::TcpListener, store: Arc<dyn Store>) -> Running {
+        let state = AppState::new(self.settings.clone(), store);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(state, listener, Mode::Host, async {
+            let _ = stopped.await;
+        }));
+        Running { stop, task }
+    }
+
+    /// A worker restart: stops the handler and starts a fresh one (nothing
+    /// cached) on the same address, on `store`.
+    async fn restart_on(&self, store: Arc<dyn Store>) {
+        let mut running = self.running.lock().await;
+        if let Some(Running { stop, mut task }) = running.take() {
+            let _ = stop.send(());
+            if tokio::time::timeout(Duration::from_secs(10), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    eprintln!("rebinding {}: {e}", self.addr);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("rebinding {}: {e}", self.addr),
+            }
+        };
+        *running = Some(self.spawn(listener, store));
+    }
+}
 
 struct App {
     url: String,
@@ -25,25 +98,27 @@ struct App {
     database: Option<String>,
     store: Arc<dyn Store>,
     dir: tempfile::TempDir,
+    /// Everything the host sends goes through it.
+    host: FakeHost,
+    server: Arc<Server>,
+    /// The next sequence number of the fake Event Hub's partition "0".
+    sequence: AtomicI64,
+    /// Only for requests no host sends (a body that is not JSON).
     http: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start_on(store: Arc<dyn Store>, dir: tempfile::TempDir, settings: Settings) -> App {
-    let state = AppState::new(settings, store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(state, listener, Mode::Host, async {
-        let _ = stopped.await;
-    }));
+    let server = Server::start(settings, store.clone()).await;
+    let url = format!("http://{}", server.addr);
     App {
+        host: FakeHost::new(&url),
         url,
         database: None,
         store,
         dir,
+        server,
+        sequence: AtomicI64::new(0),
         http: reqwest::Client::new(),
-        _stop: stop,
     }
 }
 
@@ -65,15 +140,23 @@ async fn start_cosmos(
     let endpoint = movierec_store::cosmos::local::test_endpoint()?;
     let mut config = movierec_store::cosmos::local::test_config(&endpoint, prefix);
     configure(&mut config);
-    let store = movierec_store::CosmosStore::connect(config.clone())
-        .await
-        .unwrap_or_else(|e| panic!("the local Cosmos DB server at {endpoint}: {e}"));
+    let store = cosmos_store(config.clone()).await;
     let database = config.database.clone();
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings::for_tests(dir.path().to_path_buf());
-    let mut app = start_on(Arc::new(store), dir, settings).await;
+    let mut app = start_on(store, dir, settings).await;
     app.database = Some(database);
     Some(app)
+}
+
+#[cfg(feature = "cosmos")]
+async fn cosmos_store(config: movierec_store::CosmosConfig) -> Arc<dyn Store> {
+    let endpoint = config.endpoint.clone();
+    Arc::new(
+        movierec_store::CosmosStore::connect(config)
+            .await
+            .unwrap_or_else(|e| panic!("the local Cosmos DB server at {endpoint}: {e}")),
+    )
 }
 
 /// Declares each check once per backend.
@@ -104,6 +187,9 @@ macro_rules! on_every_backend {
 on_every_backend!(
     every_batch_encoding_is_ingested,
     duplicates_late_events_and_poison_are_handled_in_one_batch,
+    a_poison_event_redelivered_in_other_batches_after_a_restart_is_one_dead_letter,
+    a_failed_batch_retried_with_a_retry_context_is_stored_once,
+    the_hosts_ping_is_answered_at_once_and_is_not_the_dashboard,
     timers_retrain_promote_and_publish,
     a_much_worse_model_is_recorded_but_not_promoted,
     jobs_never_overlap,
@@ -112,38 +198,54 @@ on_every_backend!(
 );
 
 impl App {
+    /// Sends an invocation body of any shape the host's way (chunked, its headers).
     async fn invoke(&self, function: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}/{function}", self.url))
-            .header("X-Azure-Functions-InvocationId", "test-invocation")
-            .header("User-Agent", "Azure-Functions-Host")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
+        pair(self.host.invoke(function, &body).await.unwrap())
     }
 
-    async fn send_get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .send()
+    /// Delivers a batch as the host does.
+    async fn deliver(&self, batch: &EventBatch) -> HostAnswer {
+        self.host
+            .deliver_events("IngestRatings", batch)
             .await
             .unwrap()
     }
 
+    /// Delivers `events` as the next batch of partition "0".
+    async fn ingest(&self, events: &[Value]) -> (u16, Value) {
+        let first = self
+            .sequence
+            .fetch_add(events.len() as i64, Ordering::Relaxed);
+        pair(
+            self.deliver(&EventBatch::new("0", first, bodies(events)))
+                .await,
+        )
+    }
+
+    async fn fire(&self, function: &str, timer: TimerPayload) -> (u16, Value) {
+        pair(self.host.fire_timer(function, &timer).await.unwrap())
+    }
+
+    /// A GET forwarded by the host.
+    async fn send_get(&self, path: &str) -> movierec_fakehost::Forwarded {
+        self.host.get(path).await.unwrap()
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.send_get(path).await;
-        (r.status().as_u16(), r.json().await.unwrap())
+        (r.status, r.json())
     }
 
     async fn page(&self, path: &str) -> (u16, String) {
         let r = self.send_get(path).await;
-        let status = r.status().as_u16();
-        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        let content_type = r.content_type().unwrap_or_default();
         assert!(content_type.starts_with("text/html"), "{content_type}");
-        (status, r.text().await.unwrap())
+        (r.status, r.text())
+    }
+
+    /// The handler restarts (same store, nothing cached).
+    async fn restart(&self) {
+        self.server.restart_on(self.store.clone()).await;
     }
 
     async fn rating(&self, user: i32, movie: i32) -> Option<(f32, i64)> {
@@ -157,19 +259,28 @@ impl App {
     }
 }
 
+fn pair(answer: HostAnswer) -> (u16, Value) {
+    (answer.status, answer.body)
+}
+
 fn event(user: i32, movie: i32, rating: f64, ts: i64) -> Value {
     json!({"UserId": user, "MovieId": movie, "Rating": rating, "Timestamp": ts})
 }
 
-fn batch_metadata(n: usize, first_sequence: i64) -> Value {
-    json!({
-        "PartitionContext": {"PartitionId": "1", "ConsumerGroup": "$Default", "EventHubName": "ratings"},
-        "SequenceNumberArray": (0..n as i64).map(|i| first_sequence + i).collect::<Vec<_>>(),
-        "OffsetArray": (0..n).map(|i| format!("{}", 1000 + i * 100)).collect::<Vec<_>>(),
-        "EnqueuedTimeUtcArray": (0..n).map(|i| format!("2026-11-26T06:00:{:02}Z", i % 60)).collect::<Vec<_>>(),
-        "PartitionKeyArray": (0..n).map(|_| Value::Null).collect::<Vec<_>>(),
-        "sys": {"MethodName": "IngestRatings", "UtcNow": "2026-11-26T06:01:00Z", "RandGuid": "00000000-0000-0000-0000-000000000000"}
-    })
+/// Event bodies as a producer sent them: a JSON string stands for its text.
+fn bodies(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// A timer firing, not past due (Last 2026-11-26T00:00:00 when with a status).
+fn timer(schedule_status: bool) -> TimerPayload {
+    TimerPayload::new(schedule_status, false)
 }
 
 /// Turns a list of events into one of the shapes the host may deliver.
@@ -180,10 +291,16 @@ fn assert_host_answer(body: &Value) {
     assert!(body["Logs"].is_array(), "{body}");
     assert!(body.get("ReturnValue").is_some(), "{body}");
 }
-
 async fn every_batch_encoding_is_ingested(app: App) {
     let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
     let encodings: Vec<(&str, Encoder)> = vec![
+        (
+            "the host's: one string of an array of JSON strings",
+            Box::new(|e: &[Value]| {
+                let texts = e.iter().map(|v| Value::String(v.to_string())).collect();
+                Value::String(Value::Array(texts).to_string())
+            }),
+        ),
         (
             "array of objects",
             Box::new(|e: &[Value]| Value::Array(e.to_vec())),
@@ -220,12 +337,11 @@ async fn every_batch_encoding_is_ingested(app: App) {
     for (i, (name, encode)) in encodings.iter().enumerate() {
         let user = 100 + i as i32;
         let events = [event(user, 1, 4.0, 10), event(user, 2, 2.5, 11)];
-        let (status, body) = app
-            .invoke(
-                "IngestRatings",
-                json!({"Data": {"events": encode(&events)}, "Metadata": batch_metadata(2, 0)}),
-            )
-            .await;
+        // The host's metadata and headers; only Data.events takes another shape.
+        let mut body =
+            EventBatch::new("0", 10 * i as i64, bodies(&events)).invocation("IngestRatings");
+        body["Data"]["events"] = encode(&events);
+        let (status, body) = app.invoke("IngestRatings", body).await;
         assert_eq!(status, 200, "{name}: {body}");
         assert_host_answer(&body);
         assert_eq!(body["ReturnValue"]["written"], 2, "{name}: {body}");
@@ -234,7 +350,7 @@ async fn every_batch_encoding_is_ingested(app: App) {
 }
 
 async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
-    let (status, _) = app.invoke("IngestRatings", json!({"Data": {"events": [event(1, 31, 2.5, 1_523_000_000)]}, "Metadata": batch_metadata(1, 0)})).await;
+    let (status, _) = app.ingest(&[event(1, 31, 2.5, 1_523_000_000)]).await;
     assert_eq!(status, 200);
     let events = vec![
         event(1, 31, 2.5, 1_523_000_000), // duplicate
@@ -245,12 +361,9 @@ async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
         event(1, 32, 5.0, 1_523_000_200),
         event(1, 31, 3.5, 1_523_000_300), // newer: wins
     ];
-    let (status, body) = app
-        .invoke(
-            "IngestRatings",
-            json!({"Data": {"events": events}, "Metadata": batch_metadata(7, 500)}),
-        )
-        .await;
+    let batch = EventBatch::new("1", 500, bodies(&events));
+    let answer = app.deliver(&batch).await;
+    let (status, body) = (answer.status, answer.body.clone());
     assert_eq!(status, 200, "{body}");
     assert_host_answer(&body);
     assert_eq!(
@@ -258,10 +371,7 @@ async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
         json!({"written": 3, "unchanged": 2, "dead_lettered": 2})
     );
     assert!(
-        body["Logs"][0]
-            .as_str()
-            .unwrap()
-            .contains("7 events: 3 ratings stored, 2 unchanged"),
+        answer.host_logs()[0].contains("7 events: 3 ratings stored, 2 unchanged"),
         "{body}"
     );
     assert_eq!(app.rating(1, 31).await, Some((3.5, 1_523_000_300)));
@@ -276,7 +386,12 @@ async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
         .expect("sequence 502 dead-lettered");
     assert_eq!(bad_json.raw, "{\"UserId\": oops");
     assert_eq!(bad_json.origin.partition.as_deref(), Some("1"));
-    assert_eq!(bad_json.origin.offset.as_deref(), Some("1200"));
+    assert_eq!(
+        bad_json.origin.offset,
+        Some(offset_of(502).to_string()),
+        "{:?}",
+        bad_json.origin
+    );
     let bad_rating = letters
         .iter()
         .find(|d| d.origin.sequence_number == Some(504))
@@ -288,20 +403,17 @@ async fn duplicates_late_events_and_poison_are_handled_in_one_batch(app: App) {
     );
 
     // The host redelivers the same batch (at-least-once): nothing changes, no second dead letter.
-    let mut meta = batch_metadata(7, 500);
-    meta["RetryContext"] = json!({"RetryCount": 1, "MaxRetryCount": -1, "Exception": null});
-    let (status, body) = app
-        .invoke(
-            "IngestRatings",
-            json!({"Data": {"events": events}, "Metadata": meta}),
-        )
-        .await;
+    let retried = batch.with_retry(RetryContext::after_status("IngestRatings", 500, 1, -1));
+    let (status, body) = pair(app.deliver(&retried).await);
     assert_eq!(status, 200);
     assert_eq!(
         body["ReturnValue"],
         json!({"written": 0, "unchanged": 5, "dead_lettered": 0})
     );
-    assert!(body["Logs"][0].as_str().unwrap().ends_with("(retry 1)"));
+    assert!(
+        body["Logs"][0].as_str().unwrap().contains("(retry 1"),
+        "{body}"
+    );
     assert_eq!(app.store.dead_letter_count().await.unwrap(), 2);
 }
 
@@ -311,9 +423,14 @@ async fn sqlite_failure_fails_the_invocation_and_stores_nothing_of_the_batch() {
     let conn = rusqlite::Connection::open(app.dir.path().join("movierec.db")).unwrap();
     conn.execute_batch("ALTER TABLE ratings RENAME TO ratings_away")
         .unwrap();
-    let batch = json!({"Data": {"events": [event(5, 1, 4.0, 1), "poison"]}, "Metadata": batch_metadata(2, 0)});
-    let (status, body) = app.invoke("IngestRatings", batch.clone()).await;
+    let batch = EventBatch::new("0", 0, bodies(&[event(5, 1, 4.0, 1), json!("poison")]));
+    let answer = app.deliver(&batch).await;
+    let (status, body) = (answer.status, answer.body.clone());
     assert_eq!(status, 500, "the host must see a failure and retry: {body}");
+    assert!(
+        answer.host_logs().is_empty(),
+        "the host drops a failure's Logs"
+    );
     assert_host_answer(&body);
     assert!(
         body["Logs"][0]
@@ -330,20 +447,223 @@ async fn sqlite_failure_fails_the_invocation_and_stores_nothing_of_the_batch() {
     // The store recovers; the retried batch is stored whole.
     conn.execute_batch("ALTER TABLE ratings_away RENAME TO ratings")
         .unwrap();
-    let (status, body) = app.invoke("IngestRatings", batch).await;
+    let retried = batch.with_retry(RetryContext::after_status("IngestRatings", 500, 1, -1));
+    let (status, body) = pair(app.deliver(&retried).await);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ReturnValue"]["written"], 1);
     assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
 }
 
-fn timer(schedule_status: bool) -> Value {
-    let status = if schedule_status {
-        json!({"Last": "2026-11-26T00:00:00+00:00", "Next": "2026-11-26T06:00:00+00:00", "LastUpdated": "2026-11-26T00:00:00+00:00"})
-    } else {
-        Value::Null
-    };
-    json!({"Data": {"timer": {"Schedule": {"AdjustForDST": true}, "ScheduleStatus": status, "IsPastDue": false}},
-           "Metadata": {"sys": {"MethodName": "RetrainModel", "UtcNow": "2026-11-26T06:00:00Z"}}})
+/// At-least-once delivery across a restart: the handler stored a batch but
+/// the checkpoint was not written, so after the restart the partition is read
+/// again from an older checkpoint and the same events (same partition and
+/// sequence numbers) arrive cut into other batches. Each poison event must be
+/// one dead letter, its origin read from the host's metadata strings.
+async fn a_poison_event_redelivered_in_other_batches_after_a_restart_is_one_dead_letter(app: App) {
+    let events = vec![
+        event(7, 1, 4.0, 10),
+        json!("{\"UserId\": oops"), // 1001: not JSON
+        event(7, 2, 3.0, 11),
+        json!({"UserId": 7, "MovieId": 3, "Rating": 9, "Timestamp": 12}), // 1003: out of range
+        event(7, 4, 5.0, 13),
+        json!("not an event"), // 1005
+        event(7, 5, 2.0, 14),
+        event(7, 6, 1.0, 15),
+    ];
+    // Partition "2", sequence numbers 1000..=1007.
+    let partition = EventBatch::new("2", 1000, bodies(&events));
+
+    let answer = app.deliver(&partition.slice(0..6)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        answer.body["ReturnValue"],
+        json!({"written": 3, "unchanged": 0, "dead_lettered": 3})
+    );
+    app.restart().await;
+    for cut in [0..2, 2..5, 5..8] {
+        let answer = app.deliver(&partition.slice(cut.clone())).await;
+        assert_eq!(answer.status, 200, "{cut:?}: {}", answer.text);
+    }
+    assert_eq!(
+        app.store.dead_letter_count().await.unwrap(),
+        3,
+        "each poison event once, whatever batch it came in"
+    );
+    assert_eq!(app.rating(7, 6).await, Some((1.0, 15)));
+
+    let letters = app.store.dead_letters(10).await.unwrap();
+    let letter = letters
+        .iter()
+        .find(|d| d.raw.contains("\"Rating\":9"))
+        .expect("the out-of-range rating is dead-lettered");
+    let origin = &letter.origin;
+    assert_eq!(origin.partition.as_deref(), Some("2"), "{origin:?}");
+    assert_eq!(origin.sequence_number, Some(1003), "{origin:?}");
+    assert_eq!(
+        origin.offset,
+        Some(offset_of(1003).to_string()),
+        "{origin:?}"
+    );
+    // The host sends "2026-11-26T06:18:46.369" (UTC, no Z): the same instant.
+    let stored = origin.enqueued_time.as_deref().unwrap_or_default();
+    let instant = chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|t| t.naive_utc())
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f"));
+    assert_eq!(instant.ok(), Some(enqueued_time_of(1003)), "{origin:?}");
+}
+
+/// The host pings with a bare `GET /` (only a Host header) at start and from
+/// its health monitor, and waits for the answer: it must come at once, small,
+/// without rendering the dashboard (which a forwarded `GET /`, carrying the
+/// invocation headers, still gets).
+async fn the_hosts_ping_is_answered_at_once_and_is_not_the_dashboard(app: App) {
+    app.ingest(&training_events()).await;
+    let ping = app.host.ping().await.unwrap();
+    let text = String::from_utf8_lossy(&ping.body).to_lowercase();
+    assert_eq!(ping.status, 200, "{text}");
+    assert!(
+        !text.contains("<html") && !text.contains("<!doctype"),
+        "the ping rendered the dashboard ({} bytes)",
+        ping.body.len()
+    );
+    assert!(
+        ping.body.len() <= 256,
+        "a small body, not {} bytes",
+        ping.body.len()
+    );
+    assert!(
+        ping.elapsed < Duration::from_secs(1),
+        "answered in {:?}",
+        ping.elapsed
+    );
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert!(html.to_lowercase().contains("<html"), "the dashboard");
+}
+
+/// What makes the first attempt fail, and what brings the store back while
+/// the host waits to retry.
+#[derive(Clone)]
+enum Outage {
+    /// The SQLite ratings table renamed away.
+    Sqlite { db: PathBuf, ended: Arc<AtomicBool> },
+    /// The handler on a store of a "throttle" database that gives up on the
+    /// first 429 (the shim answers every third write so); it ends with the
+    /// handler restarted on a store of the same database that retries.
+    #[cfg(feature = "cosmos")]
+    Cosmos {
+        server: Arc<Server>,
+        healthy: Arc<dyn Store>,
+        ended: Arc<AtomicBool>,
+    },
+}
+
+impl Outage {
+    async fn begin(app: &mut App) -> Outage {
+        let ended = Arc::new(AtomicBool::new(false));
+        #[cfg(feature = "cosmos")]
+        if app.database.is_some() {
+            let endpoint = movierec_store::cosmos::local::test_endpoint().unwrap();
+            let healthy = movierec_store::cosmos::local::test_config(&endpoint, "throttle");
+            let mut failing = healthy.clone();
+            failing.throttle_retries = 0;
+            app.database = Some(healthy.database.clone());
+            let healthy = cosmos_store(healthy).await;
+            app.server.restart_on(cosmos_store(failing).await).await;
+            app.store = healthy.clone();
+            return Outage::Cosmos {
+                server: app.server.clone(),
+                healthy,
+                ended,
+            };
+        }
+        let db = app.dir.path().join("movierec.db");
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch("ALTER TABLE ratings RENAME TO ratings_away")
+            .unwrap();
+        Outage::Sqlite { db, ended }
+    }
+
+    async fn end(self) {
+        match self {
+            Outage::Sqlite { db, ended } => {
+                if !ended.swap(true, Ordering::SeqCst) {
+                    rusqlite::Connection::open(db)
+                        .unwrap()
+                        .execute_batch("ALTER TABLE ratings_away RENAME TO ratings")
+                        .unwrap();
+                }
+            }
+            #[cfg(feature = "cosmos")]
+            Outage::Cosmos {
+                server,
+                healthy,
+                ended,
+            } => {
+                if !ended.swap(true, Ordering::SeqCst) {
+                    server.restart_on(healthy).await;
+                }
+            }
+        }
+    }
+}
+
+/// The function's retry policy at work: a batch that fails on a store outage
+/// is sent again with RetryContext once the store is back, and is then stored
+/// once (on Cosmos DB the failed attempt may have stored part of it).
+async fn a_failed_batch_retried_with_a_retry_context_is_stored_once(mut app: App) {
+    let mut events: Vec<Value> = (1..=12).map(|m| event(8, m, 3.5, 100 + m as i64)).collect();
+    events.insert(5, json!("poison"));
+    let batch = EventBatch::new("3", 70, bodies(&events));
+    let outage = Outage::begin(&mut app).await;
+    let delivery = app
+        .host
+        .deliver_with_retries_and("IngestRatings", &batch, -1, |_| outage.clone().end())
+        .await
+        .unwrap();
+
+    let first = &delivery.attempts[0];
+    assert_eq!(
+        first.status, 500,
+        "the outage fails the batch: {}",
+        first.text
+    );
+    assert!(
+        first.host_logs().is_empty(),
+        "the host drops a failure's Logs"
+    );
+    assert!(delivery.succeeded(), "{:?}", delivery.last());
+    let n = delivery.retries();
+    let last = delivery.last();
+    assert!(
+        last.host_logs()[0].contains(&format!("(retry {n}")),
+        "{:?}",
+        last.host_logs()
+    );
+    let outcome = last.return_value().unwrap();
+    assert_eq!(
+        outcome["written"].as_u64().unwrap() + outcome["unchanged"].as_u64().unwrap(),
+        12,
+        "{outcome}"
+    );
+    for m in 1..=12 {
+        assert_eq!(
+            app.rating(8, m).await,
+            Some((3.5, 100 + m as i64)),
+            "movie {m}"
+        );
+    }
+    assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
+
+    // Delivered once more (the checkpoint was not written): nothing changes.
+    let (status, body) = pair(app.deliver(&batch).await);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["ReturnValue"],
+        json!({"written": 0, "unchanged": 12, "dead_lettered": 0})
+    );
+    assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
 }
 
 /// Ratings with structure: users 1..=40 like movies of their own group.
@@ -366,27 +686,22 @@ fn training_events() -> Vec<Value> {
 }
 
 async fn timers_retrain_promote_and_publish(app: App) {
-    let (status, body) = app.invoke("RetrainModel", timer(false)).await;
+    let (status, body) = app.fire("RetrainModel", timer(false)).await;
     assert_eq!(status, 200);
     assert_eq!(
         body["ReturnValue"]["outcome"], "skipped",
         "no ratings yet: {body}"
     );
-    let (_, body) = app.invoke("RecommendAllUsers", timer(true)).await;
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
     assert_eq!(body["ReturnValue"]["outcome"], "skipped");
     let (status, _) = app.get("/recommendations/1").await;
     assert_eq!(status, 503, "nothing published yet");
 
     let events = training_events();
-    let (status, _) = app
-        .invoke(
-            "IngestRatings",
-            json!({"Data": {"events": events}, "Metadata": {}}),
-        )
-        .await;
+    let (status, _) = app.ingest(&events).await;
     assert_eq!(status, 200);
 
-    let (status, body) = app.invoke("RetrainModel", timer(true)).await;
+    let (status, body) = app.fire("RetrainModel", timer(true)).await;
     assert_eq!(status, 200, "{body}");
     assert_host_answer(&body);
     assert_eq!(body["ReturnValue"]["outcome"], "done");
@@ -406,10 +721,10 @@ async fn timers_retrain_promote_and_publish(app: App) {
         "promoted on lists better than the most popular: {metrics}"
     );
 
-    let (status, body) = app.invoke("RecommendAllUsers", timer(false)).await;
+    let (status, body) = app.fire("RecommendAllUsers", timer(false)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ReturnValue"]["users"], 40);
-    let (_, again) = app.invoke("RecommendAllUsers", timer(false)).await;
+    let (_, again) = app.fire("RecommendAllUsers", timer(false)).await;
     assert_eq!(
         again["ReturnValue"]["outcome"], "skipped",
         "version 1 already published: {again}"
@@ -433,12 +748,8 @@ async fn timers_retrain_promote_and_publish(app: App) {
 }
 
 async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
-    app.invoke(
-        "IngestRatings",
-        json!({"Data": {"events": training_events()}, "Metadata": {}}),
-    )
-    .await;
-    let (_, first) = app.invoke("RetrainModel", timer(true)).await;
+    app.ingest(&training_events()).await;
+    let (_, first) = app.fire("RetrainModel", timer(true)).await;
     assert_eq!(first["ReturnValue"]["status"], "promoted");
 
     // Same store, settings that make poor lists (a ranking model regularised to nothing).
@@ -472,17 +783,13 @@ async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
 }
 
 async fn jobs_never_overlap(app: App) {
-    app.invoke(
-        "IngestRatings",
-        json!({"Data": {"events": training_events()}, "Metadata": {}}),
-    )
-    .await;
+    app.ingest(&training_events()).await;
     assert!(app
         .store
         .try_acquire_job_lease("someone-else", std::time::Duration::from_secs(60))
         .await
         .unwrap());
-    let (status, body) = app.invoke("RetrainModel", timer(true)).await;
+    let (status, body) = app.fire("RetrainModel", timer(true)).await;
     assert_eq!(status, 200);
     assert_eq!(body["ReturnValue"]["outcome"], "skipped", "{body}");
     assert!(
@@ -493,13 +800,9 @@ async fn jobs_never_overlap(app: App) {
 }
 
 async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App) {
-    app.invoke(
-        "IngestRatings",
-        json!({"Data": {"events": training_events()}, "Metadata": {}}),
-    )
-    .await;
-    app.invoke("RetrainModel", timer(true)).await;
-    app.invoke("RecommendAllUsers", timer(true)).await;
+    app.ingest(&training_events()).await;
+    app.fire("RetrainModel", timer(true)).await;
+    app.fire("RecommendAllUsers", timer(true)).await;
 
     for (path, needle) in [
         ("/recommendations/abc", "not a positive 32-bit integer"),
@@ -533,7 +836,12 @@ async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App
     assert_eq!(body["items"].as_array().unwrap().len(), 10);
 
     // rated since the last batch: folded in, and rated movies left out
-    app.invoke("IngestRatings", json!({"Data": {"events": [event(5000, 1, 5.0, 1), event(5000, 3, 5.0, 2), event(5000, 2, 1.0, 3)]}, "Metadata": {}})).await;
+    app.ingest(&[
+        event(5000, 1, 5.0, 1),
+        event(5000, 3, 5.0, 2),
+        event(5000, 2, 1.0, 3),
+    ])
+    .await;
     let (_, body) = app.get("/recommendations/5000?n=5").await;
     assert_eq!(body["source"], "fold-in", "{body}");
     let ids: Vec<i64> = body["items"]
@@ -616,11 +924,8 @@ async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
     };
     let db = format!("?db={}", app.database.clone().unwrap());
     let ingest = |events: Vec<Value>| {
-        let n = events.len();
-        app.invoke(
-            "IngestRatings",
-            json!({"Data": {"events": events}, "Metadata": batch_metadata(n, 0)}),
-        )
+        let app = &app;
+        async move { app.ingest(&events).await }
     };
     let batch = |rating: f64, ts: i64| -> Vec<Value> {
         (1..=2)
@@ -651,10 +956,10 @@ async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
     );
 
     ingest(training_events()).await;
-    let (_, body) = app.invoke("RetrainModel", timer(true)).await;
+    let (_, body) = app.fire("RetrainModel", timer(true)).await;
     assert_eq!(body["ReturnValue"]["status"], "promoted", "{body}");
     let before = shim_stats(&db).await;
-    let (_, body) = app.invoke("RecommendAllUsers", timer(true)).await;
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
     assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
     let spent = requests_since(&app, &before).await;
     assert_eq!(
@@ -696,9 +1001,8 @@ async fn cosmos_throttling_is_retried_and_every_event_stored_exactly_once() {
         events.push(event(u, 3, 5.0, 9_000)); // newer: wins, the earlier one in the batch is unchanged
     }
     events.push(json!({"UserId": 1, "MovieId": 1, "Rating": 7, "Timestamp": 1})); // poison
-    let n = events.len();
-    let batch = json!({"Data": {"events": events}, "Metadata": batch_metadata(n, 0)});
-    let (status, body) = app.invoke("IngestRatings", batch.clone()).await;
+    let batch = EventBatch::new("0", 0, bodies(&events));
+    let (status, body) = pair(app.deliver(&batch).await);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["ReturnValue"],
@@ -722,7 +1026,7 @@ async fn cosmos_throttling_is_retried_and_every_event_stored_exactly_once() {
     }
     assert_eq!(app.store.dead_letter_count().await.unwrap(), 1);
     // redelivered under throttling: nothing changes
-    let (status, body) = app.invoke("IngestRatings", batch).await;
+    let (status, body) = pair(app.deliver(&batch).await);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["ReturnValue"],
@@ -737,8 +1041,9 @@ async fn cosmos_throttling_beyond_the_retries_fails_the_invocation_with_a_clear_
     let Some(app) = start_cosmos("overload", |c| c.throttle_retries = 2).await else {
         return;
     };
-    let batch = json!({"Data": {"events": [event(1, 1, 4.0, 1), event(1, 2, 4.0, 1)]}, "Metadata": batch_metadata(2, 0)});
-    let (status, body) = app.invoke("IngestRatings", batch).await;
+    let (status, body) = app
+        .ingest(&[event(1, 1, 4.0, 1), event(1, 2, 4.0, 1)])
+        .await;
     assert_eq!(status, 500, "the host must retry: {body}");
     assert_host_answer(&body);
     let log = body["Logs"][0].as_str().unwrap();
@@ -755,8 +1060,7 @@ async fn cosmos_service_failure_fails_the_invocation_with_a_clear_message() {
     let Some(app) = start_cosmos("unavailable", |_| {}).await else {
         return;
     };
-    let batch = json!({"Data": {"events": [event(1, 1, 4.0, 1), "poison"]}, "Metadata": batch_metadata(2, 0)});
-    let (status, body) = app.invoke("IngestRatings", batch).await;
+    let (status, body) = app.ingest(&[event(1, 1, 4.0, 1), json!("poison")]).await;
     assert_eq!(status, 500, "the host must retry: {body}");
     let log = body["Logs"][0].as_str().unwrap();
     assert!(log.contains("503"), "{log}");
@@ -779,13 +1083,9 @@ async fn dashboard_shows_what_the_store_holds(app: App) {
     let events = training_events();
     let mut batch = events.clone();
     batch.push(json!("not an event"));
-    app.invoke(
-        "IngestRatings",
-        json!({"Data": {"events": batch}, "Metadata": batch_metadata(events.len() + 1, 0)}),
-    )
-    .await;
-    app.invoke("RetrainModel", timer(true)).await;
-    app.invoke("RecommendAllUsers", timer(true)).await;
+    app.ingest(&batch).await;
+    app.fire("RetrainModel", timer(true)).await;
+    app.fire("RecommendAllUsers", timer(true)).await;
 
     let (status, summary) = app.get("/dashboard/summary").await;
     assert_eq!(status, 200, "{summary}");
@@ -870,11 +1170,7 @@ async fn dashboard_shows_what_the_store_holds(app: App) {
     );
 
     // new ratings show at once (the tests cache nothing)
-    app.invoke(
-        "IngestRatings",
-        json!({"Data": {"events": [event(41, 1, 3.0, 1_700_000_000)]}, "Metadata": {}}),
-    )
-    .await;
+    app.ingest(&[event(41, 1, 3.0, 1_700_000_000)]).await;
     let (_, summary) = app.get("/dashboard/summary").await;
     assert_eq!(summary["ratings"], events.len() + 1);
     assert_eq!(summary["users"], 41);
@@ -935,19 +1231,14 @@ async fn served_lists_beat_the_most_popular_list_on_a_holdout() {
     };
     let (test, train): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| held(r.0, r.1));
     for (i, chunk) in train.chunks(5_000).enumerate() {
-        // The host's encoding: Data.events is one JSON string of an array of JSON strings.
-        let events: Vec<Value> = chunk
-            .iter()
-            .map(|r| Value::String(event(r.0, r.1, r.2, r.3).to_string()))
-            .collect();
-        let body = json!({"Data": {"events": Value::String(Value::Array(events).to_string())},
-                          "Metadata": batch_metadata(chunk.len(), (i * 5_000) as i64)});
-        let (status, answer) = app.invoke("IngestRatings", body).await;
+        let events: Vec<Value> = chunk.iter().map(|r| event(r.0, r.1, r.2, r.3)).collect();
+        let batch = EventBatch::new("0", (i * 5_000) as i64, bodies(&events));
+        let (status, answer) = pair(app.deliver(&batch).await);
         assert_eq!(status, 200, "{answer}");
     }
-    let (_, retrain) = app.invoke("RetrainModel", timer(true)).await;
+    let (_, retrain) = app.fire("RetrainModel", timer(true)).await;
     assert_eq!(retrain["ReturnValue"]["status"], "promoted", "{retrain}");
-    let (_, publish) = app.invoke("RecommendAllUsers", timer(true)).await;
+    let (_, publish) = app.fire("RecommendAllUsers", timer(true)).await;
     assert_eq!(publish["ReturnValue"]["outcome"], "done", "{publish}");
 
     let mut rated: HashMap<i32, HashSet<i32>> = HashMap::new();

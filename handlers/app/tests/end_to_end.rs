@@ -49,6 +49,7 @@ mod http {
         rt.block_on(async {
             let r = ::reqwest::Client::new()
                 .post(url)
+                .header("content-type", "application/json")
                 .body(body)
                 .send()
                 .await

@@ -256,6 +256,47 @@ pub async fn registry_tracks_versions_files_and_promotion(store: &impl Store) {
     assert_eq!(store.promoted_model().await.unwrap().unwrap().version, 3);
 }
 
+pub async fn old_dead_letters_and_model_files_can_be_deleted(store: &impl Store) {
+    let letters = [dead_letter("old", 100, 1), dead_letter("new", 200, 2)];
+    store.ingest(&[], &letters).await.unwrap();
+    assert_eq!(store.prune_dead_letters(150).await.unwrap(), 1);
+    assert_eq!(store.prune_dead_letters(150).await.unwrap(), 0);
+    let left = store.dead_letters(10).await.unwrap();
+    assert_eq!(left, vec![letters[1].clone()]);
+    let files = vec![ModelFile {
+        path: "metadata/part-00000".into(),
+        bytes: b"{}".to_vec(),
+    }];
+    for version in [1, 2] {
+        store
+            .record_model(&model(version, ModelStatus::Promoted, 0.9), &files)
+            .await
+            .unwrap();
+    }
+    assert!(store.delete_model_files(1).await.unwrap());
+    assert!(
+        !store.delete_model_files(1).await.unwrap(),
+        "safe to repeat"
+    );
+    assert!(store.model_files(1).await.unwrap().is_empty());
+    assert_eq!(store.model_files(2).await.unwrap(), files);
+    // the record stays in the history
+    assert_eq!(store.models().await.unwrap().len(), 2);
+}
+
+pub async fn markers_are_set_read_and_removed(store: &impl Store) {
+    assert_eq!(store.marker("bootstrap").await.unwrap(), None);
+    store.set_marker("bootstrap", Some("a")).await.unwrap();
+    store.set_marker("bootstrap", Some("b")).await.unwrap();
+    assert_eq!(
+        store.marker("bootstrap").await.unwrap().as_deref(),
+        Some("b")
+    );
+    store.set_marker("bootstrap", None).await.unwrap();
+    store.set_marker("bootstrap", None).await.unwrap();
+    assert_eq!(store.marker("bootstrap").await.unwrap(), None);
+}
+
 pub async fn job_lease_is_exclusive_and_expires(store: &impl Store) {
     let hour = Duration::from_secs(3600);
     assert!(store.try_acquire_job_lease("retrain", hour).await.unwrap());
@@ -403,6 +444,8 @@ macro_rules! conformance_tests {
             catalogue_upserts_and_looks_up,
             registry_tracks_versions_files_and_promotion,
             job_lease_is_exclusive_and_expires,
+            old_dead_letters_and_model_files_can_be_deleted,
+            markers_are_set_read_and_removed,
             recommendations_switch_versions_only_when_published,
             published_recommendations_are_the_serving_versions_lists
         );

@@ -27,9 +27,10 @@ pub mod types;
 #[cfg(feature = "cosmos")]
 pub use cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 pub use error::StoreError;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteOptions, SqliteStore};
 pub use traits::{
-    CatalogStore, DeadLetterStore, ModelRegistry, RatingStore, RecommendationStore, Store,
+    CatalogStore, DeadLetterStore, MarkerStore, ModelRegistry, RatingStore, RecommendationStore,
+    Store,
 };
 pub use types::*;
 

@@ -40,6 +40,9 @@ pub trait DeadLetterStore: Send + Sync {
     /// The newest dead letters first, at most `limit`.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;
     async fn dead_letter_count(&self) -> Result<u64>;
+    /// Deletes the dead letters received before `received_before` (Unix
+    /// seconds); returns how many went.
+    async fn prune_dead_letters(&self, received_before: i64) -> Result<u64>;
 }
 
 #[async_trait]
@@ -63,6 +66,9 @@ pub trait ModelRegistry: Send + Sync {
     /// The newest promoted version.
     async fn promoted_model(&self) -> Result<Option<ModelRecord>>;
     async fn model_files(&self, version: u64) -> Result<Vec<ModelFile>>;
+    /// Deletes a version's files, keeping its record (its metrics stay in the
+    /// history). True if it had files. Safe to repeat.
+    async fn delete_model_files(&self, version: u64) -> Result<bool>;
     /// Takes the lease that keeps retraining and recommend-for-all from running
     /// at once (also across instances). True if `holder` now holds it; a lease
     /// whose time has run out can be taken over.
@@ -94,13 +100,27 @@ pub trait RecommendationStore: Send + Sync {
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>>;
 }
 
+/// Small named values that record progress across restarts (such as how far
+/// the bootstrap import got).
+#[async_trait]
+pub trait MarkerStore: Send + Sync {
+    async fn marker(&self, name: &str) -> Result<Option<String>>;
+    /// Sets (`Some`) or removes (`None`) a marker.
+    async fn set_marker(&self, name: &str, value: Option<&str>) -> Result<()>;
+}
+
 /// Everything movierec stores.
 pub trait Store:
-    RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore
+    RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore + MarkerStore
 {
 }
 
 impl<T> Store for T where
-    T: RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore
+    T: RatingStore
+        + DeadLetterStore
+        + CatalogStore
+        + ModelRegistry
+        + RecommendationStore
+        + MarkerStore
 {
 }

@@ -20,8 +20,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let state = AppState::open(settings).await?;
         movierec::server::run(state, &args.bind, args.port).await
-    })
+    });
+    // A cancelled job's training may still be computing on a blocking thread:
+    // its lease is released and its result unwanted, so do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
 }

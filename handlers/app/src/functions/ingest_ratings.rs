@@ -4,15 +4,19 @@
 //! so the host's retry policy delivers the batch again; storing is idempotent,
 //! so a redelivered batch changes nothing twice.
 
-use movierec_store::IngestOutcome;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use crate::events::{parse_batch, BatchOrigin, ParsedBatch};
+use movierec_store::IngestOutcome;
+use serde_json::json;
+
+use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
 
 /// The trigger binding's name in function.json.
 pub const BINDING: &str = "events";
+/// Distinct reasons named in one batch's log line and answer.
+const REASONS_SHOWN: usize = 10;
 
 pub async fn invoke(
     state: &AppState,
@@ -23,26 +27,34 @@ pub async fn invoke(
         .get(BINDING)
         .or_else(|| request.data.values().next())
         .ok_or_else(|| anyhow::anyhow!("invocation has no Data.{BINDING} (the event batch)"))?;
-    let origin = BatchOrigin {
-        metadata: Some(&request.metadata),
-    };
-    let parsed = parse_batch(data, &origin, chrono::Utc::now().timestamp());
-    let retry = request
-        .metadata
-        .pointer("/RetryContext/RetryCount")
-        .and_then(Value::as_i64);
+    let metadata = BatchMetadata::from_host(&request.metadata);
+    let parsed = parse_batch(
+        data,
+        &metadata,
+        chrono::Utc::now().timestamp(),
+        state.settings.limits.dead_letters_per_batch,
+    );
     let outcome = store(state, &parsed).await?;
     let mut log = summary(&parsed, &outcome);
-    if let Some(n) = retry {
-        log.push_str(&format!(" (retry {n})"));
+    if let Some(retry) = &metadata.retry {
+        log.push_str(&format!(
+            " (retry {} of {})",
+            retry.retry_count, retry.max_retry_count
+        ));
     }
     Ok(InvocationResponse::new(vec![log], json!(outcome)))
 }
 
-/// Stores a parsed batch (shared with `POST /events`).
+/// Stores a parsed batch (shared with `POST /events`), with one log line for
+/// its bad events however many there are.
 pub async fn store(state: &AppState, parsed: &ParsedBatch) -> anyhow::Result<IngestOutcome> {
-    for d in &parsed.dead_letters {
-        tracing::warn!(id = %d.id, reason = %d.reason, "dead-lettered an event");
+    if parsed.bad_events > 0 {
+        tracing::warn!(
+            bad_events = parsed.bad_events,
+            letters = parsed.dead_letters.len(),
+            reasons = ?reasons(parsed),
+            "dead-lettered bad events"
+        );
     }
     Ok(state
         .store
@@ -50,12 +62,23 @@ pub async fn store(state: &AppState, parsed: &ParsedBatch) -> anyhow::Result<Ing
         .await?)
 }
 
+/// The batch's distinct reasons for its dead letters (at most a few), with counts.
+pub fn reasons(parsed: &ParsedBatch) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for d in &parsed.dead_letters {
+        if counts.len() < REASONS_SHOWN || counts.contains_key(d.reason.as_str()) {
+            *counts.entry(d.reason.as_str()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
 pub fn summary(parsed: &ParsedBatch, outcome: &IngestOutcome) -> String {
     format!(
         "{} events: {} ratings stored, {} unchanged (duplicate or older), {} dead-lettered",
-        parsed.ratings.len() + parsed.dead_letters.len(),
+        parsed.events(),
         outcome.written,
         outcome.unchanged,
-        parsed.dead_letters.len()
+        parsed.bad_events
     )
 }

@@ -70,12 +70,12 @@ mod tests {
             r#"{"UserId":1,"MovieId":31,"Rating":2.5,"Timestamp":1523000000}"#
         );
         let value: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
-        assert!(parse_event(&value).is_ok());
+        assert!(parse_event(&value, 1_800_000_000).is_ok());
         for n in 0..8 {
             let bad = poison_event(n, 7, 9, 1_700_000_000);
             let rejected = match serde_json::from_str::<serde_json::Value>(&bad.body) {
                 Err(_) => true,
-                Ok(v) => parse_event(&v).is_err(),
+                Ok(v) => parse_event(&v, 1_800_000_000).is_err(),
             };
             assert!(rejected, "poison {n} was accepted: {}", bad.body);
         }

@@ -19,10 +19,25 @@ pub enum ApiError {
     NotFound { message: String, hint: String },
     #[error("no function named {0}")]
     UnknownFunction(String),
+    #[error("{message}")]
+    Forbidden { message: String, hint: String },
+    #[error("a write must be JSON, this body is declared {0:?}")]
+    UnsupportedMediaType(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// A function's error: a store failure stays one (its answer says the store
+/// failed and can be retried); anything else is internal.
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<StoreError>() {
+            Ok(store) => ApiError::Store(store),
+            Err(other) => ApiError::Internal(other),
+        }
+    }
 }
 
 impl ApiError {
@@ -35,6 +50,25 @@ impl ApiError {
 
     pub fn no_model() -> Self {
         ApiError::NoModel
+    }
+
+    /// What the caller is told. A server error is logged here; an internal
+    /// one's cause (file paths, library messages) goes to the log only, under
+    /// a number the answer gives.
+    pub fn logged_message(&self, status: StatusCode) -> String {
+        match self {
+            ApiError::Internal(e) => {
+                let id = chrono::Utc::now().timestamp_micros();
+                tracing::error!(error_id = id, error = %format!("{e:#}"), "request failed");
+                format!("internal error {id}")
+            }
+            other => {
+                if status.is_server_error() {
+                    tracing::error!(error = %format!("{other:#}"), "request failed");
+                }
+                format!("{other:#}")
+            }
+        }
     }
 }
 
@@ -51,16 +85,12 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound { hint, .. } => (StatusCode::NOT_FOUND, hint.clone()),
             ApiError::UnknownFunction(_) => (StatusCode::NOT_FOUND, "the functions are IngestRatings, RetrainModel, RecommendAllUsers".into()),
+            ApiError::Forbidden { hint, .. } => (StatusCode::FORBIDDEN, hint.clone()),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body with Content-Type: application/json".into()),
             ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "the store failed; the request can be retried".into()),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "see the server log".into()),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the server log has this error's cause under its number".into()),
         };
-        if status.is_server_error() {
-            tracing::error!(error = %format!("{self:#}"), "request failed");
-        }
-        (
-            status,
-            Json(json!({ "error": format!("{self:#}"), "hint": hint })),
-        )
-            .into_response()
+        let error = self.logged_message(status);
+        (status, Json(json!({ "error": error, "hint": hint }))).into_response()
     }
 }

@@ -7,13 +7,29 @@
 //! - `POST /events`: standalone mode's stand-in for the Event Hub;
 //! - `GET /` and `GET /dashboard`: the Dashboard page; `GET /dashboard/{view}`:
 //!   DashboardData, its figures as JSON;
-//! - `GET /healthz`.
+//! - `GET /healthz`; under the host, `GET /` without an invocation id is the
+//!   host's health ping and gets a constant answer.
+//!
+//! Body limits are per route (events, host batches, timers); slow bodies time
+//! out; standalone writes pass [`guard`] first; every answer carries security
+//! headers.
 //!
 //! Errors become JSON answers in one place, [`ApiError`].
 
 mod error;
+pub mod guard;
 pub mod params;
 mod routes;
+
+/// Who the app answers: the Functions host (on its port, behind its keys),
+/// or clients directly (standalone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Answering a Functions host on its port.
+    Host,
+    /// On our own: timers, bootstrap, `POST /events`.
+    Standalone,
+}
 
 pub use error::ApiError;
 pub use routes::router;

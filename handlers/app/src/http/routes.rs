@@ -5,32 +5,76 @@ use std::collections::HashMap;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use movierec_store::{DeadLetter, EventOrigin};
+use axum::{Extension, Json, Router};
 use serde_json::json;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use super::ApiError;
-use crate::events::{parse_batch, BatchOrigin, ParsedBatch};
+use super::{guard, ApiError, Mode};
+use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::functions::{self, dashboard, get_recommendations, ingest_ratings};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
 
-/// Largest host invocation body read (an Event Hub batch of a few hundred events is far below).
-const MAX_INVOCATION_BYTES: usize = 64 << 20;
+/// Largest timer invocation body (the host's timer payload is a few hundred bytes).
+const MAX_TIMER_BYTES: usize = 64 << 10;
+/// The header the host sets on every invocation and forwarded request, and
+/// leaves off its bare `GET /` ping.
+const INVOCATION_ID: &str = "x-azure-functions-invocationid";
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Headers on every answer: no sniffing, no framing, and a page that may
+/// load nothing but its own inline styles and data images.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+];
+
+pub fn router(state: AppState, mode: Mode) -> Router {
+    let body_timeout = state.settings.limits.body_timeout;
+    let mut router = Router::new()
         .route("/recommendations/{user}", get(recommendations))
-        .route("/", get(dashboard_page))
+        .route("/", get(root))
         .route("/dashboard", get(dashboard_page))
         .route("/dashboard/{view}", get(dashboard_data))
         .route("/events", post(events))
         .route("/healthz", get(|| async { "ok" }))
         .route("/{function}", post(invoke))
         .with_state(state)
+        .layer(Extension(mode))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout));
+    if mode == Mode::Standalone {
+        router = router.layer(axum::middleware::from_fn(guard::standalone_writes));
+    }
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+/// `GET /`: under the host, its bare health ping (no invocation id) gets a
+/// constant answer: it comes at every start and health check, and must not
+/// cost a store read. Anything else gets the dashboard.
+async fn root(
+    state: State<AppState>,
+    Extension(mode): Extension<Mode>,
+    headers: HeaderMap,
+    query: Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if mode == Mode::Host && !headers.contains_key(INVOCATION_ID) {
+        return Ok("ok".into_response());
+    }
+    dashboard_page(state, query).await
 }
 
 async fn recommendations(
@@ -91,24 +135,20 @@ async fn events(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(&headers, body, state.settings.max_events_bytes).await?;
+    let limits = &state.settings.limits;
+    let bytes = read_body(&headers, body, limits.events_body_bytes).await?;
     let now = chrono::Utc::now().timestamp();
     let parsed = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(value) => parse_batch(&value, &BatchOrigin::default(), now),
+        Ok(value) => parse_batch(
+            &value,
+            &BatchMetadata::default(),
+            now,
+            limits.dead_letters_per_batch,
+        ),
         Err(e) => {
-            // Not JSON at all: keep the body as one dead letter, and say so.
-            let raw = String::from_utf8_lossy(&bytes).into_owned();
-            let letter = DeadLetter {
-                id: format!("body-{now}-{:x}", bytes.len()),
-                received_at: now,
-                reason: format!("request body is not JSON: {e}"),
-                raw,
-                origin: EventOrigin::default(),
-            };
-            let batch = ParsedBatch {
-                ratings: vec![],
-                dead_letters: vec![letter],
-            };
+            // Not JSON at all: keep the body as one dead letter, named by its content, and say so.
+            let batch =
+                ParsedBatch::unreadable(&bytes, format!("request body is not JSON: {e}"), now);
             ingest_ratings::store(&state, &batch).await?;
             return Err(ApiError::bad_request(
                 format!("request body is not JSON ({e}); it was kept as a dead letter"),
@@ -118,11 +158,11 @@ async fn events(
     };
     let outcome = ingest_ratings::store(&state, &parsed).await?;
     Ok(Json(json!({
-        "events": parsed.ratings.len() + parsed.dead_letters.len(),
+        "events": parsed.events(),
         "stored": outcome.written,
         "unchanged": outcome.unchanged,
-        "dead_lettered": parsed.dead_letters.len(),
-        "errors": parsed.dead_letters.iter().map(|d| &d.reason).collect::<Vec<_>>(),
+        "dead_lettered": parsed.bad_events,
+        "errors": ingest_ratings::reasons(&parsed),
     }))
     .into_response())
 }
@@ -130,12 +170,18 @@ async fn events(
 /// `POST /<FunctionName>`: an invocation from the Functions host.
 async fn invoke(
     State(state): State<AppState>,
+    Extension(mode): Extension<Mode>,
     Path(function): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let limit = match (function.as_str(), mode) {
+        (functions::INGEST_RATINGS, Mode::Host) => state.settings.limits.invocation_body_bytes,
+        (functions::INGEST_RATINGS, Mode::Standalone) => state.settings.limits.events_body_bytes,
+        _ => MAX_TIMER_BYTES,
+    };
     let result = async {
-        let bytes = read_body(&headers, body, MAX_INVOCATION_BYTES).await?;
+        let bytes = read_body(&headers, body, limit).await?;
         let request: InvocationRequest = if bytes.is_empty() {
             InvocationRequest::default()
         } else {
@@ -167,11 +213,12 @@ async fn invoke(
             let status = match &e {
                 ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
                 ApiError::UnknownFunction(_) => StatusCode::NOT_FOUND,
+                ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            tracing::error!(function, error = %format!("{e:#}"), "invocation failed");
+            let message = e.logged_message(status);
             let body = InvocationResponse::new(
-                vec![format!("{function} failed: {e:#}")],
+                vec![format!("{function} failed: {message}")],
                 serde_json::Value::Null,
             );
             (status, Json(body)).into_response()

@@ -34,10 +34,10 @@ pub struct RecommendReport {
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
-    with_lease(state, "recommend-all", || recommend(state)).await
+    with_lease(state, "recommend-all", recommend).await
 }
 
-async fn recommend(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+async fn recommend(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
     let started = std::time::Instant::now();
     let Some(promoted) = state.store.promoted_model().await? else {
         return Ok(JobOutcome::Skipped {

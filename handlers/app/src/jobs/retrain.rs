@@ -39,7 +39,7 @@ pub struct RetrainReport {
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    with_lease(state, "retrain", || retrain(state)).await
+    with_lease(state, "retrain", retrain).await
 }
 
 fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
@@ -56,7 +56,7 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
     )
 }
 
-async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
+async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
     let records = state
         .store
         .all_ratings()
@@ -147,6 +147,9 @@ async fn retrain(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> 
         .await
         .context("recording the model version")?;
     tracing::info!(version, status = status.as_str(), %decision, "retrained");
+    if let Err(e) = super::housekeeping::run(&state).await {
+        tracing::warn!(error = %format!("{e:#}"), "housekeeping failed; the next retrain tries again");
+    }
     Ok(JobOutcome::Done(RetrainReport {
         version,
         status,

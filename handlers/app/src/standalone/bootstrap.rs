@@ -1,6 +1,11 @@
 //! Filling an empty store: the bundled MovieLens set (ratings and the movie
 //! catalogue) is imported, then the retrain and recommend-for-all jobs run
 //! once, so a fresh `movierec serve` has real lists to serve.
+//!
+//! The import is resumable: the store's [`BOOTSTRAP_MARKER`] records how many
+//! chunks are in, and is removed when the last one is. A start that finds the
+//! marker (the import was interrupted) finishes the import before anything
+//! trains; re-ingesting a chunk is harmless (newest wins, equal is unchanged).
 
 use std::path::Path;
 
@@ -8,11 +13,23 @@ use anyhow::Context;
 use movierec_core::data::{load_ratings, LoadOptions};
 use movierec_core::NoProgress;
 use movierec_store::{Movie, RatingRecord};
+use serde::{Deserialize, Serialize};
 
 use crate::jobs::{recommend_all, retrain, JobOutcome};
 use crate::state::AppState;
 
 const IMPORT_BATCH: usize = 20_000;
+/// The marker an unfinished bootstrap import leaves in the store.
+pub const BOOTSTRAP_MARKER: &str = "bootstrap-import";
+
+/// How far an import got, as kept in the marker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ImportProgress {
+    /// The data set directory being imported.
+    source: String,
+    chunks_done: usize,
+    chunks: usize,
+}
 
 /// Reads MovieLens `movies.csv` (`movieId,title,genres`, titles quoted when they hold commas).
 pub fn read_movies(path: &Path) -> anyhow::Result<Vec<Movie>> {
@@ -42,7 +59,8 @@ pub fn read_movies(path: &Path) -> anyhow::Result<Vec<Movie>> {
     Ok(movies)
 }
 
-/// Imports `dir`'s ratings.csv and movies.csv into the store.
+/// Imports `dir`'s ratings.csv and movies.csv into the store, resuming after
+/// the chunks an earlier, interrupted import recorded.
 pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(usize, usize)> {
     let movies = read_movies(&dir.join("movies.csv"))?;
     state.store.upsert_movies(&movies).await?;
@@ -59,16 +77,50 @@ pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(u
             timestamp: r.timestamp.unwrap_or(0),
         })
         .collect();
-    for chunk in records.chunks(IMPORT_BATCH) {
+    let source = dir.display().to_string();
+    let chunks = records.len().div_ceil(IMPORT_BATCH);
+    let resume_at = match read_progress(state).await? {
+        Some(p) if p.source == source && p.chunks == chunks => p.chunks_done,
+        _ => 0,
+    };
+    if resume_at > 0 {
+        tracing::info!(chunks_done = resume_at, chunks, from = %source, "resuming an interrupted bootstrap import");
+    }
+    for (index, chunk) in records.chunks(IMPORT_BATCH).enumerate().skip(resume_at) {
+        let progress = ImportProgress {
+            source: source.clone(),
+            chunks_done: index,
+            chunks,
+        };
+        state
+            .store
+            .set_marker(BOOTSTRAP_MARKER, Some(&serde_json::to_string(&progress)?))
+            .await?;
         state.store.ingest(chunk, &[]).await?;
     }
+    state.store.set_marker(BOOTSTRAP_MARKER, None).await?;
     Ok((records.len(), movies.len()))
+}
+
+async fn read_progress(state: &AppState) -> anyhow::Result<Option<ImportProgress>> {
+    let Some(text) = state.store.marker(BOOTSTRAP_MARKER).await? else {
+        return Ok(None);
+    };
+    // An unreadable marker still says an import was interrupted: start over.
+    Ok(Some(serde_json::from_str(&text).unwrap_or(
+        ImportProgress {
+            source: String::new(),
+            chunks_done: 0,
+            chunks: 0,
+        },
+    )))
 }
 
 /// Brings the store to a serving state: imports the bundled data if there are
 /// no ratings, trains if nothing is promoted, publishes if nothing is published.
 pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
-    if state.store.rating_count().await? == 0 {
+    let interrupted = state.store.marker(BOOTSTRAP_MARKER).await?.is_some();
+    if interrupted || state.store.rating_count().await? == 0 {
         let dir = state.settings.bootstrap_data.clone();
         anyhow::ensure!(
             dir.join("ratings.csv").is_file(),
@@ -76,27 +128,28 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
             dir.display()
         );
         let (ratings, movies) = import_movielens(state, &dir).await?;
-        tracing::info!(ratings, movies, from = %dir.display(), "imported the bundled data into an empty store");
-        eprintln!(
+        tracing::info!(
             "imported {ratings} ratings and {movies} movies from {}",
             dir.display()
         );
     }
     if state.store.promoted_model().await?.is_none() {
         match retrain::run(state).await? {
-            JobOutcome::Done(r) => eprintln!(
+            JobOutcome::Done(r) => tracing::info!(
                 "trained model version {} ({}): {}",
                 r.version,
                 r.status.as_str(),
                 r.decision
             ),
-            JobOutcome::Skipped { reason } => eprintln!("retrain skipped: {reason}"),
+            JobOutcome::Skipped { reason } => tracing::info!("retrain skipped: {reason}"),
         }
     }
     match recommend_all::run(state).await? {
-        JobOutcome::Done(r) => eprintln!(
+        JobOutcome::Done(r) => tracing::info!(
             "published top-{} for {} users (model version {})",
-            r.top_n, r.users, r.version
+            r.top_n,
+            r.users,
+            r.version
         ),
         JobOutcome::Skipped { reason } => tracing::info!(%reason, "recommend-for-all not needed"),
     }

@@ -189,6 +189,18 @@ pub struct LeaseDoc {
     pub expires_at: i64,
 }
 
+/// A marker: `registry`, partition "control", id "marker:{name}".
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MarkerDoc {
+    pub id: String,
+    pub pk: String,
+    pub value: String,
+}
+
+pub fn marker_id(name: &str) -> String {
+    format!("marker:{name}")
+}
+
 /// A user's list: `recommendations`, partition `user`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RecommendationsDoc {

@@ -21,6 +21,7 @@ mod catalog;
 pub mod containers;
 mod documents;
 pub mod local;
+mod markers;
 mod ratings;
 mod recommendations;
 mod registry;

@@ -190,4 +190,27 @@ impl DeadLetterStore for CosmosStore {
     async fn dead_letter_count(&self) -> Result<u64> {
         Self::count(&self.inner.dead_letters, "count dead letters").await
     }
+
+    async fn prune_dead_letters(&self, received_before: i64) -> Result<u64> {
+        let container = &self.inner.dead_letters;
+        let old: Vec<String> = Self::query_all(
+            container,
+            "find old dead letters",
+            Query::from("SELECT VALUE c.id FROM c WHERE c.received_at < @before")
+                .with_parameter("@before", received_before)
+                .map_err(|e| cosmos_error("find old dead letters", e))?,
+            FeedScope::full_container(),
+        )
+        .await?;
+        let deleted = self
+            .each_concurrently("delete old dead letters", old, |id| async move {
+                match container.delete_item(id.clone(), &id, None).await {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.status().is_not_found() => Ok(false),
+                    Err(e) => Err(cosmos_error("delete an old dead letter", e)),
+                }
+            })
+            .await?;
+        Ok(deleted.into_iter().filter(|d| *d).count() as u64)
+    }
 }

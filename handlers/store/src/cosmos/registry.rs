@@ -218,6 +218,42 @@ impl ModelRegistry for CosmosStore {
         Ok(files)
     }
 
+    async fn delete_model_files(&self, version: u64) -> Result<bool> {
+        let container = &self.inner.registry;
+        let Some(mut doc) = read_model(container, version).await? else {
+            return Ok(false);
+        };
+        let had_files = !doc.files.is_empty();
+        if had_files {
+            // The record first: from then on no reader looks for the pieces.
+            doc.files.clear();
+            container
+                .upsert_item(MODELS_PK, &doc.id, &doc, None)
+                .await
+                .map_err(|e| cosmos_error("update a model record", e))?;
+        }
+        let pk = files_pk(version);
+        let pk_ref = &pk;
+        let pieces: Vec<String> = Self::query_all(
+            container,
+            "list model file pieces",
+            Query::from("SELECT VALUE c.id FROM c WHERE c.pk = @pk")
+                .with_parameter("@pk", &pk)
+                .map_err(|e| cosmos_error("list model file pieces", e))?,
+            FeedScope::partition(pk.clone()),
+        )
+        .await?;
+        self.each_concurrently("delete model file pieces", pieces, |id| async move {
+            match container.delete_item(pk_ref.clone(), &id, None).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.status().is_not_found() => Ok(()),
+                Err(e) => Err(cosmos_error("delete a model file piece", e)),
+            }
+        })
+        .await?;
+        Ok(had_files)
+    }
+
     async fn try_acquire_job_lease(&self, holder: &str, ttl: Duration) -> Result<bool> {
         let container = &self.inner.registry;
         let now = now_seconds();

@@ -13,7 +13,7 @@ use crate::types::Movie;
 impl CatalogStore for SqliteStore {
     async fn upsert_movies(&self, movies: &[Movie]) -> Result<()> {
         let movies = movies.to_vec();
-        self.run("store movies", move |conn| {
+        self.write("store movies", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut stmt = tx.prepare_cached(

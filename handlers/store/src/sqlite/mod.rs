@@ -1,18 +1,26 @@
 //! The embedded default backend: one SQLite database file in WAL mode.
 //!
-//! A small r2d2 pool of connections serves concurrent readers (WAL lets them
-//! read while one writer writes); write transactions start `IMMEDIATE` so two
-//! writers queue on the busy timeout instead of failing. Every call runs on
-//! tokio's blocking pool, never on the async workers. One file per role:
-//! `ratings.rs`, `catalog.rs`, `registry.rs`, `recommendations.rs`.
+//! Two connection pools: readers (`query_only`, for GETs, scans and the
+//! dashboard) and writers (ingest, jobs, the lease). WAL lets readers read
+//! while one writer writes, and the pools keep a flood of writes, each waiting
+//! its turn for the database's one write lock, from taking the connections
+//! GETs need. Write transactions start `IMMEDIATE` so two writers queue on the
+//! busy timeout instead of failing. After a write, a write-ahead log grown past
+//! [`SqliteOptions::wal_limit_bytes`] is checkpointed and truncated (steady
+//! readers can otherwise keep SQLite's own checkpoints from ever resetting it).
+//! Every call that scans or writes runs on tokio's blocking pool. One file per
+//! role: `ratings.rs`, `catalog.rs`, `registry.rs`, `recommendations.rs`,
+//! `markers.rs`.
 
 mod catalog;
+mod markers;
 mod ratings;
 mod recommendations;
 mod registry;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
@@ -23,11 +31,41 @@ const BACKEND: &str = "SQLite";
 /// Name of the database file inside the store directory.
 pub const DB_FILE: &str = "movierec.db";
 
-/// The SQLite store. Cheap to clone (a pool handle).
+/// How the SQLite store is run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// The write-ahead log is checkpointed and truncated past this size.
+    pub wal_limit_bytes: u64,
+    /// Reader connections (GETs and scans).
+    pub readers: u32,
+    /// Writer connections: more only queue on the one write lock.
+    pub writers: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            wal_limit_bytes: 64 << 20,
+            readers: 8,
+            writers: 2,
+        }
+    }
+}
+
+/// How long a call waits for a pooled connection before failing.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+    PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// The SQLite store. Cheap to clone (pool handles).
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: r2d2::Pool<SqliteConnectionManager>,
+    readers: Pool,
+    writers: Pool,
     path: PathBuf,
+    wal_limit_bytes: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -41,51 +79,77 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store in directory `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, SqliteOptions::default())
+    }
+
+    /// Opens the store with `options`. A file that is not a usable database
+    /// fails here at once, with its path, instead of when a pool gives up.
+    pub fn open_with(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| backend("create the store directory", e))?;
         let path = dir.join(DB_FILE);
-        let manager = SqliteConnectionManager::file(&path).with_init(|c| {
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 10000;",
-            )
-        });
-        let pool = r2d2::Pool::builder()
-            .max_size(8)
-            .build(manager)
-            .map_err(|e| backend(&format!("open {}", path.display()), e))?;
-        let store = SqliteStore { pool, path };
-        let conn = store
-            .pool
-            .get()
-            .map_err(|e| backend("open a connection", e))?;
-        schema::migrate(&conn).map_err(|e| backend("create the schema", e))?;
-        Ok(store)
+        let broken = |e: &dyn std::fmt::Display| {
+            StoreError::Backend {
+            backend: BACKEND,
+            operation: "open",
+            message: format!(
+                "{} is not a usable SQLite database ({e}); move it aside to start an empty store, or point MOVIEREC_STORE at another directory",
+                path.display()
+            ),
+        }
+        };
+        {
+            let conn = Connection::open(&path).map_err(|e| broken(&e))?;
+            conn.execute_batch(PRAGMAS).map_err(|e| broken(&e))?;
+            schema::migrate(&conn).map_err(|e| broken(&e))?;
+        }
+        let pool = |size: u32, read_only: bool| {
+            let manager = SqliteConnectionManager::file(&path).with_init(move |c| {
+                c.execute_batch(PRAGMAS)?;
+                if read_only {
+                    c.execute_batch("PRAGMA query_only = ON;")?;
+                }
+                Ok(())
+            });
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .connection_timeout(POOL_WAIT)
+                .build(manager)
+                .map_err(|e| broken(&e))
+        };
+        Ok(SqliteStore {
+            readers: pool(options.readers.max(1), true)?,
+            writers: pool(options.writers.max(1), false)?,
+            wal_limit_bytes: options.wal_limit_bytes,
+            path,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `f` with a pooled connection right here, for point reads that take
+    /// Runs `f` with a reader connection right here, for point reads that take
     /// tens of microseconds: handing those to the blocking pool costs more than
     /// the read itself and doubles GET latency under load. Anything that scans
-    /// or writes goes through [`SqliteStore::run`] instead.
+    /// goes through [`SqliteStore::run`], anything that writes through
+    /// [`SqliteStore::write`].
     fn run_inline<T>(
         &self,
         operation: &'static str,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get().map_err(|e| backend_op(operation, e))?;
+        let mut conn = self.readers.get().map_err(|e| backend_op(operation, e))?;
         f(&mut conn).map_err(|e| backend_op(operation, e))
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs the read `f` with a reader connection on the blocking thread pool.
     async fn run<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| backend_op(operation, e))?;
             f(&mut conn).map_err(|e| backend_op(operation, e))
@@ -93,6 +157,47 @@ impl SqliteStore {
         .await
         .map_err(|e| backend_op(operation, e))?
     }
+
+    /// Runs the write `f` with a writer connection on the blocking thread
+    /// pool, then keeps the write-ahead log under its limit.
+    async fn write<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let pool = self.writers.clone();
+        let wal = wal_path(&self.path);
+        let limit = self.wal_limit_bytes;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| backend_op(operation, e))?;
+            let result = f(&mut conn).map_err(|e| backend_op(operation, e))?;
+            if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
+                // TRUNCATE waits (busy timeout) for readers of older snapshots,
+                // then empties the log. A failure leaves a longer log, not a
+                // failed write: the write above is committed.
+                let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                });
+                match checkpoint {
+                    Ok(0) => tracing::debug!("checkpointed and truncated the write-ahead log"),
+                    Ok(_) => tracing::info!(
+                        "write-ahead log checkpoint was busy; retried after the next write"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "write-ahead log checkpoint failed"),
+                }
+            }
+            Ok(result)
+        })
+        .await
+        .map_err(|e| backend_op(operation, e))?
+    }
+}
+
+/// SQLite's write-ahead log beside the database file.
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
 }
 
 fn backend(operation: &str, e: impl std::fmt::Display) -> StoreError {
@@ -147,5 +252,113 @@ mod tests {
         drop(store);
         let again = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(again.rating_count().await.unwrap(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_write_ahead_log_stays_under_its_limit_while_readers_read() {
+        use crate::{RatingRecord, RatingStore};
+        let dir = tempfile::tempdir().unwrap();
+        let limit = 1 << 20;
+        let store = SqliteStore::open_with(
+            dir.path(),
+            super::SqliteOptions {
+                wal_limit_bytes: limit,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // Readers that never stop, as GETs under load.
+        let reading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, reading) = (store.clone(), reading.clone());
+                tokio::spawn(async move {
+                    while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                        store.user_ratings(1).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut largest = 0;
+        for batch in 0..200 {
+            let ratings: Vec<RatingRecord> = (0..500)
+                .map(|i| RatingRecord {
+                    user: batch * 500 + i + 1,
+                    movie: 1,
+                    rating: 4.0,
+                    timestamp: 1,
+                })
+                .collect();
+            store.ingest(&ratings, &[]).await.unwrap();
+            let wal = std::fs::metadata(super::wal_path(store.path())).map_or(0, |m| m.len());
+            largest = largest.max(wal);
+        }
+        reading.store(false, std::sync::atomic::Ordering::Relaxed);
+        for r in readers {
+            r.await.unwrap();
+        }
+        assert_eq!(store.rating_count().await.unwrap(), 100_000);
+        // One write past the limit is what triggers the checkpoint.
+        assert!(
+            largest < 3 * limit,
+            "the WAL reached {largest} bytes with a limit of {limit}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_are_served_while_every_writer_waits_for_the_lock() {
+        use crate::{RatingRecord, RatingStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let rating = RatingRecord {
+            user: 1,
+            movie: 2,
+            rating: 4.0,
+            timestamp: 10,
+        };
+        store.ingest(&[rating], &[]).await.unwrap();
+        // Another process holds the write lock: every writer connection queues on it.
+        let blocker = rusqlite::Connection::open(store.path()).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let r = RatingRecord {
+                        user: 100 + i,
+                        ..rating
+                    };
+                    store.ingest(&[r], &[]).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Reads still have connections of their own (the writers wait up to the 10 s busy timeout).
+        let read = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+            for _ in 0..20 {
+                assert_eq!(store.user_ratings(1).await.unwrap(), vec![rating]);
+            }
+        })
+        .await;
+        blocker.execute_batch("COMMIT").unwrap();
+        assert!(read.is_ok(), "reads waited behind the blocked writers");
+        for w in writers {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(store.rating_count().await.unwrap(), 9);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_fails_at_once_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(super::DB_FILE), vec![b'x'; 8192]).unwrap();
+        let started = std::time::Instant::now();
+        let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(
+            err.contains("movierec.db") && err.contains("not a usable SQLite database"),
+            "{err}"
+        );
+        assert!(err.contains("move it aside"), "{err}");
     }
 }

@@ -39,7 +39,7 @@ impl RatingStore for SqliteStore {
     ) -> Result<IngestOutcome> {
         let (ratings, superseded) = newest_per_pair(ratings);
         let dead_letters = dead_letters.to_vec();
-        self.run("store an ingest batch", move |conn| {
+        self.write("store an ingest batch", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut outcome = IngestOutcome {
                 unchanged: superseded,
@@ -144,6 +144,17 @@ impl DeadLetterStore for SqliteStore {
     async fn dead_letter_count(&self) -> Result<u64> {
         self.run("count dead letters", |conn| {
             conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))
+        })
+        .await
+    }
+
+    async fn prune_dead_letters(&self, received_before: i64) -> Result<u64> {
+        self.write("delete old dead letters", move |conn| {
+            conn.execute(
+                "DELETE FROM dead_letters WHERE received_at < ?1",
+                [received_before],
+            )
+            .map(|n| n as u64)
         })
         .await
     }

@@ -27,7 +27,7 @@ impl RecommendationStore for SqliteStore {
         lists: &[UserRecommendations],
     ) -> Result<()> {
         let lists = lists.to_vec();
-        self.run("write recommendations", move |conn| {
+        self.write("write recommendations", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut stmt = tx.prepare_cached(
@@ -45,7 +45,7 @@ impl RecommendationStore for SqliteStore {
 
     async fn write_popular(&self, version: u64, items: &[RecommendedItem]) -> Result<()> {
         let items = serde_json::to_string(items).expect("items serialise");
-        self.run("write the popular list", move |conn| {
+        self.write("write the popular list", move |conn| {
             conn.execute(
                 "INSERT OR REPLACE INTO popular (version, items) VALUES (?1, ?2)",
                 params![version, items],
@@ -56,7 +56,7 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn publish_recommendations(&self, version: u64) -> Result<()> {
-        self.run("publish recommendations", move |conn| {
+        self.write("publish recommendations", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -64,7 +64,7 @@ impl ModelRegistry for SqliteStore {
     async fn record_model(&self, record: &ModelRecord, files: &[ModelFile]) -> Result<()> {
         let record = record.clone();
         let files = files.to_vec();
-        self.run("record a model version", move |conn| {
+        self.write("record a model version", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("DELETE FROM models WHERE version = ?1", [record.version])?;
             tx.execute(
@@ -133,9 +133,17 @@ impl ModelRegistry for SqliteStore {
         .await
     }
 
+    async fn delete_model_files(&self, version: u64) -> Result<bool> {
+        self.write("delete model files", move |conn| {
+            conn.execute("DELETE FROM model_files WHERE version = ?1", [version])
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
     async fn try_acquire_job_lease(&self, holder: &str, ttl: Duration) -> Result<bool> {
         let holder = holder.to_string();
-        self.run("take the job lease", move |conn| {
+        self.write("take the job lease", move |conn| {
             let now = now_seconds();
             let changed = conn.execute(
                 "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
@@ -150,7 +158,7 @@ impl ModelRegistry for SqliteStore {
 
     async fn release_job_lease(&self, holder: &str) -> Result<()> {
         let holder = holder.to_string();
-        self.run("release the job lease", move |conn| {
+        self.write("release the job lease", move |conn| {
             conn.execute(
                 "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
                 params![JOB_LEASE, holder],

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use movierec_core::als::AlsParams;
 
+mod limits;
+pub use limits::Limits;
+
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreConfig {
@@ -35,8 +38,8 @@ pub struct Settings {
     /// Choose the ranking model's regularisation on a validation split at every
     /// retrain (MOVIEREC_RANKING_TUNE): three more fits, see `movierec_core::tuning`.
     pub ranking_tune: bool,
-    /// Largest `POST /events` body accepted, in bytes (MOVIEREC_MAX_EVENTS_BYTES).
-    pub max_events_bytes: usize,
+    /// Body sizes, connection bounds, retention ([`Limits`]).
+    pub limits: Limits,
     /// The data set imported into an empty store by `serve` (MOVIEREC_BOOTSTRAP_DATA).
     pub bootstrap_data: PathBuf,
     /// Where the function.json folders are (MOVIEREC_FUNCTIONS_DIR).
@@ -241,11 +244,7 @@ impl Settings {
             rating_params,
             ranking_params,
             ranking_tune: parse("MOVIEREC_RANKING_TUNE", true, "true or false")?,
-            max_events_bytes: parse(
-                "MOVIEREC_MAX_EVENTS_BYTES",
-                1usize << 20,
-                "a whole number of bytes",
-            )?,
+            limits: Limits::from_env()?,
             bootstrap_data: var("MOVIEREC_BOOTSTRAP_DATA")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data/ml-latest-small")),
@@ -277,7 +276,7 @@ impl Settings {
                 ..AlsParams::ranking()
             },
             ranking_tune: true,
-            max_events_bytes: 1 << 20,
+            limits: Limits::default(),
             bootstrap_data: PathBuf::from("data/ml-latest-small"),
             functions_dir: None,
             dashboard_cache: Duration::ZERO,

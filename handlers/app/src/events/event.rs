@@ -1,0 +1,192 @@
+//! One rating event, `{"UserId":1,"MovieId":31,"Rating":2.5,"Timestamp":1523000000}`,
+//! checked field by field. Keys are matched without regard to case or
+//! underscores (`UserId`, `userId`, `user_id`).
+
+use movierec_store::RatingRecord;
+use serde_json::Value;
+
+use super::{decode_text, kind};
+
+/// How far ahead of the receiving clock a `Timestamp` may be: clocks drift,
+/// but a rating from tomorrow would win against every real event ("newest
+/// wins") and pin the rating forever.
+pub const MAX_FUTURE_SECONDS: i64 = 24 * 3600;
+
+/// Checks one event and turns it into a rating; `now` (Unix seconds) bounds
+/// the timestamp.
+pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, String> {
+    let decoded;
+    let object = match item {
+        Value::Object(map) => map,
+        Value::String(s) => match decode_text(s) {
+            Some(Value::Object(map)) => {
+                decoded = map;
+                &decoded
+            }
+            _ => {
+                return Err(
+                    "event is a string that is neither a JSON object nor base64 of one".into(),
+                )
+            }
+        },
+        other => return Err(format!("event is {}, expected a JSON object", kind(other))),
+    };
+    let field = |name: &str| {
+        object
+            .iter()
+            .find(|(k, _)| k.replace('_', "").eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let integer = |name: &str, label: &str| -> Result<i64, String> {
+        let v = field(name).ok_or_else(|| format!("missing field {label}"))?;
+        v.as_i64()
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .ok_or_else(|| format!("{label} must be an integer, got {v}"))
+    };
+    let user = integer("userid", "UserId")?;
+    let movie = integer("movieid", "MovieId")?;
+    let timestamp = integer("timestamp", "Timestamp")?;
+    let rating_value = field("rating").ok_or("missing field Rating")?;
+    let rating = rating_value
+        .as_f64()
+        .ok_or_else(|| format!("Rating must be a number, got {rating_value}"))?;
+    if !(1..=i32::MAX as i64).contains(&user) {
+        return Err(format!(
+            "UserId must be a positive 32-bit integer, got {user}"
+        ));
+    }
+    if !(1..=i32::MAX as i64).contains(&movie) {
+        return Err(format!(
+            "MovieId must be a positive 32-bit integer, got {movie}"
+        ));
+    }
+    if !(0.5..=5.0).contains(&rating) || (rating * 2.0).fract() != 0.0 {
+        return Err(format!(
+            "Rating must be 0.5 to 5 in steps of 0.5, got {rating}"
+        ));
+    }
+    check_timestamp(timestamp, now)?;
+    Ok(RatingRecord {
+        user: user as i32,
+        movie: movie as i32,
+        rating: rating as f32,
+        timestamp,
+    })
+}
+
+fn check_timestamp(timestamp: i64, now: i64) -> Result<(), String> {
+    if timestamp < 0 {
+        return Err(format!(
+            "Timestamp must be Unix seconds >= 0, got {timestamp}"
+        ));
+    }
+    if timestamp > now.saturating_add(MAX_FUTURE_SECONDS) {
+        // A millisecond stamp of today is about 1000 times now.
+        let hint = if timestamp / 1000 <= now.saturating_add(MAX_FUTURE_SECONDS) {
+            " (it looks like milliseconds: send Unix seconds)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "Timestamp {timestamp} is more than a day after the time it was received ({now}){hint}"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000;
+
+    fn ok(v: Value) -> RatingRecord {
+        parse_event(&v, NOW).unwrap()
+    }
+
+    #[test]
+    fn accepts_the_generator_shape_and_other_key_styles() {
+        let want = RatingRecord {
+            user: 1,
+            movie: 31,
+            rating: 2.5,
+            timestamp: 1523000000,
+        };
+        assert_eq!(
+            ok(json!({"UserId":1,"MovieId":31,"Rating":2.5,"Timestamp":1523000000})),
+            want
+        );
+        assert_eq!(
+            ok(json!({"userId":1,"movieId":31,"rating":2.5,"timestamp":1523000000})),
+            want
+        );
+        assert_eq!(
+            ok(json!({"user_id":1,"movie_id":31,"rating":2.5,"timestamp":1523000000})),
+            want
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_events_with_a_reason() {
+        let cases = [
+            (
+                json!({"UserId":0,"MovieId":1,"Rating":3,"Timestamp":1}),
+                "UserId must be a positive",
+            ),
+            (
+                json!({"UserId":1,"MovieId":1,"Rating":3.3,"Timestamp":1}),
+                "steps of 0.5",
+            ),
+            (
+                json!({"UserId":1,"MovieId":1,"Rating":5.5,"Timestamp":1}),
+                "0.5 to 5",
+            ),
+            (
+                json!({"UserId":1,"MovieId":1,"Rating":"4","Timestamp":1}),
+                "Rating must be a number",
+            ),
+            (
+                json!({"UserId":1,"MovieId":1,"Rating":4}),
+                "missing field Timestamp",
+            ),
+            (
+                json!({"UserId":1.5,"MovieId":1,"Rating":4,"Timestamp":1}),
+                "UserId must be an integer",
+            ),
+            (
+                json!({"UserId":1,"MovieId":3000000000i64,"Rating":4,"Timestamp":1}),
+                "MovieId must be a positive 32-bit",
+            ),
+            (json!([1, 2]), "expected a JSON object"),
+        ];
+        for (event, reason) in cases {
+            let err = parse_event(&event, NOW).unwrap_err();
+            assert!(err.contains(reason), "{event}: {err}");
+        }
+    }
+
+    #[test]
+    fn future_and_millisecond_timestamps_are_rejected_and_today_is_not() {
+        let at = |ts: i64| json!({"UserId":1,"MovieId":1,"Rating":4,"Timestamp":ts});
+        assert_eq!(
+            ok(at(NOW + MAX_FUTURE_SECONDS)).timestamp,
+            NOW + MAX_FUTURE_SECONDS
+        );
+        let err = parse_event(&at(NOW * 1000), NOW).unwrap_err();
+        assert!(
+            err.contains("more than a day") && err.contains("milliseconds"),
+            "{err}"
+        );
+        let err = parse_event(&at(i64::MAX), NOW).unwrap_err();
+        assert!(
+            err.contains("more than a day") && !err.contains("milliseconds"),
+            "{err}"
+        );
+    }
+}

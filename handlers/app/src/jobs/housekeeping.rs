@@ -1,0 +1,117 @@
+//! Retention, run at the end of each retrain (under its lease): dead letters
+//! older than the retention setting are deleted, and the files of promoted
+//! versions past the newest few are deleted (their records and metrics stay
+//! in the history). The serving and the promoted versions keep their files
+//! whatever their age. A failure here is logged and retried at the next
+//! retrain; it never fails the retrain.
+
+use std::collections::BTreeSet;
+
+use movierec_store::ModelStatus;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct HousekeepingReport {
+    pub dead_letters_deleted: u64,
+    /// Versions whose files were deleted by this run.
+    pub model_files_deleted: Vec<u64>,
+}
+
+pub async fn run(state: &AppState) -> anyhow::Result<HousekeepingReport> {
+    let limits = &state.settings.limits;
+    let mut report = HousekeepingReport::default();
+    if let Some(retention) = limits.dead_letter_retention {
+        let before = chrono::Utc::now().timestamp() - retention.as_secs() as i64;
+        report.dead_letters_deleted = state.store.prune_dead_letters(before).await?;
+    }
+    let models = state.store.models().await?;
+    // `models()` is newest first: the first promoted ones are the newest.
+    let mut keep: BTreeSet<u64> = models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Promoted)
+        .take(limits.model_versions_kept)
+        .map(|m| m.version)
+        .collect();
+    keep.extend(state.store.serving_version().await?);
+    keep.extend(state.store.promoted_model().await?.map(|m| m.version));
+    for m in models.iter().filter(|m| m.status == ModelStatus::Promoted) {
+        if !keep.contains(&m.version) && state.store.delete_model_files(m.version).await? {
+            report.model_files_deleted.push(m.version);
+        }
+    }
+    report.model_files_deleted.sort_unstable();
+    if report != HousekeepingReport::default() {
+        tracing::info!(?report, "housekeeping");
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use movierec_store::{DeadLetter, ModelFile, ModelRecord, SqliteStore, Store};
+
+    use super::*;
+    use crate::settings::Settings;
+
+    fn record(version: u64, status: ModelStatus) -> ModelRecord {
+        ModelRecord {
+            version,
+            created_at: version as i64,
+            status,
+            decision: String::new(),
+            params: serde_json::json!({}),
+            metrics: serde_json::json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn old_files_and_letters_go_and_what_serves_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let files = [ModelFile {
+            path: "metadata/part-00000".into(),
+            bytes: b"{}".to_vec(),
+        }];
+        for v in 1..=6 {
+            store
+                .record_model(&record(v, ModelStatus::Promoted), &files)
+                .await
+                .unwrap();
+        }
+        store
+            .record_model(&record(7, ModelStatus::Rejected), &[])
+            .await
+            .unwrap();
+        // Instances still serve version 2.
+        store.publish_recommendations(2).await.unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let letter = |id: &str, age_days: i64| DeadLetter {
+            id: id.into(),
+            received_at: now - age_days * 86_400,
+            reason: "bad".into(),
+            raw: "x".into(),
+            origin: Default::default(),
+        };
+        store
+            .ingest(&[], &[letter("old", 31), letter("recent", 1)])
+            .await
+            .unwrap();
+        let mut settings = Settings::for_tests(dir.path().to_path_buf());
+        settings.limits.model_versions_kept = 3;
+        settings.limits.dead_letter_retention = Some(Duration::from_secs(30 * 86_400));
+        let state = AppState::new(settings, store.clone());
+        let report = run(&state).await.unwrap();
+        assert_eq!(report.model_files_deleted, vec![1, 3]);
+        assert_eq!(report.dead_letters_deleted, 1);
+        for v in [2, 4, 5, 6] {
+            assert_eq!(store.model_files(v).await.unwrap().len(), 1, "version {v}");
+        }
+        assert_eq!(store.models().await.unwrap().len(), 7, "records stay");
+        assert_eq!(run(&state).await.unwrap(), HousekeepingReport::default());
+    }
+}
