@@ -128,23 +128,36 @@ impl Server {
 
     /// Waits until it listens; its base URL.
     async fn listening(&mut self, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let url = self.stderr.lock().unwrap().iter().find_map(|l| {
+        self.wait_for(within, "listen", |server| {
+            server.stderr.lock().unwrap().iter().find_map(|l| {
                 l.strip_prefix("movierec listening on ")
                     .and_then(|rest| rest.split_whitespace().next())
                     .map(str::to_string)
-            });
-            if let Some(url) = url {
-                return url;
+            })
+        })
+        .await
+    }
+
+    /// Polls `probe` until it gives a value, failing if the server exits or
+    /// `within` passes first.
+    async fn wait_for<T>(
+        &mut self,
+        within: Duration,
+        doing: &str,
+        mut probe: impl FnMut(&Self) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(found) = probe(self) {
+                return found;
             }
-            self.assert_running("starting");
+            self.assert_running(doing);
             assert!(
                 Instant::now() < deadline,
-                "movierec serve did not listen within {within:?}:\n{}",
+                "movierec serve did not {doing} within {within:?}:\n{}",
                 self.tail()
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
@@ -278,21 +291,40 @@ mod store {
 
 /// Waits until a job holds the lease (the job has started); fails if the
 /// server exits or `within` passes.
+/// Posts `function` in the background, waits until its job holds the lease,
+/// lets it run `for_a_while`, and checks it is still running (the moment to
+/// interrupt it).
+async fn start_job(
+    server: &mut Server,
+    store: &Path,
+    url: &str,
+    function: &str,
+    for_a_while: Duration,
+) -> tokio::task::JoinHandle<Result<(u16, Value), reqwest::Error>> {
+    let job = tokio::spawn(post_json(
+        format!("{url}/{function}"),
+        json!({}),
+        Duration::from_secs(120),
+    ));
+    job_started(server, store, Duration::from_secs(10)).await;
+    tokio::time::sleep(for_a_while).await;
+    assert!(
+        !job.is_finished(),
+        "{function} ended before the interruption: make it longer"
+    );
+    job
+}
+
 async fn job_started(server: &mut Server, store: &Path, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    loop {
-        // Before the store is created and migrated this reads nothing.
-        if let Ok(Some((holder, _))) = store::try_live_lease(store) {
-            return holder;
-        }
-        server.assert_running("waiting for a job to start");
-        assert!(
-            Instant::now() < deadline,
-            "no job took the lease within {within:?}:\n{}",
-            server.tail()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Before the store is created and migrated this reads nothing.
+    server
+        .wait_for(within, "start a job (take the lease)", |_| {
+            store::try_live_lease(store)
+                .ok()
+                .flatten()
+                .map(|(holder, _)| holder)
+        })
+        .await
 }
 
 /// POST with the JSON content type, as every standalone write must be sent.
@@ -594,17 +626,14 @@ async fn sigterm_mid_retrain_exits_cleanly_and_releases_the_lease() {
     let lease: &[(&str, &str)] = &[("MOVIEREC_JOB_LEASE_SECONDS", "60")];
     let mut server = Server::spawn(store.path(), &[HEAVY, lease]);
     let url = server.listening(Duration::from_secs(60)).await;
-    let retrain = tokio::spawn(post_json(
-        format!("{url}/RetrainModel"),
-        json!({}),
-        Duration::from_secs(120),
-    ));
-    job_started(&mut server, store.path(), Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(
-        !retrain.is_finished(),
-        "the retrain ended before SIGTERM: make it longer"
-    );
+    let retrain = start_job(
+        &mut server,
+        store.path(),
+        &url,
+        "RetrainModel",
+        Duration::from_secs(1),
+    )
+    .await;
     server.signal("TERM");
 
     let mut problems = Vec::new();
@@ -697,17 +726,14 @@ async fn serving_survives_sigkill_mid_recommend_all_and_the_next_run_publishes()
     assert_eq!(retrained["status"], "promoted", "setup: {retrained}");
     let new_version = retrained["version"].as_u64().unwrap();
 
-    let publish = tokio::spawn(post_json(
-        format!("{url}/RecommendAllUsers"),
-        json!({}),
-        Duration::from_secs(120),
-    ));
-    job_started(&mut server, store.path(), Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    assert!(
-        !publish.is_finished(),
-        "RecommendAllUsers ended before the kill: make it longer"
-    );
+    let _publish = start_job(
+        &mut server,
+        store.path(),
+        &url,
+        "RecommendAllUsers",
+        Duration::from_millis(250),
+    )
+    .await;
     server.kill();
     let killed = Instant::now();
     assert_eq!(

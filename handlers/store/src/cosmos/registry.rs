@@ -47,6 +47,38 @@ fn if_match(etag: Option<&azure_core::http::Etag>) -> Option<ItemWriteOptions> {
     })
 }
 
+impl CosmosStore {
+    /// The ids of every piece in a version's files partition.
+    async fn file_piece_ids(&self, version: u64) -> Result<Vec<String>> {
+        let pk = files_pk(version);
+        Self::query_all(
+            &self.inner.registry,
+            "list model file pieces",
+            Query::from("SELECT VALUE c.id FROM c WHERE c.pk = @pk")
+                .with_parameter("@pk", &pk)
+                .map_err(|e| cosmos_error("list model file pieces", e))?,
+            FeedScope::partition(pk.clone()),
+        )
+        .await
+    }
+
+    /// Deletes pieces of a version's files (already gone is fine).
+    async fn delete_file_pieces(&self, version: u64, ids: Vec<String>) -> Result<()> {
+        let container = &self.inner.registry;
+        let pk = files_pk(version);
+        let pk_ref = &pk;
+        self.each_concurrently("delete model file pieces", ids, |id| async move {
+            match container.delete_item(pk_ref.clone(), &id, None).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.status().is_not_found() => Ok(()),
+                Err(e) => Err(cosmos_error("delete a model file piece", e)),
+            }
+        })
+        .await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl ModelRegistry for CosmosStore {
     async fn next_model_version(&self) -> Result<u64> {
@@ -120,29 +152,14 @@ impl ModelRegistry for CosmosStore {
             .await
             .map_err(|e| cosmos_error("store a model record", e))?;
         // Earlier generations of this version's files are no longer listed.
-        let ids: Vec<String> = Self::query_all(
-            container,
-            "list model file pieces",
-            Query::from("SELECT VALUE c.id FROM c WHERE c.pk = @pk")
-                .with_parameter("@pk", &pk)
-                .map_err(|e| cosmos_error("list model file pieces", e))?,
-            FeedScope::partition(pk.clone()),
-        )
-        .await?;
         let prefix = chunk_prefix(version, &generation);
-        let stale: Vec<String> = ids
+        let stale: Vec<String> = self
+            .file_piece_ids(version)
+            .await?
             .into_iter()
             .filter(|id| !id.starts_with(&prefix))
             .collect();
-        self.each_concurrently("delete old model file pieces", stale, |id| async move {
-            match container.delete_item(pk_ref.clone(), &id, None).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.status().is_not_found() => Ok(()),
-                Err(e) => Err(cosmos_error("delete an old model file piece", e)),
-            }
-        })
-        .await?;
-        Ok(())
+        self.delete_file_pieces(version, stale).await
     }
 
     async fn models(&self) -> Result<Vec<ModelRecord>> {
@@ -232,25 +249,8 @@ impl ModelRegistry for CosmosStore {
                 .await
                 .map_err(|e| cosmos_error("update a model record", e))?;
         }
-        let pk = files_pk(version);
-        let pk_ref = &pk;
-        let pieces: Vec<String> = Self::query_all(
-            container,
-            "list model file pieces",
-            Query::from("SELECT VALUE c.id FROM c WHERE c.pk = @pk")
-                .with_parameter("@pk", &pk)
-                .map_err(|e| cosmos_error("list model file pieces", e))?,
-            FeedScope::partition(pk.clone()),
-        )
-        .await?;
-        self.each_concurrently("delete model file pieces", pieces, |id| async move {
-            match container.delete_item(pk_ref.clone(), &id, None).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.status().is_not_found() => Ok(()),
-                Err(e) => Err(cosmos_error("delete a model file piece", e)),
-            }
-        })
-        .await?;
+        let pieces = self.file_piece_ids(version).await?;
+        self.delete_file_pieces(version, pieces).await?;
         Ok(had_files)
     }
 
