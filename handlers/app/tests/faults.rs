@@ -613,6 +613,9 @@ async fn retrain_runs_within_the_lease_ttl_after_sigkill_mid_retrain() {
         ["promoted", "rejected"].contains(&answer["status"].as_str().unwrap_or("")),
         "{answer}"
     );
+    // The restart's bootstrap waited for the dead lease, trained and published: lists are served.
+    let (status, body) = get_json(format!("{url}/recommendations/1")).await.unwrap();
+    assert_eq!(status, 200, "{body}");
     server.stop().await;
 }
 

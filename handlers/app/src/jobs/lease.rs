@@ -17,6 +17,9 @@ use anyhow::Context;
 use super::JobOutcome;
 use crate::state::AppState;
 
+/// The reason a job is skipped when another one holds the lease.
+pub const LEASE_HELD: &str = "another job (retrain or recommend-for-all) is running";
+
 /// Why a job stopped before its end.
 #[derive(Debug, thiserror::Error)]
 pub enum JobStopped {
@@ -50,7 +53,7 @@ where
     }
     if !state.store.try_acquire_job_lease(&holder, ttl).await? {
         return Ok(JobOutcome::Skipped {
-            reason: "another job (retrain or recommend-for-all) is running".into(),
+            reason: LEASE_HELD.into(),
         });
     }
     let work = job(state.clone());

@@ -16,7 +16,7 @@ pub mod retrain;
 
 use serde::Serialize;
 
-pub use lease::{with_lease, JobStopped};
+pub use lease::{with_lease, JobStopped, LEASE_HELD};
 
 /// What a job run did.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -15,7 +15,7 @@ use movierec_core::NoProgress;
 use movierec_store::{Movie, RatingRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{recommend_all, retrain, JobOutcome};
+use crate::jobs::{recommend_all, retrain, JobOutcome, LEASE_HELD};
 use crate::state::AppState;
 
 const IMPORT_BATCH: usize = 20_000;
@@ -134,7 +134,7 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
         );
     }
     if state.store.promoted_model().await?.is_none() {
-        match retrain::run(state).await? {
+        match when_lease_free(state, || retrain::run(state)).await? {
             JobOutcome::Done(r) => tracing::info!(
                 "trained model version {} ({}): {}",
                 r.version,
@@ -144,7 +144,7 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
             JobOutcome::Skipped { reason } => tracing::info!("retrain skipped: {reason}"),
         }
     }
-    match recommend_all::run(state).await? {
+    match when_lease_free(state, || recommend_all::run(state)).await? {
         JobOutcome::Done(r) => tracing::info!(
             "published top-{} for {} users (model version {})",
             r.top_n,
@@ -154,4 +154,33 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
         JobOutcome::Skipped { reason } => tracing::info!(%reason, "recommend-for-all not needed"),
     }
     Ok(())
+}
+
+/// Runs a job, and while it is skipped because another job holds the lease
+/// (after a crash, the dead process's until it lapses), tries again every
+/// third of the lease's time to live, for at most twice that time: a store
+/// whose first retrain was interrupted serves once the lease lapses.
+async fn when_lease_free<T, Fut>(
+    state: &AppState,
+    run: impl Fn() -> Fut,
+) -> anyhow::Result<JobOutcome<T>>
+where
+    Fut: std::future::Future<Output = anyhow::Result<JobOutcome<T>>>,
+{
+    let ttl = state.settings.limits.job_lease;
+    let deadline = std::time::Instant::now() + 2 * ttl;
+    loop {
+        match run().await? {
+            JobOutcome::Skipped { reason }
+                if reason == LEASE_HELD && std::time::Instant::now() < deadline =>
+            {
+                tracing::info!(
+                    ?ttl,
+                    "waiting for the job lease (an interrupted job's lapses by itself)"
+                );
+                tokio::time::sleep(ttl / 3).await;
+            }
+            outcome => return Ok(outcome),
+        }
+    }
 }
