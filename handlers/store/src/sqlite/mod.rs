@@ -1,7 +1,7 @@
 //! The embedded default backend: one SQLite database file in WAL mode.
 //!
 //! Two connection pools: readers (`query_only`, for GETs, scans and the
-//! dashboard) and writers (ingest, jobs, the lease). WAL lets readers read
+//! dashboard) and one writer (ingest, jobs, the lease). WAL lets readers read
 //! while one writer writes, and the pools keep a flood of writes, each waiting
 //! its turn for the database's one write lock, from taking the connections
 //! GETs need. Write transactions start `IMMEDIATE` so two writers queue on the
@@ -38,7 +38,9 @@ pub struct SqliteOptions {
     pub wal_limit_bytes: u64,
     /// Reader connections (GETs and scans).
     pub readers: u32,
-    /// Writer connections: more only queue on the one write lock.
+    /// Writer connections. One: SQLite has one write lock, so a second
+    /// writer only waits on it, and it would keep the checkpoint that
+    /// follows a write from finding the database free of writers.
     pub writers: u32,
 }
 
@@ -47,7 +49,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             wal_limit_bytes: 64 << 20,
             readers: 8,
-            writers: 2,
+            writers: 1,
         }
     }
 }
