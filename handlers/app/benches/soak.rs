@@ -828,6 +828,8 @@ fn main() {
 
     let samples = samples.lock().unwrap().clone();
     let peak = |f: fn(&Sample) -> u64| samples.iter().map(f).max().unwrap_or(0);
+    // When a figure peaked (seconds into the load).
+    let peak_at = |f: fn(&Sample) -> u64| samples.iter().max_by_key(|s| f(s)).map_or(0.0, |s| s.t);
     let secs = a.seconds as f64;
     let fmt_status = |m: &BTreeMap<u16, u64>| {
         m.iter()
@@ -883,14 +885,16 @@ fn main() {
         );
     }
     println!(
-        "RSS: peak {:.0} MiB (VmHWM {:.0} MiB), final {:.0} MiB",
+        "RSS: peak {:.0} MiB at {:.0} s (VmHWM {:.0} MiB), final {:.0} MiB",
         mib(peak(|s| s.rss)),
+        peak_at(|s| s.rss),
         mib(hwm),
         mib(last.rss)
     );
     println!(
-        "WAL: peak {:.1} MiB, final {:.1} MiB",
+        "WAL: peak {:.1} MiB at {:.0} s, final {:.1} MiB",
         mib(peak(|s| s.wal)),
+        peak_at(|s| s.wal),
         mib(last.wal)
     );
     println!(
@@ -953,6 +957,14 @@ fn main() {
     println!("  RSS MiB per {WINDOW_SECS} s: {}", series(|s| s.rss));
     println!("  WAL MiB per {WINDOW_SECS} s: {}", series(|s| s.wal));
     println!("  DB MiB per {WINDOW_SECS} s: {}", series(|s| s.db));
+    println!(
+        "  WAL MiB per 5 s: {}",
+        samples
+            .iter()
+            .map(|s| format!("{:.0}", mib(s.wal)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     for j in &jobs.done {
         println!(
             "  job cycle {} {} at {:.0} s: {} in {:.1} s ({})",
