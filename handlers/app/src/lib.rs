@@ -7,14 +7,17 @@
 //! `movierec_store`, and must not reach past their public APIs.
 //!
 //! ## Following a request
-//! `GET /recommendations/42` arrives at [`http::router`] (under the host too,
-//! which forwards the request unchanged), goes to
+//! A connection is accepted by [`server::serve`] (connection cap, header
+//! timeout); `GET /recommendations/42` then reaches [`http::router`] (under
+//! the host too, which forwards the request unchanged; standalone writes pass
+//! [`http::guard`] first), goes to
 //! [`functions::get_recommendations::recommend`], which reads the published
 //! list from the store ([`movierec_store::RecommendationStore::recommendations`])
 //! or folds the user in with the serving version's ranking model in
 //! [`state::AppState`] (its rating model adds each item's predicted rating).
 //! An Event Hub batch arrives as `POST /IngestRatings` from the host (or
-//! `POST /events` standalone), is parsed by [`events::parse_batch`] and stored
+//! `POST /events` standalone), is parsed by [`events::parse_batch`] (its
+//! metadata by [`events::BatchMetadata::from_host`]) and stored
 //! by one [`movierec_store::RatingStore::ingest`] call. Which backend answers
 //! is chosen once, in [`state::AppState::open`], from `MOVIEREC_STORE`: SQLite
 //! (one transaction per batch) or Cosmos DB (`movierec_store::cosmos`: a
@@ -28,8 +31,9 @@
 //! - [`functions`]: one module per function in `functions/`.
 //! - [`events`]: rating events in every shape a batch can take.
 //! - [`dashboard`]: the page and its JSON views (read only).
-//! - [`jobs`]: retrain and recommend-for-all, under one lease; the holdout
-//!   evaluation and promotion gate ([`jobs::evaluation`]).
+//! - [`jobs`]: retrain and recommend-for-all, under one lease held while a job
+//!   runs ([`jobs::with_lease`]); the holdout evaluation and promotion gate
+//!   ([`jobs::evaluation`]); retention ([`jobs::housekeeping`]).
 //! - [`rating_vector`]: a user's vector in the rating model (predicted ratings).
 //! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
 //! - [`server`]: binding, host vs standalone mode, shutdown.
