@@ -515,6 +515,14 @@ fn machine() -> String {
     )
 }
 
+/// The 1-minute load average: other work on the machine skews the figures.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn bundled_ratings(root: &Path) -> Vec<Rated> {
     std::fs::read_to_string(root.join("data/ml-latest-small/ratings.csv"))
         .expect("bundled ratings.csv")
@@ -543,9 +551,21 @@ impl Drop for ServerProcess {
     }
 }
 
+/// What the server logged after it listened, counted for the report.
+#[derive(Default)]
+struct ServerLog {
+    other_lines: u64,
+    /// The first few of the other lines.
+    first_other_lines: Vec<String>,
+    /// One per batch with bad events: expected, counted apart.
+    dead_letter_warnings: u64,
+    busy_checkpoints: u64,
+}
+
 fn main() {
     let a = args();
     let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let load_before = loadavg();
     let ratings = Arc::new(bundled_ratings(&root));
     let log_level = std::env::var("MOVIEREC_LOG").unwrap_or_else(|_| "warn".into());
     let margin = std::env::var("MOVIEREC_PROMOTION_MARGIN").unwrap_or_else(|_| "1".into());
@@ -578,26 +598,25 @@ fn main() {
         store.display(),
         a.seconds
     );
-    // The server's log (MOVIEREC_LOG, warn unless set), kept for the report:
-    // (other lines, the first of them, dead-letter warnings, busy WAL checkpoints).
-    let log: Arc<Mutex<(u64, Vec<String>, u64, u64)>> = Arc::default();
+    // The server's log (MOVIEREC_LOG, warn unless set), kept for the report.
+    let log: Arc<Mutex<ServerLog>> = Arc::default();
     let log_writer = log.clone();
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
             let mut l = log_writer.lock().unwrap();
             // One warning per batch names its dead letters: expected, counted apart.
             if line.contains("dead-lettered bad events") {
-                l.2 += 1;
+                l.dead_letter_warnings += 1;
                 continue;
             }
             // Logged at info.
             if line.contains("checkpoint was busy") {
-                l.3 += 1;
+                l.busy_checkpoints += 1;
                 continue;
             }
-            l.0 += 1;
-            if l.1.len() < KEEP_SAMPLES {
-                l.1.push(line.chars().take(300).collect());
+            l.other_lines += 1;
+            if l.first_other_lines.len() < KEEP_SAMPLES {
+                l.first_other_lines.push(line.chars().take(300).collect());
             }
         }
     });
@@ -718,6 +737,7 @@ fn main() {
 
     // The peak resident set the kernel saw, then stop the server.
     let hwm = status_kib(pid, "VmHWM:") * 1024;
+    let load_after = loadavg();
     let last = take_sample(pid, &store, started);
     samples.lock().unwrap().push(last);
     stop_sampling.store(true, Relaxed);
@@ -839,7 +859,10 @@ fn main() {
     };
 
     println!("=== movierec soak ===");
-    println!("machine: {}", machine());
+    println!(
+        "machine: {}; 1-min load average {load_before} before, {load_after} at the end",
+        machine()
+    );
     println!(
         "duration: {:.0} s of load (GET {} conns, ingest {} conns, jobs every {} s, promotion margin {margin}), bootstrap {:.1} s, drain {:.1} s",
         secs, a.connections, a.ingest_connections, a.job_interval, bootstrap_secs, drain_secs
@@ -983,9 +1006,9 @@ fn main() {
     let log = log.lock().unwrap();
     println!(
         "  server log after listening (MOVIEREC_LOG={log_level}): {} dead-letter warnings, {} busy WAL checkpoints, {} other lines",
-        log.2, log.3, log.0
+        log.dead_letter_warnings, log.busy_checkpoints, log.other_lines
     );
-    for l in &log.1 {
+    for l in &log.first_other_lines {
         println!("  server: {l}");
     }
 }
