@@ -147,6 +147,30 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// The worker's connection, made anew when there is none; a failure is
+/// counted, kept as a sample, and waited out (`None`: try again).
+async fn connected<'a>(
+    sender: &'a mut Option<Sender>,
+    addr: SocketAddr,
+    connection_errors: &mut u64,
+    live_errors: &std::sync::atomic::AtomicU64,
+    samples: &mut Vec<String>,
+) -> Option<&'a mut Sender> {
+    if sender.is_none() {
+        match connect(addr).await {
+            Ok(s) => *sender = Some(s),
+            Err(e) => {
+                *connection_errors += 1;
+                live_errors.fetch_add(1, Relaxed);
+                keep(samples, e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return None;
+            }
+        }
+    }
+    sender.as_mut()
+}
+
 fn keep(samples: &mut Vec<String>, s: String) {
     if samples.len() < KEEP_SAMPLES {
         samples.push(s);
@@ -201,18 +225,16 @@ async fn get_worker(
     let mut rng = seed | 1;
     let mut sender = None;
     while Instant::now() < until {
-        let s = match sender.as_mut() {
-            Some(s) => s,
-            None => match connect(addr).await {
-                Ok(s) => sender.insert(s),
-                Err(e) => {
-                    stats.connection_errors += 1;
-                    live.get_errors.fetch_add(1, Relaxed);
-                    keep(&mut stats.samples, e);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+        let Some(s) = connected(
+            &mut sender,
+            addr,
+            &mut stats.connection_errors,
+            &live.get_errors,
+            &mut stats.samples,
+        )
+        .await
+        else {
+            continue;
         };
         let r = next(&mut rng);
         let user = match r % 100 {
@@ -317,18 +339,16 @@ async fn ingest_worker(
     let mut serial = worker * 100_000_000;
     let mut sender = None;
     while Instant::now() < until {
-        let s = match sender.as_mut() {
-            Some(s) => s,
-            None => match connect(addr).await {
-                Ok(s) => sender.insert(s),
-                Err(e) => {
-                    stats.connection_errors += 1;
-                    live.ingest_errors.fetch_add(1, Relaxed);
-                    keep(&mut stats.samples, e);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+        let Some(s) = connected(
+            &mut sender,
+            addr,
+            &mut stats.connection_errors,
+            &live.ingest_errors,
+            &mut stats.samples,
+        )
+        .await
+        else {
+            continue;
         };
         let body = batch_body(&mut rng, &ratings, &mut serial);
         let t0 = Instant::now();
