@@ -27,21 +27,25 @@ pub async fn run(state: &AppState) -> anyhow::Result<HousekeepingReport> {
         report.dead_letters_deleted = state.store.prune_dead_letters(before).await?;
     }
     let models = state.store.models().await?;
-    // `models()` is newest first: the first promoted ones are the newest.
+    // `models()` is newest first, so the first promoted ones are the newest,
+    // the promoted version (the newest promoted) among them.
     let mut keep: BTreeSet<u64> = models
         .iter()
         .filter(|m| m.status == ModelStatus::Promoted)
-        .take(limits.model_versions_kept)
+        .take(limits.model_versions_kept.max(1))
         .map(|m| m.version)
         .collect();
     keep.extend(state.store.serving_version().await?);
-    keep.extend(state.store.promoted_model().await?.map(|m| m.version));
-    for m in models.iter().filter(|m| m.status == ModelStatus::Promoted) {
+    // Oldest first.
+    for m in models
+        .iter()
+        .rev()
+        .filter(|m| m.status == ModelStatus::Promoted)
+    {
         if !keep.contains(&m.version) && state.store.delete_model_files(m.version).await? {
             report.model_files_deleted.push(m.version);
         }
     }
-    report.model_files_deleted.sort_unstable();
     if report != HousekeepingReport::default() {
         tracing::info!(?report, "housekeeping");
     }
