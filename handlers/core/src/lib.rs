@@ -4,30 +4,40 @@
 //! reading ratings files, the sparse rating matrix, ALS training (explicit with
 //! Spark MLlib's semantics, optional biases, implicit feedback), evaluation metrics,
 //! top-N recommendation for one or all users, fold-in of new users, and model
-//! files in Spark ML's `ALSModel` directory layout.
+//! files in Spark ML's `ALSModel` layout, in memory or in a directory.
 //!
 //! It must not touch storage backends, HTTP, timers or terminals: the app crate
 //! owns those and drives this crate through plain values and the [`Progress`]
 //! callback. Nothing here spawns threads of its own except through rayon.
 //!
 //! ## Layout
-//! - [`data`]: ratings as read from files ([`data::Ratings`]), id maps, the CSR
-//!   [`data::RatingMatrix`], the seeded random split, the synthetic generator.
-//! - [`als`]: training parameters, the explicit and implicit solvers, the small
-//!   dense solvers (Cholesky, non-negative least squares), fold-in.
-//! - [`model`]: [`model::AlsModel`], a trained model with its id maps; predictions.
-//! - [`topn`]: blocked top-N over all items with already-rated items left out.
+//! Dependencies go one way, down this list (no module depends on one above it):
+//! - [`tuning`]: the ranking model's regularisation chosen on a validation split.
+//! - [`als`]: training: the loop, the explicit and implicit sweeps over all
+//!   rows, the implicit solver's vector loops. Re-exports the parameter, error
+//!   and layout types under `als::`, the path the app names them by.
 //! - [`metrics`]: RMSE/MAE with cold-start drop, precision/recall/NDCG/MAP at k,
 //!   coverage, the most-popular baseline, fold-in (strong generalisation) metrics.
-//! - [`tuning`]: the ranking model's regularisation chosen on a validation split.
 //! - [`model_files`]: save and load Spark ML's `ALSModel` layout (metadata JSON +
-//!   Parquet factors), plus movierec's own extras in a folder Spark ignores.
+//!   Parquet factors, plus movierec's own extras in a folder Spark ignores), in
+//!   memory ([`model_files::ModelFiles`]) or in a directory.
+//! - [`topn`]: blocked top-N over all items with already-rated items left out.
+//! - [`model`]: [`model::AlsModel`], a fitted model with its id maps;
+//!   predictions; fold-in of a new user and the closed-form row solves that
+//!   training shares; the factor vector layouts.
+//! - `params` (private; [`als::AlsParams`]): the knobs, their defaults and validation.
+//! - `linalg` (private): Cholesky, non-negative least squares, the Gram matrix.
+//! - [`data`]: ratings as read from files ([`data::Ratings`]), id maps, the CSR
+//!   [`data::RatingMatrix`], the seeded random split, the synthetic generator.
+//! - [`progress`]: the [`Progress`] callback.
 
 pub mod als;
 pub mod data;
+mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod model_files;
+mod params;
 pub mod progress;
 pub mod topn;
 pub mod tuning;

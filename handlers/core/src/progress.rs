@@ -1,8 +1,15 @@
 //! Progress reporting from long computations.
 //!
-//! The core never prints: it reports events to a [`Progress`] sink that the caller
-//! provides. The command line prints them to a terminal; services log them with
-//! `tracing`; tests ignore them with [`NoProgress`].
+//! The core never prints: it reports events to a [`Progress`] sink that the
+//! caller provides. Who listens today: the command line (`movierec train`,
+//! `evaluate`, `recommend`, and its ratings loading) prints them to stderr when
+//! that is a terminal. The app's jobs (retraining, the all-users lists, the
+//! standalone bootstrap's import) pass [`NoProgress`] and log one line of their
+//! own with `tracing` when done; so do [`crate::tuning`]'s candidate fits and
+//! the tests.
+//!
+//! Owns the event type and the sink trait only; it must not print, log or
+//! depend on any other module of the crate.
 
 /// One step of long-running work.
 #[derive(Debug, Clone, PartialEq)]

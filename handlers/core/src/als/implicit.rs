@@ -3,63 +3,59 @@
 //! item recommender (Rendle et al., "Revisiting the Performance of iALS on Item
 //! Recommendation Benchmarks", 2022).
 //!
-//! For a row (a user, or an item) with observed entries `j` (other-side vectors
-//! `y_j`, ratings `r_j`), the loss is
+//! For a row (a user, or an item) with `n` observed entries `j` (other-side
+//! vectors `y_j`, ratings `r_j`), the loss is
 //! `sum_j c_j (p_j - x.y_j)^2 + a0 sum_{unobserved} (x.y)^2 + lambda |x|^2`, with
-//! - confidence `c_j = 1 + alpha |r_j|` and preference `p_j = 1` when `r_j > 0`,
-//!   else 0 (Spark's `implicitPrefs`); with `preference_scale` s > 0, a graded
-//!   preference `p_j = min(r_j / s, 1)`: a 2-star rating says "watched, not
-//!   liked" more weakly than a 5-star one says "liked" (the rating as a
-//!   preference weight; +5% NDCG@10 on MovieLens 1M, README's quality section);
-//! - `a0`, the weight of an unobserved pair (`unobserved_weight`; Spark: 1);
-//! - `lambda = reg * n^e` (Spark: `e = 1`, n the observed count), or, with
-//!   `reg_with_unobserved`, `reg * (n + a0 * N)^e`, N the other side's row count:
-//!   Rendle's frequency-scaled regularisation.
+//! - confidence `c_j = 1 + alpha |r_j|` for every observed entry, whatever the
+//!   rating's sign (`alpha`; Spark's extension for negative ratings);
+//! - preference `p_j = 0` when `r_j <= 0`; for `r_j > 0`, `p_j = 1` with
+//!   `preference_scale` 0 (Spark's `implicitPrefs`), or the graded
+//!   `min(r_j / s, 1)` with `preference_scale` s > 0: at s = 5 a 2-star rating
+//!   asks for a score of 0.4 and a 5-star one for 1 (the rating as a preference
+//!   weight; +5% validation NDCG@10 over preference 1 on MovieLens 1M, README's
+//!   quality section). A row with no positive rating has target 0 everywhere,
+//!   so its optimum, and what both solvers return, is the zero vector;
+//! - `a0`, the weight of an unobserved pair (`unobserved_weight`; Spark: 1); an
+//!   observed entry's weight is its `c_j`, whatever `a0` is;
+//! - `lambda = reg * n^e` with `n` counting every observed entry of the row
+//!   (Spark has `e = 1` and counts only the positive ones: the same for star
+//!   ratings), or, with `reg_with_unobserved`, `lambda = reg * (n + a0 * N)^e`,
+//!   N the other side's row count: Rendle's frequency-scaled regularisation.
 //!
 //! Its normal equations are `(a0 Y'Y + sum_j (c_j - a0) y_j y_j' + lambda I) x = sum_j c_j p_j y_j`.
-//! Training never forms them: `a0 Y'Y` is computed once per half-step, and
-//! conjugate gradient applies the rest in `O(n k)` per product, warm-started
-//! from the current vector, `cg_steps` steps per row (3, as Takacs et al. and
-//! benfred/implicit do), in `f32` with the loops of [`super::lanes`]. Fold-in,
-//! which runs once per request and must equal what training converges to,
-//! forms the system and solves it exactly ([`solve_row_exact`]).
+//! The weights, `lambda` and the formed system are the model's
+//! (`crate::model::rowsolve`), shared with fold-in; `a0 Y'Y` is computed once
+//! per half-step, in `f32` (one GEMM). Training does not form the rest:
+//! conjugate gradient applies it in `O(n k)` per product, warm-started from the
+//! current vector, `cg_steps` steps per row (3, as Takacs et al. and
+//! benfred/implicit do), all in `f32` with the loops of [`super::lanes`]. With
+//! `nonnegative`, training instead forms each row's system in `f64` (from the
+//! `f32` Gram matrix) and solves it by NNLS ([`ImplicitStep::solve_all_exact`]);
+//! fold-in, which runs once per request and must equal what training converges
+//! to, forms it the same way and solves it exactly by Cholesky.
+//!
+//! Owns training's sweeps over all rows of one side (CG, and the exact
+//! variant); it must not change what one row's system is (that is the
+//! model's), and it runs the AVX2 loops only where [`have_avx2_fma`] says so.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::lanes::{axpy, dot, have_avx2_fma, madd, matvec};
-use super::params::AlsParams;
-use super::solve::{cholesky_solve, nnls, SolveError};
 use crate::data::Csr;
-
-/// `other' other`, row-major `k x k`, in `f32` (one GEMM).
-pub fn gramian(other: &Array2<f32>) -> Vec<f32> {
-    let k = other.ncols();
-    let mut g = Array2::<f32>::zeros((k, k));
-    general_mat_mul(1.0, &other.t(), other, 0.0, &mut g);
-    g.into_raw_vec_and_offset().0
-}
+use crate::linalg::SolveError;
+use crate::model::rowsolve::ImplicitRows;
+use crate::params::AlsParams;
 
 /// What every row solve of one half-step shares.
-pub struct ImplicitStep<'a> {
-    other: &'a [f32],
-    k: usize,
-    /// `a0 * other' other`.
-    weighted_gram: Vec<f32>,
-    alpha: f32,
-    unobserved_weight: f32,
-    reg: f32,
-    reg_exponent: f32,
-    /// `a0 * N` when the regularisation counts unobserved pairs, else 0.
-    reg_offset: f32,
-    preference_scale: f32,
+pub(super) struct ImplicitStep<'a> {
+    rows: ImplicitRows<'a>,
     cg_steps: usize,
 }
 
 /// Per-thread vectors, reused across rows.
 #[derive(Default)]
-pub struct Scratch {
+pub(super) struct Scratch {
     r: Vec<f32>,
     p: Vec<f32>,
     ap: Vec<f32>,
@@ -70,58 +66,20 @@ pub struct Scratch {
 }
 
 impl<'a> ImplicitStep<'a> {
-    /// `gram` is `other' other` when the caller has it (a model caches its items'); else it is computed.
-    pub fn new(params: &AlsParams, other: &'a Array2<f32>, gram: Option<&[f32]>) -> Self {
-        let k = other.ncols();
-        let a0 = params.unobserved_weight;
-        let weighted_gram = match gram {
-            Some(g) => g.iter().map(|v| v * a0).collect(),
-            None => gramian(other).into_iter().map(|v| v * a0).collect(),
-        };
+    /// `other' other` is computed here, once for the half-step.
+    pub(super) fn new(params: &AlsParams, other: &'a Array2<f32>) -> Self {
         ImplicitStep {
-            other: other.as_slice().expect("factor matrices are contiguous"),
-            k,
-            weighted_gram,
-            alpha: params.alpha,
-            unobserved_weight: a0,
-            reg: params.reg,
-            reg_exponent: params.reg_exponent,
-            reg_offset: if params.reg_with_unobserved {
-                a0 * other.nrows() as f32
-            } else {
-                0.0
-            },
-            preference_scale: params.preference_scale,
+            rows: ImplicitRows::new(params, other, None),
             cg_steps: params.cg_steps,
         }
     }
 
-    fn y(&self, j: u32) -> &[f32] {
-        &self.other[j as usize * self.k..][..self.k]
-    }
-
-    fn lambda(&self, observed: usize) -> f32 {
-        self.reg * (observed as f32 + self.reg_offset).powf(self.reg_exponent)
-    }
-
-    /// Confidence of a rating beyond the unobserved weight, and its target weight `c p`.
-    fn weights(&self, rating: f32) -> (f32, f32) {
-        let c = 1.0 + self.alpha * rating.abs();
-        let p = if self.preference_scale > 0.0 {
-            (rating / self.preference_scale).min(1.0)
-        } else {
-            1.0
-        };
-        let target = if rating > 0.0 { c * p } else { 0.0 };
-        (c - self.unobserved_weight, target)
-    }
-
     /// Solves every row of `this` (one per row of `ratings`) in parallel by CG.
-    pub fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>) {
+    pub(super) fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>) {
         let avx2 = have_avx2_fma();
         this.as_slice_mut()
             .expect("factor matrices are contiguous")
-            .par_chunks_mut(self.k)
+            .par_chunks_mut(self.rows.k())
             .enumerate()
             .for_each_init(Scratch::default, |scratch, (r, row)| {
                 let (cols, vals) = ratings.row(r);
@@ -130,11 +88,12 @@ impl<'a> ImplicitStep<'a> {
     }
 
     /// One row by `cg_steps` steps of conjugate gradient from the vector in `x`.
-    pub fn solve_row(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch) {
+    #[cfg(test)]
+    fn solve_row(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch) {
         self.solve_row_on(cols, vals, x, s, have_avx2_fma());
     }
 
-    /// [`Self::solve_row`] on the AVX2 path or the portable one. `avx2` must be
+    /// One row by CG on the AVX2 path or the portable one. `avx2` must be
     /// false unless `have_avx2_fma()` is true, which is why this is private.
     fn solve_row_on(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch, avx2: bool) {
         if !vals.iter().any(|&r| r > 0.0) {
@@ -168,32 +127,33 @@ impl<'a> ImplicitStep<'a> {
         v: &[f32],
         out: &mut [f32],
     ) {
-        matvec::<AVX2>(&self.weighted_gram, v, out);
+        matvec::<AVX2>(self.rows.weighted_gram(), v, out);
         axpy::<AVX2>(lambda, v, out);
-        for (y, &e) in ys.chunks_exact(self.k).zip(extra) {
+        for (y, &e) in ys.chunks_exact(self.rows.k()).zip(extra) {
             axpy::<AVX2>(e * dot::<AVX2>(y, v), y, out);
         }
     }
 
     #[inline(always)]
     fn cg<const AVX2: bool>(&self, cols: &[u32], vals: &[f32], x: &mut [f32], s: &mut Scratch) {
-        let k = self.k;
-        let lambda = self.lambda(cols.len());
+        let rows = &self.rows;
+        let k = rows.k();
+        let lambda = rows.lambda(cols.len());
         for v in [&mut s.r, &mut s.p, &mut s.ap] {
             v.clear();
             v.resize(k, 0.0);
         }
         // r = b - A x, in one pass over the observed entries, which it gathers.
-        matvec::<AVX2>(&self.weighted_gram, x, &mut s.ap);
+        matvec::<AVX2>(rows.weighted_gram(), x, &mut s.ap);
         for (ri, (&a, &xi)) in s.r.iter_mut().zip(s.ap.iter().zip(x.iter())) {
             *ri = -a - lambda * xi;
         }
         s.ys.clear();
         s.extra.clear();
         for (&j, &r) in cols.iter().zip(vals) {
-            let y = self.y(j);
+            let y = rows.y(j);
             s.ys.extend_from_slice(y);
-            let (extra, target) = self.weights(r);
+            let (extra, target) = rows.weights(r);
             s.extra.push(extra);
             axpy::<AVX2>(madd::<AVX2>(-extra, dot::<AVX2>(y, x), target), y, &mut s.r);
         }
@@ -220,55 +180,9 @@ impl<'a> ImplicitStep<'a> {
         }
     }
 
-    /// The row's normal equations formed in `f64`: (`A` row-major, `b`).
-    fn system(&self, cols: &[u32], vals: &[f32]) -> (Vec<f64>, Vec<f64>) {
-        let k = self.k;
-        let mut a: Vec<f64> = self.weighted_gram.iter().map(|&v| v as f64).collect();
-        let mut b = vec![0.0f64; k];
-        for (&j, &r) in cols.iter().zip(vals) {
-            let y = self.y(j);
-            let (extra, target) = self.weights(r);
-            for i in 0..k {
-                let yi = y[i] as f64;
-                b[i] += target as f64 * yi;
-                let row = &mut a[i * k..(i + 1) * k];
-                for (aij, &yj) in row.iter_mut().zip(y) {
-                    *aij += extra as f64 * yi * yj as f64;
-                }
-            }
-        }
-        let lambda = self.lambda(cols.len()) as f64;
-        for i in 0..k {
-            a[i * k + i] += lambda;
-        }
-        (a, b)
-    }
-
-    /// The row's exact optimum (Cholesky on the formed system): what CG
-    /// approaches. With `nonnegative`, the non-negative optimum by NNLS.
-    pub fn solve_row_exact(
-        &self,
-        cols: &[u32],
-        vals: &[f32],
-        nonnegative: bool,
-    ) -> Result<Vec<f32>, SolveError> {
-        let k = self.k;
-        if !vals.iter().any(|&r| r > 0.0) {
-            return Ok(vec![0.0; k]);
-        }
-        let (mut a, mut b) = self.system(cols, vals);
-        if nonnegative {
-            let mut x = vec![0.0f64; k];
-            nnls(&a, k, &b, &vec![true; k], &mut x);
-            b = x;
-        } else {
-            cholesky_solve(&mut a, k, &mut b)?;
-        }
-        Ok(b.into_iter().map(|v| v as f32).collect())
-    }
-
-    /// Solves every row exactly (the non-negative variant of training).
-    pub fn solve_all_exact(
+    /// Solves every row exactly (the non-negative variant of training): each
+    /// row's system formed and solved by NNLS, or by Cholesky when not `nonnegative`.
+    pub(super) fn solve_all_exact(
         &self,
         ratings: &Csr,
         this: &mut Array2<f32>,
@@ -276,11 +190,11 @@ impl<'a> ImplicitStep<'a> {
     ) -> Result<(), SolveError> {
         this.as_slice_mut()
             .expect("factor matrices are contiguous")
-            .par_chunks_mut(self.k)
+            .par_chunks_mut(self.rows.k())
             .enumerate()
             .try_for_each(|(r, row)| {
                 let (cols, vals) = ratings.row(r);
-                row.copy_from_slice(&self.solve_row_exact(cols, vals, nonnegative)?);
+                row.copy_from_slice(&self.rows.solve_row_exact(cols, vals, nonnegative)?);
                 Ok(())
             })
     }
@@ -291,6 +205,7 @@ mod tests {
     use ndarray::Array2;
 
     use super::*;
+    use crate::linalg::cholesky_solve;
 
     fn other() -> Array2<f32> {
         Array2::from_shape_fn((40, 6), |(i, j)| ((i * 7 + j * 3) as f32 * 0.31).sin())
@@ -352,8 +267,8 @@ mod tests {
         let cols = [1u32, 4, 9, 22, 37];
         let vals = [5.0f32, 3.5, 1.0, 4.0, 2.0];
         let want = direct_solution(&p, &y, &cols, &vals);
-        let step = ImplicitStep::new(&p, &y, None);
-        let exact = step.solve_row_exact(&cols, &vals, false).unwrap();
+        let step = ImplicitStep::new(&p, &y);
+        let exact = step.rows.solve_row_exact(&cols, &vals, false).unwrap();
         for avx2 in [false, have_avx2_fma()] {
             // CG on a k x k system converges in k steps from any start.
             let mut x = vec![0.5f32; 6];
@@ -372,10 +287,13 @@ mod tests {
     fn a_row_with_nothing_liked_is_zero() {
         let p = params();
         let y = other();
-        let step = ImplicitStep::new(&p, &y, None);
+        let step = ImplicitStep::new(&p, &y);
         let mut x = vec![1.0f32; 6];
         step.solve_row(&[3], &[0.0], &mut x, &mut Scratch::default());
         assert_eq!(x, vec![0.0; 6]);
-        assert_eq!(step.solve_row_exact(&[], &[], false).unwrap(), vec![0.0; 6]);
+        assert_eq!(
+            step.rows.solve_row_exact(&[], &[], false).unwrap(),
+            vec![0.0; 6]
+        );
     }
 }

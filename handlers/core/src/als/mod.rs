@@ -1,11 +1,12 @@
-//! Alternating least squares matrix factorisation.
+//! Alternating least squares matrix factorisation: training.
 //!
 //! The entry point is [`train`]: it takes a [`RatingMatrix`] and [`AlsParams`]
 //! and returns an [`AlsModel`]. Explicit mode follows Spark MLlib's `ALS`:
 //! factors start as seeded unit-norm Gaussian vectors, each iteration solves
 //! all items from the user factors and then all users from the item factors,
-//! and each row's normal equations get `regParam x (that row's rating count)`
-//! on the diagonal (ALS-WR) before a Cholesky solve, or an NNLS solve when
+//! and each row's normal equations get `reg x n^reg_exponent` on the diagonal,
+//! n the row's rating count (with the default exponent 1, Spark's ALS-WR
+//! `regParam x n`), before a Cholesky solve, or an NNLS solve when
 //! `nonnegative` is set. Rows are solved in parallel with rayon; a row's result
 //! depends only on the other side's factors, so the answer is the same for any
 //! number of threads.
@@ -17,18 +18,21 @@
 //! Rendle's unobserved weight and frequency-scaled regularisation: the ranking
 //! model of the served lists ([`AlsParams::ranking`]).
 //!
-//! Layout: [`params`] (the knobs), [`layout`] (which vector entries a row solve
-//! may change), [`explicit`] and [`implicit`] (one half-step each), `lanes`
-//! (the implicit solver's vector loops, AVX2/FMA chosen at run time), [`solve`]
-//! (dense solvers), [`foldin`] (one new user against fixed item factors).
+//! Owns the training loop and its sweeps over all rows: `explicit.rs` and
+//! `implicit.rs` (one half-step each), `lanes.rs` (the implicit solver's vector
+//! loops, AVX2/FMA chosen at run time). All three are private to this module.
+//! What one row's answer is belongs to the model (`crate::model::rowsolve`,
+//! shared with fold-in), the dense solvers to `crate::linalg`, and the knobs to
+//! `crate::params`: this module depends on them and on [`crate::model`], and
+//! none of them may depend on it. It must not do I/O or print: progress goes
+//! to the caller's [`Progress`].
+//!
+//! [`AlsParams`], [`ParamsError`], [`SolveError`], [`RowLayout`] and [`Side`]
+//! are re-exported here, the path the app names them by.
 
-pub mod explicit;
-pub mod foldin;
-pub mod implicit;
+mod explicit;
+mod implicit;
 mod lanes;
-pub mod layout;
-pub mod params;
-pub mod solve;
 
 use std::time::Instant;
 
@@ -38,12 +42,14 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
+pub use crate::linalg::SolveError;
+pub use crate::model::{RowLayout, Side};
+pub use crate::params::{AlsParams, ParamsError};
+
 use crate::data::{Csr, RatingMatrix};
+use crate::model::rowsolve::ExplicitRows;
 use crate::model::{AlsModel, FactorLayout};
 use crate::progress::{Progress, ProgressEvent};
-pub use layout::{RowLayout, Side};
-pub use params::{AlsParams, ParamsError};
-pub use solve::SolveError;
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +142,7 @@ fn half_step(
     this: &mut Array2<f32>,
 ) -> Result<(), AlsError> {
     let result = if params.implicit {
-        let step = implicit::ImplicitStep::new(params, other, None);
+        let step = implicit::ImplicitStep::new(params, other);
         if params.nonnegative {
             step.solve_all_exact(ratings, this, true)
         } else {
@@ -144,8 +150,8 @@ fn half_step(
             Ok(())
         }
     } else {
-        let step = explicit::ExplicitStep::new(params, layout, other, mean);
-        step.solve_all(ratings, this)
+        let rows = ExplicitRows::new(params, layout, other, mean);
+        explicit::solve_all(&rows, ratings, this)
     };
     result.map_err(|source| AlsError::Solve {
         side: layout.side,
@@ -173,7 +179,7 @@ fn initial_factors(rows: usize, layout: &RowLayout, rng: &mut ChaCha8Rng) -> Arr
 }
 
 /// RMSE of `mean + user . item` over the training ratings.
-pub fn training_rmse(by_user: &Csr, users: &Array2<f32>, items: &Array2<f32>, mean: f32) -> f64 {
+fn training_rmse(by_user: &Csr, users: &Array2<f32>, items: &Array2<f32>, mean: f32) -> f64 {
     let sse: f64 = (0..by_user.n_rows())
         .into_par_iter()
         .map(|u| {

@@ -65,6 +65,58 @@ pub enum OnError {
     Skip,
 }
 
+/// A format or error policy named on a command line that is not one of
+/// [`RatingsFormat::NAMES`] or [`OnError::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not one of {expected}")]
+pub struct UnknownName {
+    pub given: String,
+    pub expected: &'static str,
+}
+
+impl RatingsFormat {
+    /// The names [`str::parse`] takes: `auto`, `tab` (u.data), `dat`
+    /// (ratings.dat, `::`), `csv`.
+    pub const NAMES: &'static str = "auto, tab, dat, csv";
+}
+
+impl std::str::FromStr for RatingsFormat {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        match name {
+            "auto" => Ok(RatingsFormat::Auto),
+            "tab" => Ok(RatingsFormat::Tab),
+            "dat" => Ok(RatingsFormat::DoubleColon),
+            "csv" => Ok(RatingsFormat::Csv),
+            _ => Err(UnknownName {
+                given: name.to_string(),
+                expected: Self::NAMES,
+            }),
+        }
+    }
+}
+
+impl OnError {
+    /// The names [`str::parse`] takes: `fail`, `skip`.
+    pub const NAMES: &'static str = "fail, skip";
+}
+
+impl std::str::FromStr for OnError {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        match name {
+            "fail" => Ok(OnError::Fail),
+            "skip" => Ok(OnError::Skip),
+            _ => Err(UnknownName {
+                given: name.to_string(),
+                expected: Self::NAMES,
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
     pub format: RatingsFormat,
@@ -104,6 +156,23 @@ pub struct LoadReport {
 
 impl LoadReport {
     pub const KEPT_ERRORS: usize = 20;
+
+    /// What a command tells its user when rows of `path` were skipped: the
+    /// count, then the first errors, one per line (`None` when none was).
+    pub fn skipped_warning(&self, path: &Path) -> Option<String> {
+        if self.skipped == 0 {
+            return None;
+        }
+        let mut text = format!(
+            "warning: skipped {} malformed rows in {}; first ones:",
+            self.skipped,
+            path.display()
+        );
+        for e in &self.errors {
+            text.push_str(&format!("\n  {e}"));
+        }
+        Some(text)
+    }
 }
 
 /// Reads a ratings file.
@@ -242,6 +311,16 @@ fn parse_row(text: &str, separator: &str) -> Result<Rating, String> {
 mod tests {
     use super::*;
     use crate::NoProgress;
+
+    #[test]
+    fn formats_and_policies_parse_from_their_command_line_names() {
+        assert_eq!("dat".parse(), Ok(RatingsFormat::DoubleColon));
+        assert_eq!("auto".parse(), Ok(RatingsFormat::Auto));
+        assert_eq!("skip".parse(), Ok(OnError::Skip));
+        let err = "tsv".parse::<RatingsFormat>().unwrap_err();
+        assert_eq!(err.to_string(), "\"tsv\" is not one of auto, tab, dat, csv");
+        assert!("ignore".parse::<OnError>().is_err());
+    }
 
     fn parse(
         text: &str,

@@ -15,7 +15,7 @@ pub mod synth;
 pub use idmap::IdMap;
 pub use load::{
     load_ratings, parse_ratings, LoadError, LoadOptions, LoadReport, OnError, RatingsFormat,
-    RowError,
+    RowError, UnknownName,
 };
 pub use matrix::{Csr, RatingMatrix};
 pub use ratings::{Rating, Ratings};

@@ -1,14 +1,12 @@
 //! `movierec/model.json`: what movierec knows about a model beyond Spark's
-//! layout. Spark never opens this folder, so it can hold anything.
-
-use std::fs;
-use std::path::Path;
+//! layout. Spark never opens this folder, so it can hold anything. Owns this
+//! file's bytes only; it must not touch the file system.
 
 use serde::{Deserialize, Serialize};
 
-use super::ModelFileError;
-use crate::als::AlsParams;
+use super::{ModelFileError, ModelFiles};
 use crate::model::FactorLayout;
+use crate::params::AlsParams;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -23,27 +21,24 @@ pub struct ModelExtras {
     pub metrics: serde_json::Map<String, serde_json::Value>,
 }
 
-const FILE: &str = "model.json";
+const PATH: &str = "movierec/model.json";
 
 impl ModelExtras {
-    pub fn write(&self, dir: &Path) -> Result<(), ModelFileError> {
-        fs::create_dir_all(dir).map_err(ModelFileError::io(dir))?;
-        let path = dir.join(FILE);
+    /// Adds `movierec/model.json`.
+    pub(crate) fn write(&self, files: &mut ModelFiles) {
         let mut value = self.clone();
         value.format = 1;
         let text = serde_json::to_string_pretty(&value).expect("extras serialise");
-        fs::write(&path, text).map_err(ModelFileError::io(&path))
+        files.insert(PATH, text.into_bytes());
     }
 
-    /// `Ok(None)` when the folder or file is absent (a model saved by Spark).
-    pub fn read(dir: &Path) -> Result<Option<Self>, ModelFileError> {
-        let path = dir.join(FILE);
-        if !path.exists() {
+    /// `Ok(None)` when the file is absent (a model saved by Spark).
+    pub(crate) fn read(files: &ModelFiles) -> Result<Option<Self>, ModelFileError> {
+        let Some(bytes) = files.get(PATH) else {
             return Ok(None);
-        }
-        let text = fs::read_to_string(&path).map_err(ModelFileError::io(&path))?;
-        serde_json::from_str(&text)
+        };
+        serde_json::from_slice(bytes)
             .map(Some)
-            .map_err(|e| ModelFileError::invalid(&path, format!("not a movierec model.json: {e}")))
+            .map_err(|e| ModelFileError::invalid(PATH, format!("not a movierec model.json: {e}")))
     }
 }

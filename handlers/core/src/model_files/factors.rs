@@ -11,22 +11,26 @@
 //! triple the build for two columns). The nested list is spelled out in
 //! repetition/definition levels: every element has definition level 2, and
 //! repetition level 0 where a new row's list starts, 1 inside it.
+//!
+//! Owns these files' bytes: it writes a Parquet file into a `Vec<u8>` and reads
+//! one from anything the parquet crate can read in chunks (`bytes::Bytes`
+//! here, a `File` would do as well). It must not touch the file system.
 
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use ndarray::Array2;
 use parquet::basic::Compression;
 use parquet::column::reader::ColumnReader;
 use parquet::data_type::{FloatType, Int32Type};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
-use super::ModelFileError;
+use super::{ModelFileError, ModelFiles};
 use crate::data::IdMap;
 
 const SCHEMA: &str = "message spark_schema {
@@ -43,18 +47,28 @@ const SPARK_ROW_METADATA: &str = r#"{"type":"struct","fields":[{"name":"id","typ
 
 const ROWS_PER_GROUP: usize = 65_536;
 
-fn parquet_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> ModelFileError + '_ {
-    move |source| ModelFileError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    }
+/// Adds `folder/part-00000-movierec.snappy.parquet` with one row per id, plus
+/// Spark's `_SUCCESS` marker.
+pub fn write(
+    files: &mut ModelFiles,
+    folder: &str,
+    ids: &[i32],
+    factors: &Array2<f32>,
+) -> Result<(), ModelFileError> {
+    let rel = format!("{folder}/part-00000-movierec.snappy.parquet");
+    let bytes = parquet_bytes(Path::new(&rel), ids, factors)?;
+    files.insert(rel, bytes);
+    files.insert(format!("{folder}/_SUCCESS"), Vec::new());
+    Ok(())
 }
 
-/// Writes one Parquet part file plus Spark's `_SUCCESS` marker into `dir`.
-pub fn write(dir: &Path, ids: &[i32], factors: &Array2<f32>) -> Result<(), ModelFileError> {
-    fs::create_dir_all(dir).map_err(ModelFileError::io(dir))?;
-    let path = dir.join("part-00000-movierec.snappy.parquet");
-    let file = File::create(&path).map_err(ModelFileError::io(&path))?;
+/// One Parquet file of `ids` and their `factors` rows, in memory. `path` is for errors.
+fn parquet_bytes(
+    path: &Path,
+    ids: &[i32],
+    factors: &Array2<f32>,
+) -> Result<Vec<u8>, ModelFileError> {
+    let parquet_err = || ModelFileError::parquet(path);
     let schema = Arc::new(parse_message_type(SCHEMA).expect("static schema parses"));
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -67,72 +81,61 @@ pub fn write(dir: &Path, ids: &[i32], factors: &Array2<f32>) -> Result<(), Model
         ]))
         .build();
     let mut writer =
-        SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(parquet_err(&path))?;
+        SerializedFileWriter::new(Vec::new(), schema, Arc::new(props)).map_err(parquet_err())?;
     let width = factors.ncols();
     let values = factors.as_slice().expect("factor matrices are contiguous");
     for start in (0..ids.len()).step_by(ROWS_PER_GROUP) {
         let end = (start + ROWS_PER_GROUP).min(ids.len());
-        let mut group = writer.next_row_group().map_err(parquet_err(&path))?;
+        let mut group = writer.next_row_group().map_err(parquet_err())?;
         let mut id_col = group
             .next_column()
-            .map_err(parquet_err(&path))?
+            .map_err(parquet_err())?
             .expect("id column");
         id_col
             .typed::<Int32Type>()
             .write_batch(&ids[start..end], None, None)
-            .map_err(parquet_err(&path))?;
-        id_col.close().map_err(parquet_err(&path))?;
+            .map_err(parquet_err())?;
+        id_col.close().map_err(parquet_err())?;
 
         let n = (end - start) * width;
         let def = vec![2i16; n];
         let rep: Vec<i16> = (0..n).map(|i| if i % width == 0 { 0 } else { 1 }).collect();
         let mut feat_col = group
             .next_column()
-            .map_err(parquet_err(&path))?
+            .map_err(parquet_err())?
             .expect("features column");
         feat_col
             .typed::<FloatType>()
             .write_batch(&values[start * width..end * width], Some(&def), Some(&rep))
-            .map_err(parquet_err(&path))?;
-        feat_col.close().map_err(parquet_err(&path))?;
-        group.close().map_err(parquet_err(&path))?;
+            .map_err(parquet_err())?;
+        feat_col.close().map_err(parquet_err())?;
+        group.close().map_err(parquet_err())?;
     }
-    writer.close().map_err(parquet_err(&path))?;
-    let success = dir.join("_SUCCESS");
-    fs::write(&success, b"").map_err(ModelFileError::io(&success))
+    writer.into_inner().map_err(parquet_err())
 }
 
-/// Data files of a Spark output folder: `part-*`, skipping hidden and `_` files, sorted.
-pub fn part_files(dir: &Path) -> Result<Vec<PathBuf>, ModelFileError> {
-    let entries = fs::read_dir(dir).map_err(ModelFileError::io(dir))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(ModelFileError::io(dir))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("part-") && entry.path().is_file() {
-            files.push(entry.path());
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// Reads every part file of `dir` into an id map and a factor matrix of `rank` columns.
-pub fn read(dir: &Path, rank: usize) -> Result<(IdMap, Array2<f32>), ModelFileError> {
-    let files = part_files(dir)?;
-    if files.is_empty() {
-        return Err(ModelFileError::invalid(dir, "no part-*.parquet files"));
+/// Reads every part file of `folder` into an id map and a factor matrix of
+/// `rank` columns. Takes the part files out of `files` (the Parquet reader
+/// keeps their buffers without a copy).
+pub fn read(
+    files: &mut ModelFiles,
+    folder: &str,
+    rank: usize,
+) -> Result<(IdMap, Array2<f32>), ModelFileError> {
+    let parts = files.part_files(folder);
+    if parts.is_empty() {
+        return Err(ModelFileError::invalid(folder, "no part-*.parquet files"));
     }
     let mut ids = Vec::new();
     let mut values = Vec::new();
-    for path in &files {
-        read_file(path, rank, &mut ids, &mut values)?;
+    for rel in &parts {
+        let bytes = Bytes::from(files.remove(rel).expect("listed files exist"));
+        read_file(Path::new(rel), bytes, rank, &mut ids, &mut values)?;
     }
     let map = IdMap::from_ids(ids.iter().copied());
     if map.len() != ids.len() {
         return Err(ModelFileError::invalid(
-            dir,
+            folder,
             "an id occurs in more than one row",
         ));
     }
@@ -141,14 +144,17 @@ pub fn read(dir: &Path, rank: usize) -> Result<(IdMap, Array2<f32>), ModelFileEr
     Ok((map, factors))
 }
 
-fn read_file(
+/// Appends the rows of one Parquet file, read from `source`, to `ids` and
+/// `values`. `path` is for errors.
+fn read_file<R: ChunkReader + 'static>(
     path: &Path,
+    source: R,
     rank: usize,
     ids: &mut Vec<i32>,
     values: &mut Vec<f32>,
 ) -> Result<(), ModelFileError> {
-    let file = File::open(path).map_err(ModelFileError::io(path))?;
-    let reader = SerializedFileReader::new(file).map_err(parquet_err(path))?;
+    let parquet_err = || ModelFileError::parquet(path);
+    let reader = SerializedFileReader::new(source).map_err(parquet_err())?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let column_of = |prefix: &str| {
         (0..schema.num_columns()).find(|&i| schema.column(i).path().parts()[0] == prefix)
@@ -160,17 +166,14 @@ fn read_file(
     let max_def = schema.column(features_index).max_def_level();
 
     for g in 0..reader.num_row_groups() {
-        let group = reader.get_row_group(g).map_err(parquet_err(path))?;
+        let group = reader.get_row_group(g).map_err(parquet_err())?;
         let rows_before = ids.len();
-        match group
-            .get_column_reader(id_index)
-            .map_err(parquet_err(path))?
-        {
+        match group.get_column_reader(id_index).map_err(parquet_err())? {
             ColumnReader::Int32ColumnReader(mut r) => loop {
                 let mut buf = Vec::new();
                 let (records, _, _) = r
                     .read_records(8192, None, None, &mut buf)
-                    .map_err(parquet_err(path))?;
+                    .map_err(parquet_err())?;
                 if records == 0 {
                     break;
                 }
@@ -181,7 +184,7 @@ fn read_file(
         let rows = ids.len() - rows_before;
         let ColumnReader::FloatColumnReader(mut r) = group
             .get_column_reader(features_index)
-            .map_err(parquet_err(path))?
+            .map_err(parquet_err())?
         else {
             return Err(ModelFileError::invalid(
                 path,
@@ -194,7 +197,7 @@ fn read_file(
             let (mut def, mut rep, mut buf) = (Vec::new(), Vec::new(), Vec::new());
             let (records, _, levels) = r
                 .read_records(8192, Some(&mut def), Some(&mut rep), &mut buf)
-                .map_err(parquet_err(path))?;
+                .map_err(parquet_err())?;
             if records == 0 && levels == 0 {
                 break;
             }

@@ -3,21 +3,21 @@
 //! Only params that `ALSModel` itself declares may appear in `paramMap`
 //! (training params such as regParam belong to the estimator and would make
 //! Spark's loader fail), so movierec's own params go in `movierec/model.json`.
+//! Owns this file's bytes only; it must not touch the file system.
 
-use std::fs;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use super::ModelFileError;
+use super::{ModelFileError, ModelFiles};
 
 pub const ALS_MODEL_CLASS: &str = "org.apache.spark.ml.recommendation.ALSModel";
 /// The Spark version whose layout this mirrors (checked against pyspark 4.0.1).
 const SPARK_VERSION: &str = "4.0.1";
+const FOLDER: &str = "metadata";
 
-pub fn write(dir: &Path, rank: usize) -> Result<(), ModelFileError> {
-    fs::create_dir_all(dir).map_err(ModelFileError::io(dir))?;
+/// Adds `metadata/part-00000` and Spark's `_SUCCESS` marker.
+pub fn write(files: &mut ModelFiles, rank: usize) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -37,29 +37,31 @@ pub fn write(dir: &Path, rank: usize) -> Result<(), ModelFileError> {
         },
         "rank": rank
     });
-    let path = dir.join("part-00000");
-    fs::write(&path, format!("{line}\n")).map_err(ModelFileError::io(&path))?;
-    let success = dir.join("_SUCCESS");
-    fs::write(&success, b"").map_err(ModelFileError::io(&success))
+    files.insert(
+        format!("{FOLDER}/part-00000"),
+        format!("{line}\n").into_bytes(),
+    );
+    files.insert(format!("{FOLDER}/_SUCCESS"), Vec::new());
 }
 
 /// Reads the metadata line (from whichever `part-*` file Spark wrote) and returns the rank.
-pub fn read_rank(dir: &Path) -> Result<usize, ModelFileError> {
-    let files = super::factors::part_files(dir)?;
-    let path = files.first().ok_or_else(|| {
+pub fn read_rank(files: &ModelFiles) -> Result<usize, ModelFileError> {
+    let path = files.part_files(FOLDER).into_iter().next().ok_or_else(|| {
         ModelFileError::invalid(
-            dir,
+            FOLDER,
             "no part file in metadata/: not a Spark model directory",
         )
     })?;
-    let text = fs::read_to_string(path).map_err(ModelFileError::io(path))?;
+    let bytes = files.get(&path).expect("listed files exist");
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ModelFileError::invalid(&path, format!("metadata is not UTF-8 text: {e}")))?;
     let line = text.lines().next().unwrap_or("");
     let meta: Value = serde_json::from_str(line)
-        .map_err(|e| ModelFileError::invalid(path, format!("metadata is not JSON: {e}")))?;
+        .map_err(|e| ModelFileError::invalid(&path, format!("metadata is not JSON: {e}")))?;
     let class = meta["class"].as_str().unwrap_or("");
     if class != ALS_MODEL_CLASS {
         return Err(ModelFileError::invalid(
-            path,
+            &path,
             format!("class is {class:?}, expected {ALS_MODEL_CLASS}"),
         ));
     }
@@ -67,5 +69,5 @@ pub fn read_rank(dir: &Path) -> Result<usize, ModelFileError> {
         .as_u64()
         .filter(|&r| r > 0)
         .map(|r| r as usize)
-        .ok_or_else(|| ModelFileError::invalid(path, "metadata has no positive integer \"rank\""))
+        .ok_or_else(|| ModelFileError::invalid(&path, "metadata has no positive integer \"rank\""))
 }

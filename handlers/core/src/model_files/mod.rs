@@ -1,4 +1,4 @@
-//! Model directories in Spark ML's `ALSModel` layout.
+//! Model files in Spark ML's `ALSModel` layout, in memory or in a directory.
 //!
 //! ```text
 //! MODEL/
@@ -9,93 +9,50 @@
 //!   movierec/model.json      movierec's extras (layout, params, metrics); Spark ignores it
 //! ```
 //!
-//! [`save_model`] writes that layout (into a temporary sibling, then renamed, so a
-//! reader never sees half a model); [`load_model`] reads it back, and also reads
-//! directories written by Spark, with any number of part files.
+//! The layout is made and read in memory, as [`ModelFiles`] (each file's
+//! bytes under its relative path): [`save_model_files`] turns a model into
+//! them, [`load_model_files`] reads them back, also when Spark wrote them, with
+//! any number of part files. The app keeps these buffers in its model
+//! registry. [`save_model`] and [`load_model`] are the same through a
+//! directory, for the command line and Spark: `save_model` writes into a
+//! temporary sibling, then renames it, so a reader never sees half a model.
+//!
+//! Owns the file formats and the directory round trip (`memory.rs`); one file
+//! per part of the layout (`metadata.rs`, `factors.rs`, `extras.rs`), none of
+//! which touches the file system. It must not train or change a model, and
+//! must not know where the app stores the buffers.
 
+mod error;
 mod extras;
 mod factors;
+mod memory;
 mod metadata;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+pub use error::ModelFileError;
 pub use extras::ModelExtras;
+pub use memory::ModelFiles;
 
 use crate::model::{AlsModel, FactorLayout};
 
-/// Why a model directory could not be written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelFileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: invalid Parquet factor file: {source}")]
-    Parquet {
-        path: PathBuf,
-        source: parquet::errors::ParquetError,
-    },
-    #[error("{path}: {reason}")]
-    Invalid { path: PathBuf, reason: String },
-}
-
-impl ModelFileError {
-    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| ModelFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-
-    pub(crate) fn invalid(path: &Path, reason: impl Into<String>) -> Self {
-        ModelFileError::Invalid {
-            path: path.to_path_buf(),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Writes `model` to `dir` in Spark's layout, replacing what was there.
-pub fn save_model(
+/// `model` in Spark's layout, in memory: its metadata and factor files, and
+/// `extras` with the model's layout, latent rank and params filled in.
+pub fn save_model_files(
     model: &AlsModel,
     extras: &ModelExtras,
-    dir: &Path,
-) -> Result<(), ModelFileError> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(ModelFileError::io(parent))?;
-    let name = dir
-        .file_name()
-        .ok_or_else(|| ModelFileError::invalid(dir, "model path has no final component"))?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(ModelFileError::io(&tmp))?;
-    }
-    write_layout(model, extras, &tmp)?;
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(ModelFileError::io(dir))?;
-    }
-    fs::rename(&tmp, dir).map_err(ModelFileError::io(dir))?;
-    Ok(())
-}
-
-fn write_layout(model: &AlsModel, extras: &ModelExtras, dir: &Path) -> Result<(), ModelFileError> {
-    metadata::write(&dir.join("metadata"), model.width())?;
+) -> Result<ModelFiles, ModelFileError> {
+    let mut files = ModelFiles::new();
+    metadata::write(&mut files, model.width());
     factors::write(
-        &dir.join("userFactors"),
+        &mut files,
+        "userFactors",
         model.users.ids(),
         &model.user_factors,
     )?;
     factors::write(
-        &dir.join("itemFactors"),
+        &mut files,
+        "itemFactors",
         model.items.ids(),
         &model.item_factors,
     )?;
@@ -103,24 +60,22 @@ fn write_layout(model: &AlsModel, extras: &ModelExtras, dir: &Path) -> Result<()
     extras.layout = model.layout;
     extras.latent_rank = model.latent_rank();
     extras.params = model.params.clone();
-    extras.write(&dir.join("movierec"))
+    extras.write(&mut files);
+    Ok(files)
 }
 
-/// Reads a model directory written by movierec or by Spark.
-pub fn load_model(dir: &Path) -> Result<(AlsModel, ModelExtras), ModelFileError> {
-    if !dir.is_dir() {
-        return Err(ModelFileError::invalid(
-            dir,
-            "no such model directory (train one with `movierec train --save DIR`)",
-        ));
-    }
-    let rank = metadata::read_rank(&dir.join("metadata"))?;
-    let (users, user_factors) = factors::read(&dir.join("userFactors"), rank)?;
-    let (items, item_factors) = factors::read(&dir.join("itemFactors"), rank)?;
-    let extras = ModelExtras::read(&dir.join("movierec"))?.unwrap_or_default();
+/// Reads a model from its files, written by movierec or by Spark. Files it
+/// does not read (`_SUCCESS`, Spark's `.crc` files) are ignored. Consumes
+/// `files`: the Parquet reader takes the factor buffers over without a copy.
+pub fn load_model_files(mut files: ModelFiles) -> Result<(AlsModel, ModelExtras), ModelFileError> {
+    files.check_paths()?;
+    let rank = metadata::read_rank(&files)?;
+    let (users, user_factors) = factors::read(&mut files, "userFactors", rank)?;
+    let (items, item_factors) = factors::read(&mut files, "itemFactors", rank)?;
+    let extras = ModelExtras::read(&files)?.unwrap_or_default();
     if extras.layout == FactorLayout::Biased && rank < 3 {
         return Err(ModelFileError::invalid(
-            dir,
+            "",
             format!("biased layout needs rank >= 3, metadata says {rank}"),
         ));
     }
@@ -133,6 +88,28 @@ pub fn load_model(dir: &Path) -> Result<(AlsModel, ModelExtras), ModelFileError>
         extras.params.clone(),
     );
     Ok((model, extras))
+}
+
+/// Writes `model` to `dir` in Spark's layout, replacing what was there.
+pub fn save_model(
+    model: &AlsModel,
+    extras: &ModelExtras,
+    dir: &Path,
+) -> Result<(), ModelFileError> {
+    save_model_files(model, extras)
+        .map_err(|e| e.within(dir))?
+        .write_dir(dir)
+}
+
+/// Reads a model directory written by movierec or by Spark.
+pub fn load_model(dir: &Path) -> Result<(AlsModel, ModelExtras), ModelFileError> {
+    if !dir.is_dir() {
+        return Err(ModelFileError::invalid(
+            dir,
+            "no such model directory (train one with `movierec train --save DIR`)",
+        ));
+    }
+    load_model_files(ModelFiles::read_dir(dir)?).map_err(|e| e.within(dir))
 }
 
 #[cfg(test)]

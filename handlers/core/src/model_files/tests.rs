@@ -1,3 +1,5 @@
+use std::fs;
+
 use ndarray::array;
 
 use super::*;
@@ -98,4 +100,72 @@ fn missing_directory_and_wrong_class_are_clear_errors() {
     .unwrap();
     let err = load_model(&path).unwrap_err().to_string();
     assert!(err.contains("PCAModel"), "{err}");
+}
+
+#[test]
+fn in_memory_files_round_trip_and_match_the_directory_layout() {
+    let model = small_model(FactorLayout::Biased);
+    let mut extras = ModelExtras::default();
+    extras.metrics.insert("rmse".into(), 0.87.into());
+    let files = save_model_files(&model, &extras).unwrap();
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "itemFactors/_SUCCESS",
+            "itemFactors/part-00000-movierec.snappy.parquet",
+            "metadata/_SUCCESS",
+            "metadata/part-00000",
+            "movierec/model.json",
+            "userFactors/_SUCCESS",
+            "userFactors/part-00000-movierec.snappy.parquet",
+        ]
+    );
+
+    // The directory holds exactly these files, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    files.write_dir(&path).unwrap();
+    let on_disk = ModelFiles::read_dir(&path).unwrap();
+    assert_eq!(on_disk, files);
+
+    let (loaded, loaded_extras) = load_model_files(files).unwrap();
+    assert_eq!(loaded.users, model.users);
+    assert_eq!(loaded.items, model.items);
+    assert_eq!(loaded.user_factors, model.user_factors);
+    assert_eq!(loaded.item_factors, model.item_factors);
+    assert_eq!(loaded.layout, FactorLayout::Biased);
+    assert_eq!(loaded_extras.metrics["rmse"], 0.87);
+    let (from_dir, _) = load_model(&path).unwrap();
+    assert_eq!(from_dir.user_factors, model.user_factors);
+}
+
+#[test]
+fn in_memory_errors_name_the_file_and_directory_errors_the_real_path() {
+    let mut files =
+        save_model_files(&small_model(FactorLayout::Plain), &ModelExtras::default()).unwrap();
+    files.insert(
+        "metadata/part-00000",
+        br#"{"class":"org.apache.spark.ml.recommendation.ALSModel","rank":4}"#.to_vec(),
+    );
+    let err = load_model_files(files.clone()).unwrap_err().to_string();
+    assert!(
+        err.starts_with("userFactors/part-00000-movierec.snappy.parquet: id 7 has 3 features"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m");
+    files.write_dir(&path).unwrap();
+    let err = load_model(&path).unwrap_err().to_string();
+    let want = path.join("userFactors/part-00000-movierec.snappy.parquet");
+    assert!(err.starts_with(&want.display().to_string()), "{err}");
+
+    let mut empty = ModelFiles::new();
+    let err = load_model_files(empty.clone()).unwrap_err().to_string();
+    assert!(err.contains("not a Spark model directory"), "{err}");
+    empty.insert("../escape", b"x".to_vec());
+    let err = load_model_files(empty.clone()).unwrap_err().to_string();
+    assert!(err.contains("not a plain relative path"), "{err}");
+    assert!(empty.write_dir(&dir.path().join("n")).is_err());
+    assert!(!dir.path().join("escape").exists());
 }

@@ -1,4 +1,11 @@
-//! Training parameters, with Spark's defaults and movierec's tuned defaults.
+//! The parameters of an ALS model, with Spark's defaults and movierec's tuned
+//! defaults, and their validation.
+//!
+//! Owns [`AlsParams`] and [`ParamsError`]: plain values that training
+//! ([`crate::als`]) reads in full and a fitted model ([`crate::model`]) keeps,
+//! because fold-in solves one row of the same loss. It must not depend on
+//! either of them (both depend on it); the app names these types through
+//! their re-export as `movierec_core::als::AlsParams`.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +18,8 @@ pub struct AlsParams {
     pub rank: usize,
     /// Number of iterations (Spark's `maxIter`), each solving items then users.
     pub iterations: usize,
-    /// Regularisation (Spark's `regParam`); a row with n ratings gets `reg * n^reg_exponent`.
+    /// Regularisation (Spark's `regParam`); a row with n ratings gets `reg * n^reg_exponent`
+    /// (implicit mode with `reg_with_unobserved`: `reg * (n + unobserved_weight * N)^reg_exponent`).
     pub reg: f32,
     /// Regularisation of the bias entries in biased mode, also scaled by n^reg_exponent.
     pub bias_reg: f32,

@@ -1,13 +1,21 @@
-//! Small dense solvers for the per-row normal equations.
+//! Dense linear algebra on factor-sized matrices: the Cholesky and
+//! non-negative least squares solvers of the per-row normal equations, and the
+//! Gram matrix `Y'Y` of a factor matrix.
 //!
-//! Every ALS row update solves a symmetric positive definite system of the
-//! factor rank's size (at most a few hundred), millions of times. They are
-//! written out here rather than taken from a linear algebra crate because the
-//! kept options either need a system LAPACK (ndarray-linalg) or would add a
-//! second matrix library (nalgebra, faer) for these two short routines; each
-//! is tested against a known answer below. Matrices are dense, row-major `f64`.
-//! The implicit solver's conjugate gradient is not here: it runs in `f32` on
-//! the vector loops of `lanes`, inside [`super::implicit`].
+//! Owns arithmetic only: it knows nothing of ratings, models or training, and
+//! must not call into [`crate::als`] or [`crate::model`] (both call into it).
+//! Every ALS row update, in training and in fold-in, solves a symmetric
+//! positive definite system of the factor rank's size (at most a few hundred),
+//! millions of times. The solvers are written out here rather than taken from
+//! a linear algebra crate because the kept options either need a system LAPACK
+//! (ndarray-linalg) or would add a second matrix library (nalgebra, faer) for
+//! these two short routines; each is tested against a known answer below.
+//! Matrices are dense, row-major `f64`, except the Gram matrix (`f32`, one
+//! GEMM). The implicit solver's conjugate gradient is not here: it runs in
+//! `f32` on the vector loops of `als::lanes`, inside `als::implicit`.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::Array2;
 
 /// Why a dense solve failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,7 +35,7 @@ pub enum SolveError {
 /// Solves `a x = b` for symmetric positive definite `a` (n x n, row-major) by
 /// Cholesky factorisation, as Spark's `CholeskySolver` does with LAPACK.
 /// `a` is overwritten with its factor; `b` becomes the solution.
-pub fn cholesky_solve(a: &mut [f64], n: usize, b: &mut [f64]) -> Result<(), SolveError> {
+pub(crate) fn cholesky_solve(a: &mut [f64], n: usize, b: &mut [f64]) -> Result<(), SolveError> {
     if a.len() != n * n || b.len() != n {
         return Err(SolveError::Shape {
             rows: n,
@@ -80,7 +88,7 @@ pub fn cholesky_solve(a: &mut [f64], n: usize, b: &mut [f64]) -> Result<(), Solv
 /// by cyclic coordinate descent (exact minimisation along each coordinate,
 /// then projection). `x` is the warm start and receives the answer.
 /// Converges to the same optimum as Spark's `NNLS` solver for positive definite `G`.
-pub fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64]) {
+pub(crate) fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64]) {
     const MAX_SWEEPS: usize = 500;
     const TOL: f64 = 1e-10;
     for xi in x.iter_mut().zip(constrained) {
@@ -113,6 +121,15 @@ pub fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut [f64])
             break;
         }
     }
+}
+
+/// `other' other`, row-major `k x k`, in `f32` (one GEMM): the part of every
+/// implicit row's system that all rows share.
+pub(crate) fn gramian(other: &Array2<f32>) -> Vec<f32> {
+    let k = other.ncols();
+    let mut g = Array2::<f32>::zeros((k, k));
+    general_mat_mul(1.0, &other.t(), other, 0.0, &mut g);
+    g.into_raw_vec_and_offset().0
 }
 
 #[cfg(test)]
