@@ -7,6 +7,8 @@
 //!
 //! ## Layout
 //! - [`types`]: the records stored.
+//! - `error`: [`StoreError`], every backend's one error type; the library error
+//!   that caused it stays attached as its `source`.
 //! - [`traits`]: one small trait per role ([`RatingStore`], [`DeadLetterStore`],
 //!   [`CatalogStore`], [`ModelRegistry`], [`RecommendationStore`]) and [`Store`],
 //!   which is all of them: what the app holds as `Arc<dyn Store>`.
@@ -33,18 +35,6 @@ pub use traits::{
     Store,
 };
 pub use types::*;
-
-/// True when `endpoint` (any scheme: `http://`, `https://`, `amqp://`) is on
-/// this machine: 127.0.0.1, localhost or [::1]. Local test servers get the
-/// relaxed sign-in (a fixed key or token) that Azure endpoints never do; the
-/// Event Hubs generator asks the same question.
-pub fn is_local_endpoint(endpoint: &str) -> bool {
-    let rest = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
-}
 
 /// Now, in Unix seconds.
 pub(crate) fn now_seconds() -> i64 {

@@ -17,6 +17,7 @@ use azure_data_cosmos::models::{ContainerProperties, IndexingMode, IndexingPolic
 use azure_data_cosmos::CosmosClient;
 
 use super::{cosmos_error, BACKEND};
+use crate::error::Explained;
 use crate::StoreError;
 
 pub const RATINGS: &str = "ratings";
@@ -58,11 +59,13 @@ pub async fn create_missing(client: &CosmosClient, database: &str) -> Result<(),
             Ok(_) => tracing::info!(database, container = name, "created a Cosmos DB container"),
             Err(e) if e.status().is_conflict() => {}
             Err(e) => {
-                return Err(StoreError::Backend {
-                    backend: BACKEND,
-                    operation: "create a container",
-                    message: format!("{database}/{name}: {}", cosmos_error("create", e)),
-                })
+                let cause = cosmos_error("create", e);
+                let text = format!("{database}/{name}: {cause}");
+                return Err(StoreError::backend(
+                    BACKEND,
+                    "create a container",
+                    Explained::new(text, cause),
+                ));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The Azure backend: Cosmos DB for NoSQL through `azure_data_cosmos`.
 //!
-//! Owns the containers in [`containers`] and the documents in [`documents`];
+//! Owns the containers in [`containers`] and the documents in `documents.rs`;
 //! one file per role implements the traits (`ratings.rs`, `catalog.rs`,
 //! `registry.rs`, `recommendations.rs`). It must not hold more in memory than
 //! a call returns (queries are streamed page by page) and must not read and
@@ -41,9 +41,11 @@ use azure_data_cosmos::{
     RoutingStrategy,
 };
 use futures::{StreamExt, TryStreamExt};
+use movierec_azure::is_local_endpoint;
 use serde::de::DeserializeOwned;
 
-use crate::{is_local_endpoint, StoreError};
+use crate::error::{BoxError, Explained};
+use crate::StoreError;
 
 const BACKEND: &str = "Cosmos DB";
 
@@ -198,17 +200,20 @@ impl CosmosStore {
         match first_error {
             None => Ok(done),
             Some(first) => {
-                Err(StoreError::Backend {
-                    backend: BACKEND,
-                    operation,
-                    message: if failed == total {
-                        format!("all {total} requests failed (repeating the call is safe); first: {first}")
-                    } else {
-                        format!(
+                let text = if failed == total {
+                    format!(
+                        "all {total} requests failed (repeating the call is safe); first: {first}"
+                    )
+                } else {
+                    format!(
                         "{failed} of {total} requests failed (the others succeeded; repeating the call is safe); first: {first}"
                     )
-                    },
-                })
+                };
+                Err(StoreError::backend(
+                    BACKEND,
+                    operation,
+                    Explained::new(text, first),
+                ))
             }
         }
     }
@@ -270,26 +275,25 @@ impl CosmosStore {
 }
 
 async fn client(config: &CosmosConfig) -> Result<CosmosClient, StoreError> {
-    let endpoint: AccountEndpoint = config.endpoint.parse().map_err(|e| StoreError::Backend {
-        backend: BACKEND,
-        operation: "connect",
-        message: format!(
+    let endpoint: AccountEndpoint = config.endpoint.parse().map_err(|e| {
+        let text = format!(
             "the endpoint {:?} is not a Cosmos DB account URL ({e}); expected https://<account>.documents.azure.com:443/",
             config.endpoint
-        ),
+        );
+        StoreError::backend(BACKEND, "connect", Explained::new(text, e))
     })?;
     let local = is_local_endpoint(&config.endpoint);
     let account = match &config.auth {
         CosmosAuth::Key(key) => {
             if !local {
-                return Err(StoreError::Backend {
-                    backend: BACKEND,
-                    operation: "connect",
-                    message: format!(
+                return Err(StoreError::backend(
+                    BACKEND,
+                    "connect",
+                    format!(
                         "an account key is accepted only for a local server, not for {}; in Azure leave the key unset and grant the app's managed identity the Cosmos DB Built-in Data Contributor role",
                         config.endpoint
                     ),
-                });
+                ));
             }
             AccountReference::with_authentication_key(
                 endpoint,
@@ -336,35 +340,26 @@ async fn client(config: &CosmosConfig) -> Result<CosmosClient, StoreError> {
         .map_err(|e| cosmos_error("connect", e))
 }
 
-/// The Entra ID credential: the managed identity where the platform offers
-/// one (Azure Functions sets IDENTITY_ENDPOINT), else the developer's tools.
+/// The Entra ID credential, as every movierec Azure client signs in
+/// ([`movierec_azure::credential`]: the managed identity where the platform
+/// offers one, else the developer's tools).
 fn credential(
     client_id: Option<&str>,
 ) -> Result<Arc<dyn azure_core::credentials::TokenCredential>, StoreError> {
-    let failed = |e: azure_core::Error| StoreError::Backend {
+    movierec_azure::credential(client_id).map_err(|e| StoreError::Backend {
         backend: BACKEND,
         operation: "connect",
-        message: format!("cannot set up the Entra ID credential: {e}"),
-    };
-    let in_azure = std::env::var_os("IDENTITY_ENDPOINT").is_some()
-        || std::env::var_os("MSI_ENDPOINT").is_some();
-    if in_azure {
-        let options = azure_identity::ManagedIdentityCredentialOptions {
-            user_assigned_id: client_id
-                .map(|id| azure_identity::UserAssignedId::ClientId(id.to_string())),
-            ..Default::default()
-        };
-        let credential =
-            azure_identity::ManagedIdentityCredential::new(Some(options)).map_err(failed)?;
-        Ok(credential)
-    } else {
-        let credential = azure_identity::DeveloperToolsCredential::new(None).map_err(failed)?;
-        Ok(credential)
-    }
+        source: Explained::new(format!("{e}: {}", e.source), e).into(),
+    })
 }
 
 /// Turns an SDK error into the store's, saying what failed and what to check.
 pub(crate) fn cosmos_error(operation: &'static str, e: CosmosError) -> StoreError {
+    cosmos_error_with(operation, e, "")
+}
+
+/// [`cosmos_error`] with `also` (what the caller knows more) after the hint.
+pub(crate) fn cosmos_error_with(operation: &'static str, e: CosmosError, also: &str) -> StoreError {
     let status = e.status();
     let hint = if status.is_throttled() {
         " (throttled: the request rate exceeds the provisioned RU/s even after retrying; raise the throughput or lower MOVIEREC_COSMOS_CONCURRENCY)"
@@ -377,29 +372,19 @@ pub(crate) fn cosmos_error(operation: &'static str, e: CosmosError) -> StoreErro
     } else {
         ""
     };
-    StoreError::Backend {
-        backend: BACKEND,
-        operation,
-        message: format!("{e}{hint}"),
-    }
+    let text = format!("{e}{hint}{also}");
+    StoreError::backend(BACKEND, operation, Explained::new(text, e))
 }
 
 fn open_error(container: &str, database: &str, e: CosmosError) -> StoreError {
-    StoreError::Backend {
-        backend: BACKEND,
-        operation: "open a container",
-        message: format!(
-            "container {database}/{container}: {}",
-            cosmos_error("open", e)
-        ),
-    }
+    let cause = cosmos_error("open", e);
+    let text = format!("container {database}/{container}: {cause}");
+    StoreError::backend(BACKEND, "open a container", Explained::new(text, cause))
 }
 
-fn corrupt(what: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        message: e.to_string(),
-    }
+/// `what` cannot be read back: `e` is the decoder's error, or words.
+fn corrupt(what: &'static str, e: impl Into<BoxError>) -> StoreError {
+    StoreError::corrupt(what, e)
 }
 
 #[cfg(test)]

@@ -61,14 +61,14 @@ async fn store_rating(container: &ContainerClient, rating: RatingRecord) -> Resu
             Err(e) => return Err(cosmos_error("replace a stored rating", e)),
         }
     }
-    Err(StoreError::Backend {
-        backend: super::BACKEND,
-        operation: "store a rating",
-        message: format!(
+    Err(StoreError::backend(
+        super::BACKEND,
+        "store a rating",
+        format!(
             "rating {} lost {MAX_RACES} races with concurrent writers in a row; retry the batch",
             doc.id
         ),
-    })
+    ))
 }
 
 /// Records one dead letter; true when it was not recorded before.

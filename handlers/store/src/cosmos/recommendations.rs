@@ -17,7 +17,7 @@ use azure_data_cosmos::{FeedScope, Query};
 use serde::Deserialize;
 
 use super::documents::*;
-use super::{corrupt, cosmos_error, CosmosStore};
+use super::{corrupt, cosmos_error, cosmos_error_with, CosmosStore};
 use crate::traits::{RecommendationStore, Result};
 use crate::types::*;
 
@@ -187,13 +187,12 @@ impl RecommendationStore for CosmosStore {
         };
         written.map_err(|e| {
             let concurrent = e.status().is_precondition_failed() || e.status().is_conflict();
-            let mut err = cosmos_error("publish recommendations", e);
-            if concurrent {
-                if let crate::StoreError::Backend { message, .. } = &mut err {
-                    message.push_str(" (another instance published at the same time; retry)");
-                }
-            }
-            err
+            let also = if concurrent {
+                " (another instance published at the same time; retry)"
+            } else {
+                ""
+            };
+            cosmos_error_with("publish recommendations", e, also)
         })?;
         self.remember_serving_version(Some(version));
         let keep: Vec<u64> = std::iter::once(version).chain(previous).collect();

@@ -115,15 +115,3 @@ async fn an_account_key_is_refused_for_an_azure_endpoint() {
     assert!(err.contains("only for a local server"), "{err}");
     assert!(err.contains("managed identity"), "{err}");
 }
-
-#[test]
-fn local_endpoints_are_recognised() {
-    use crate::is_local_endpoint;
-    assert!(is_local_endpoint("http://127.0.0.1:8082/"));
-    assert!(is_local_endpoint("https://localhost:8081"));
-    assert!(is_local_endpoint("amqp://127.0.0.1:5672"));
-    assert!(!is_local_endpoint(
-        "https://contoso.documents.azure.com:443/"
-    ));
-    assert!(!is_local_endpoint("https://127.0.0.1.evil.example/"));
-}

@@ -25,6 +25,7 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
+use crate::error::{BoxError, Explained};
 use crate::StoreError;
 
 const BACKEND: &str = "SQLite";
@@ -89,20 +90,17 @@ impl SqliteStore {
     pub fn open_with(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| backend("create the store directory", e))?;
         let path = dir.join(DB_FILE);
-        let broken = |e: &dyn std::fmt::Display| {
-            StoreError::Backend {
-            backend: BACKEND,
-            operation: "open",
-            message: format!(
+        let broken = |e: BoxError| {
+            let text = format!(
                 "{} is not a usable SQLite database ({e}); move it aside to start an empty store, or point MOVIEREC_STORE at another directory",
                 path.display()
-            ),
-        }
+            );
+            StoreError::backend(BACKEND, "open", Explained::new(text, e))
         };
         {
-            let conn = Connection::open(&path).map_err(|e| broken(&e))?;
-            conn.execute_batch(PRAGMAS).map_err(|e| broken(&e))?;
-            schema::migrate(&conn).map_err(|e| broken(&e))?;
+            let conn = Connection::open(&path).map_err(|e| broken(e.into()))?;
+            conn.execute_batch(PRAGMAS).map_err(|e| broken(e.into()))?;
+            schema::migrate(&conn).map_err(|e| broken(e.into()))?;
         }
         let pool = |size: u32, read_only: bool| {
             let manager = SqliteConnectionManager::file(&path).with_init(move |c| {
@@ -117,7 +115,7 @@ impl SqliteStore {
                 .min_idle(Some(0))
                 .connection_timeout(POOL_WAIT)
                 .build(manager)
-                .map_err(|e| broken(&e))
+                .map_err(|e| broken(e.into()))
         };
         Ok(SqliteStore {
             readers: pool(options.readers.max(1), true)?,
@@ -202,20 +200,14 @@ pub fn wal_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn backend(operation: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend {
-        backend: BACKEND,
-        operation: "open",
-        message: format!("{operation}: {e}"),
-    }
+/// A failure while opening: `step` says which, `e` why.
+fn backend(step: &str, e: impl Into<BoxError>) -> StoreError {
+    let e = e.into();
+    StoreError::backend(BACKEND, "open", Explained::new(format!("{step}: {e}"), e))
 }
 
-fn backend_op(operation: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend {
-        backend: BACKEND,
-        operation,
-        message: e.to_string(),
-    }
+fn backend_op(operation: &'static str, e: impl Into<BoxError>) -> StoreError {
+    StoreError::backend(BACKEND, operation, e)
 }
 
 /// Turns a JSON decode failure inside a query into a rusqlite error.

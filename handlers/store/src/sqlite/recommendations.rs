@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{json_err, SqliteStore};
+use crate::error::Explained;
 use crate::traits::{RecommendationStore, Result};
 use crate::types::*;
 use crate::StoreError;
@@ -13,10 +14,7 @@ use crate::StoreError;
 const SERVING_VERSION: &str = "serving_version";
 
 fn decode_items(what: &'static str, text: &str) -> Result<Vec<RecommendedItem>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        what,
-        message: e.to_string(),
-    })
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(what, e))
 }
 
 #[async_trait]
@@ -82,10 +80,8 @@ impl RecommendationStore for SqliteStore {
             .await?;
         value
             .map(|v| {
-                v.parse().map_err(|_| StoreError::Corrupt {
-                    what: "serving version",
-                    message: v,
-                })
+                v.parse()
+                    .map_err(|e| StoreError::corrupt("serving version", Explained::new(v, e)))
             })
             .transpose()
     }

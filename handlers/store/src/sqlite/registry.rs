@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{json_err, SqliteStore};
+use crate::error::BoxError;
 use crate::now_seconds;
 use crate::traits::{ModelRegistry, Result};
 use crate::types::*;
@@ -30,18 +31,15 @@ fn raw_row(row: &rusqlite::Row) -> rusqlite::Result<RawModelRow> {
 fn to_record(
     (version, created_at, status, decision, params, metrics): RawModelRow,
 ) -> Result<ModelRecord> {
-    let corrupt = |message: String| StoreError::Corrupt {
-        what: "model registry",
-        message,
-    };
+    let corrupt = |source: BoxError| StoreError::corrupt("model registry", source);
     Ok(ModelRecord {
         version,
         created_at,
         status: ModelStatus::parse(&status)
-            .ok_or_else(|| corrupt(format!("version {version} has status {status:?}")))?,
+            .ok_or_else(|| corrupt(format!("version {version} has status {status:?}").into()))?,
         decision,
-        params: serde_json::from_str(&params).map_err(|e| corrupt(e.to_string()))?,
-        metrics: serde_json::from_str(&metrics).map_err(|e| corrupt(e.to_string()))?,
+        params: serde_json::from_str(&params).map_err(|e| corrupt(e.into()))?,
+        metrics: serde_json::from_str(&metrics).map_err(|e| corrupt(e.into()))?,
     })
 }
 
