@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Generator throughput: events/s that `movierec generate` sends (and has
+# Generator throughput: events/s that `movierec-generate` sends (and has
 # acknowledged) to the app's POST /events and to the local Event Hubs test
-# server. Builds the release binary, starts `movierec serve` on a fresh
+# server. Builds the release binaries, starts `movierec serve` on a fresh
 # embedded store without bootstrap, and, unless one is already named by
 # MOVIEREC_TEST_EVENTHUBS_ENDPOINT, the Event Hubs test server. Stops what it
 # started.
@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-200000}"
 hub_events=$((events / 2))
-cargo build --release -p movierec >&2
+cargo build --release -p movierec -p movierec-generate >&2
 bin=target/release/movierec
+generate=target/release/movierec-generate
 work="$(mktemp -d)"
 cleanup() {
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
@@ -36,7 +37,7 @@ print("{:,} events in {:.1f} s: {:,.0f} events/s, {} retries".format(s["sent"], 
 }
 
 for batch in 100 1000; do
-  "$bin" generate --synthetic --users 10000 --movies 5000 --count "$events" --batch "$batch" \
+  "$generate" --synthetic --users 10000 --movies 5000 --count "$events" --batch "$batch" \
     --to "$url/events" --json 2> "$work/app.log" > /dev/null
   echo "to the app (POST /events, SQLite), batches of $batch: $(summary "$work/app.log")"
 done
@@ -47,13 +48,13 @@ if [ -z "${MOVIEREC_TEST_EVENTHUBS_ENDPOINT:-}" ]; then
   started_hub=1
 fi
 # by hash: synthetic users in random order, batches fill to the size limit
-"$bin" generate --synthetic --users 10000 --movies 5000 --count "$hub_events" --batch 1000 \
+"$generate" --synthetic --users 10000 --movies 5000 --count "$hub_events" --batch 1000 \
   --to eventhub --namespace localhost --hub "bench-hash-$$" --partition-by hash \
   --eventhub-endpoint "$MOVIEREC_TEST_EVENTHUBS_ENDPOINT" --send-timeout 5s --json \
   2> "$work/hub.log" > /dev/null
 echo "to the Event Hubs test server, synthetic, --partition-by hash: $(summary "$work/hub.log")"
 # by key: the bundled ratings replayed (ordered by user, so one batch per user's run)
-"$bin" generate --from data/ml-latest-small/ratings.csv --batch 1000 \
+"$generate" --from data/ml-latest-small/ratings.csv --batch 1000 \
   --to eventhub --namespace localhost --hub "bench-key-$$" --partition-by key \
   --eventhub-endpoint "$MOVIEREC_TEST_EVENTHUBS_ENDPOINT" --send-timeout 5s --json \
   2> "$work/hub.log" > /dev/null

@@ -1,6 +1,6 @@
 // Event Hubs: the namespace (local SAS auth off), the `ratings` hub and the
 // consumer group the IngestRatings trigger reads with. The app's identity may
-// receive; whoever runs `movierec generate` (optional) may send.
+// receive; whoever runs `movierec-generate` (optional) may send.
 param name string
 param location string
 param tags object
@@ -9,7 +9,7 @@ param hubName string
 param partitionCount int
 param consumerGroup string
 
-@description('Object id of a user or identity allowed to send ratings (movierec generate); empty for none.')
+@description('Object id of a user or identity allowed to send ratings (movierec-generate); empty for none.')
 param senderPrincipalId string
 
 @allowed(['Standard', 'Premium'])

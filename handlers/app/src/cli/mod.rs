@@ -3,10 +3,11 @@
 //!
 //! Commands own argument parsing, file paths and what is printed; every
 //! computation is a call into `movierec_core`. Errors are `anyhow` here, with
-//! context naming the file or option at fault.
+//! context naming the file or option at fault. The ratings generator is its
+//! own binary, `movierec-generate` (handlers/generate), so that this one
+//! links no AMQP client and no OpenSSL.
 
 mod evaluate;
-mod generate;
 mod options;
 mod package;
 mod progress;
@@ -38,8 +39,6 @@ enum Command {
     Split(split::SplitArgs),
     /// Write synthetic MovieLens-shaped ratings (for benchmarks at 25M scale).
     Synth(synth::SynthArgs),
-    /// Send rating events (replayed or synthetic) to stdout, the app or an Event Hub.
-    Generate(generate::GenerateArgs),
     /// Run the app: standalone (timers, bootstrap, HTTP) or as the Functions custom handler.
     Serve(serve::ServeArgs),
     /// Lay out the Functions app folder (host.json, function folders, binary) and zip it.
@@ -53,7 +52,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recommend(args) => recommend::run(args),
         Command::Split(args) => split::run(args),
         Command::Synth(args) => synth::run(args),
-        Command::Generate(args) => generate::run_command(args),
         Command::Serve(args) => serve::run(args),
         Command::Package(args) => package::run(args),
     }

@@ -57,15 +57,8 @@ impl InputOptions {
         };
         let report = load_ratings(path, options, &TerminalProgress::new())
             .with_context(|| format!("reading ratings from {}", path.display()))?;
-        if report.skipped > 0 {
-            eprintln!(
-                "warning: skipped {} malformed rows in {}; first ones:",
-                report.skipped,
-                path.display()
-            );
-            for e in &report.errors {
-                eprintln!("  {e}");
-            }
+        if let Some(warning) = report.skipped_warning(path) {
+            eprintln!("{warning}");
         }
         Ok(report.ratings)
     }

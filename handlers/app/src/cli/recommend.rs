@@ -2,7 +2,8 @@
 //!
 //! The ratings file says what each user has already rated (left out of their
 //! list). A user absent from the model but present in the ratings file is
-//! folded in from those ratings, so they still get a personal list.
+//! folded in from those ratings, so they still get a personal list: the same
+//! decision a GET makes ([`movierec::serving::personal_list`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -11,9 +12,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use movierec::serving::personal_list;
 use movierec_core::data::RatingMatrix;
 use movierec_core::model_files::load_model;
-use movierec_core::topn::{recommend_all, top_n_for_vector, Scored};
+use movierec_core::topn::{recommend_all, Scored};
 
 use super::options::InputOptions;
 use super::progress::TerminalProgress;
@@ -59,27 +61,24 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
                 .filter(|r| r.user == user)
                 .map(|r| (r.item, r.rating))
                 .collect();
-            let exclude: Vec<u32> = mine
-                .iter()
-                .filter_map(|&(i, _)| model.items.get(i))
-                .collect();
-            let (vector, source) = match model.users.get(user) {
-                Some(u) => (model.user_factors.row(u as usize).to_vec(), "model"),
-                None => match model.fold_in(&mine)? {
-                    Some(v) => (v, "fold-in"),
-                    None => bail!(
-                        "user {user} is not in the model and has no ratings of known items in {}: nothing to recommend from",
-                        args.ratings.display()
-                    ),
-                },
+            let Some(list) = personal_list(&model, user, &mine, args.n)? else {
+                bail!(
+                    "user {user} is not in the model and has no ratings of known items in {}: nothing to recommend from",
+                    args.ratings.display()
+                )
             };
-            let top = top_n_for_vector(&model, &vector, &exclude, args.n);
             println!(
-                "# user {user} ({source}, {} rated items left out)",
-                exclude.len()
+                "# user {user} ({}, {} rated items left out)",
+                list.source.as_str(),
+                list.left_out
             );
             println!("rank,item,score");
-            print_list(&mut std::io::stdout().lock(), None, &model.items, &top)?;
+            print_list(
+                &mut std::io::stdout().lock(),
+                None,
+                &model.items,
+                &list.items,
+            )?;
         }
         (None, Some(out)) => {
             let seen = RatingMatrix::seen_under(

@@ -1,9 +1,14 @@
 //! One rating event, `{"UserId":1,"MovieId":31,"Rating":2.5,"Timestamp":1523000000}`,
-//! checked field by field. Keys are matched without regard to case or
-//! underscores (`UserId`, `userId`, `user_id`).
+//! checked field by field. An event in exactly the generator's shape is read
+//! as the shared [`movierec_wire::RatingEvent`]; any other object is read
+//! tolerantly: keys are matched without regard to case or underscores
+//! (`UserId`, `userId`, `user_id`) and whole numbers written as `1.0` pass.
+//! Either way the same checks give the same reasons.
 
 use movierec_store::RatingRecord;
-use serde_json::Value;
+use movierec_wire::RatingEvent;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::{decode_text, kind};
 
@@ -11,6 +16,25 @@ use super::{decode_text, kind};
 /// but a rating from tomorrow would win against every real event ("newest
 /// wins") and pin the rating forever.
 pub const MAX_FUTURE_SECONDS: i64 = 24 * 3600;
+
+/// An event's fields before their ranges are checked.
+struct Fields {
+    user: i64,
+    movie: i64,
+    rating: f64,
+    timestamp: i64,
+}
+
+impl From<RatingEvent> for Fields {
+    fn from(e: RatingEvent) -> Self {
+        Fields {
+            user: e.user_id.into(),
+            movie: e.movie_id.into(),
+            rating: e.rating,
+            timestamp: e.timestamp,
+        }
+    }
+}
 
 /// Checks one event and turns it into a rating; `now` (Unix seconds) bounds
 /// the timestamp.
@@ -31,6 +55,27 @@ pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, String> {
         },
         other => return Err(format!("event is {}, expected a JSON object", kind(other))),
     };
+    let fields = match well_formed(object) {
+        Some(exact) => Fields::from(exact),
+        None => tolerant_fields(object)?,
+    };
+    check(fields, now)
+}
+
+/// The event when it is exactly the generator's shape: the four keys as
+/// written, ids that fit an `i32`, an integer timestamp. Anything else
+/// (another key style, an extra key, `1.0` for an id) is left to
+/// [`tolerant_fields`].
+fn well_formed(object: &Map<String, Value>) -> Option<RatingEvent> {
+    if object.len() != 4 {
+        return None;
+    }
+    RatingEvent::deserialize(object).ok()
+}
+
+/// The fields of any object, keys matched without regard to case or
+/// underscores; the first missing or mistyped field is the reason.
+fn tolerant_fields(object: &Map<String, Value>) -> Result<Fields, String> {
     let field = |name: &str| {
         object
             .iter()
@@ -54,6 +99,23 @@ pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, String> {
     let rating = rating_value
         .as_f64()
         .ok_or_else(|| format!("Rating must be a number, got {rating_value}"))?;
+    Ok(Fields {
+        user,
+        movie,
+        rating,
+        timestamp,
+    })
+}
+
+/// The ranges: positive 32-bit ids, a rating in half steps, a timestamp
+/// neither negative nor in the future.
+fn check(fields: Fields, now: i64) -> Result<RatingRecord, String> {
+    let Fields {
+        user,
+        movie,
+        rating,
+        timestamp,
+    } = fields;
     if !(1..=i32::MAX as i64).contains(&user) {
         return Err(format!(
             "UserId must be a positive 32-bit integer, got {user}"
@@ -130,6 +192,31 @@ mod tests {
             ok(json!({"user_id":1,"movie_id":31,"rating":2.5,"timestamp":1523000000})),
             want
         );
+    }
+
+    #[test]
+    fn the_exact_shape_and_the_tolerant_reading_agree() {
+        let events = [
+            json!({"UserId":1,"MovieId":31,"Rating":2.5,"Timestamp":1523000000}),
+            json!({"UserId":1,"MovieId":31,"Rating":4,"Timestamp":1523000000}),
+            json!({"UserId":-3,"MovieId":31,"Rating":2.5,"Timestamp":1}),
+            json!({"UserId":1,"MovieId":0,"Rating":2.5,"Timestamp":1}),
+            json!({"UserId":1,"MovieId":31,"Rating":4.50000000001,"Timestamp":1}),
+            json!({"UserId":1,"MovieId":31,"Rating":9,"Timestamp":1}),
+            json!({"UserId":1,"MovieId":31,"Rating":3,"Timestamp":-1}),
+            json!({"UserId":1,"MovieId":31,"Rating":3,"Timestamp":NOW * 1000}),
+            json!({"UserId":1.0,"MovieId":31,"Rating":3,"Timestamp":1}),
+            json!({"UserId":1,"MovieId":31,"Rating":3,"Timestamp":1.5}),
+        ];
+        for exact in events {
+            let mut extra = exact.clone();
+            extra["Poison"] = json!(1);
+            assert_eq!(
+                parse_event(&exact, NOW),
+                parse_event(&extra, NOW),
+                "{exact}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Where ratings come from: a ratings file replayed in file order (once or
 //! looping), or a synthetic world whose users have taste, so that ALS trained
 //! on the stream learns something ([`movierec_core::data::synth::RatingStream`]).
+//!
+//! Owns the order ratings come out in; reading the file is the caller's
+//! (`movierec_core::data::load_ratings`), and it makes no events.
 
 use movierec_core::data::synth::{RatingStream, SynthSpec};
 use movierec_core::data::Ratings;

@@ -4,8 +4,10 @@
 //! in hand has been sent). Nothing is dropped silently: a batch that still
 //! fails after the retries ends the run with an error that says how many
 //! events were sent and how many were not.
+//!
+//! Owns the order of things and the counting; it does not know how any
+//! target sends (see [`crate::sink`]).
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +16,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use super::event::{poison_event, rating_event, OutgoingEvent};
-use super::pace::Pacer;
-use super::sink::{Sink, Stored};
-use super::source::Source;
+use crate::error::{report, RunError, SendError};
+use crate::event::{poison_event, rating_event, OutgoingEvent};
+use crate::pace::Pacer;
+use crate::progress::Progress;
+use crate::sink::Sink;
+use crate::source::Source;
+use crate::summary::{Stored, Summary};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -36,31 +41,13 @@ pub struct RunOptions {
     pub retries: u32,
 }
 
-/// What a run did.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct Summary {
-    pub sent: u64,
-    pub valid: u64,
-    pub poison: u64,
-    pub batches: u64,
-    pub retries: u64,
-    /// Events of a batch that failed for good (the run stops there).
-    pub failed: u64,
-    pub seconds: f64,
-    pub events_per_second: f64,
-    /// Why it stopped: "count", "duration", "end of input", "interrupted", "error".
-    pub stopped_by: String,
-    /// What the app reported storing (HTTP target only).
-    pub app: Option<Stored>,
-}
-
 /// Runs until a stop condition; the summary is returned even on failure,
 /// beside the error.
 pub async fn run(
     source: &mut Source,
     sink: Sink,
     options: &RunOptions,
-) -> (Summary, Result<(), String>) {
+) -> (Summary, Result<(), RunError>) {
     let interrupted = Arc::new(AtomicBool::new(false));
     let notify = Arc::new(tokio::sync::Notify::new());
     let watcher = {
@@ -77,13 +64,20 @@ pub async fn run(
     result
 }
 
+/// Now in Unix seconds: each event's `Timestamp`, as the original generator did.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 async fn run_loop(
     source: &mut Source,
     mut sink: Sink,
     options: &RunOptions,
     interrupted: &AtomicBool,
     notify: &tokio::sync::Notify,
-) -> (Summary, Result<(), String>) {
+) -> (Summary, Result<(), RunError>) {
     let started = Instant::now();
     let deadline = options.duration.map(|d| started + d);
     let mut pacer = Pacer::new(options.rate);
@@ -117,7 +111,7 @@ async fn run_loop(
                 break Ok("duration");
             }
         }
-        let now = chrono::Utc::now().timestamp();
+        let now = unix_now();
         let mut batch: Vec<OutgoingEvent> = Vec::with_capacity(n as usize);
         let mut poison = 0u64;
         for _ in 0..n {
@@ -135,9 +129,16 @@ async fn run_loop(
         if batch.is_empty() {
             continue;
         }
-        if let Err(e) = send_with_retries(&mut sink, &batch, options.retries, &mut summary).await {
+        if let Err((retries, source)) =
+            send_with_retries(&mut sink, &batch, options.retries, &mut summary).await
+        {
             summary.failed = batch.len() as u64;
-            break Err(e);
+            break Err(RunError::Batch {
+                events: summary.failed,
+                retries,
+                sent_before: summary.sent,
+                source,
+            });
         }
         summary.sent += batch.len() as u64;
         summary.poison += poison;
@@ -145,7 +146,7 @@ async fn run_loop(
         summary.batches += 1;
         progress.tick(&summary, started);
     };
-    let closed = sink.close().await.map_err(|e| e.message);
+    let closed = sink.close().await.map_err(RunError::Close);
     summary.seconds = started.elapsed().as_secs_f64();
     summary.events_per_second = summary.sent as f64 / summary.seconds.max(1e-9);
     let result = match outcome {
@@ -162,75 +163,31 @@ async fn run_loop(
 }
 
 /// Sends one batch, retrying what is worth retrying with doubling waits
-/// (100 ms up to 5 s).
+/// (100 ms up to 5 s). A failure for good comes with the retries spent.
 async fn send_with_retries(
     sink: &mut Sink,
     batch: &[OutgoingEvent],
     retries: u32,
     summary: &mut Summary,
-) -> Result<(), String> {
+) -> Result<(), (u32, SendError)> {
     let mut wait = Duration::from_millis(100);
     let mut attempt = 0;
     loop {
         match sink.send(batch).await {
-            Ok(stored) => {
-                if let Some(s) = stored {
-                    let app = summary.app.get_or_insert_with(Stored::default);
-                    app.stored += s.stored;
-                    app.unchanged += s.unchanged;
-                    app.dead_lettered += s.dead_lettered;
+            Ok(answer) => {
+                if let Some(answer) = answer {
+                    summary.app.get_or_insert_with(Stored::default).add(&answer);
                 }
                 return Ok(());
             }
-            Err(e) if e.retryable && attempt < retries => {
+            Err(e) if e.retryable() && attempt < retries => {
                 attempt += 1;
                 summary.retries += 1;
-                tracing::warn!(attempt, error = %e.message, "send failed; retrying");
+                tracing::warn!(attempt, error = %report(&e), "send failed; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
-            Err(e) => {
-                return Err(format!(
-                    "a batch of {} events could not be sent after {attempt} retries: {}",
-                    batch.len(),
-                    e.message
-                ))
-            }
+            Err(e) => return Err((attempt, e)),
         }
-    }
-}
-
-/// Progress on stderr: every second on a terminal, every 10 s otherwise.
-struct Progress {
-    every: Duration,
-    next: Instant,
-}
-
-impl Progress {
-    fn new() -> Self {
-        let every = if std::io::stderr().is_terminal() {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(10)
-        };
-        Progress {
-            every,
-            next: Instant::now() + every,
-        }
-    }
-
-    fn tick(&mut self, summary: &Summary, started: Instant) {
-        if Instant::now() < self.next {
-            return;
-        }
-        self.next += self.every;
-        let secs = started.elapsed().as_secs_f64();
-        eprintln!(
-            "sent {} events ({:.0}/s), {} poison, {} retries",
-            summary.sent,
-            summary.sent as f64 / secs,
-            summary.poison,
-            summary.retries
-        );
     }
 }

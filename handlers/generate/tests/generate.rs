@@ -1,13 +1,11 @@
-//! `movierec generate` as a user runs it: into the app in standalone mode
+//! `movierec-generate` as a user runs it: into the app in standalone mode
 //! (what was sent is what is stored), stopped by Ctrl-C, against a target
 //! that is down, and into the local Event Hubs test server, read back by a
 //! consumer built with the same crate.
 
 mod common;
 
-#[cfg(feature = "eventhubs")]
-use std::collections::HashMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,23 +13,16 @@ use common::*;
 use movierec_store::{DeadLetterStore, RatingStore, SqliteStore};
 use serde_json::Value;
 
-/// `movierec serve` on an empty store that stays empty (no bootstrap).
+/// The app on an empty store that stays empty (no bootstrap).
 fn start_app(store: &std::path::Path) -> Serve {
-    start_serve(
-        store,
-        &[
-            ("MOVIEREC_BOOTSTRAP", "false"),
-            ("MOVIEREC_RETRAIN_SCHEDULE", "0 0 0 1 1 *"),
-        ],
-    )
+    start_serve(store)
 }
 
-/// Runs `movierec generate` with `args` then `run`, which must succeed; its summary.
+/// Runs `movierec-generate` with `args` then `run`, which must succeed; its summary.
 fn generate_ok(args: &[&str], run: &[&str]) -> Value {
-    let mut all = vec!["generate"];
-    all.extend_from_slice(args);
+    let mut all = args.to_vec();
     all.extend_from_slice(run);
-    let out = movierec(&all);
+    let out = generator(&all);
     assert!(
         out.status.success(),
         "{}",
@@ -50,9 +41,9 @@ fn summary(out: &Output) -> Value {
 /// The events a seeded synthetic run makes, from a run to stdout: the valid
 /// ones as (user, movie, rating), and how many were poison.
 fn expected_events(args: &[&str]) -> (Vec<(i64, i64, f64)>, usize) {
-    let mut all = vec!["generate", "--to", "stdout"];
+    let mut all = vec!["--to", "stdout"];
     all.extend_from_slice(args);
-    let stdout = movierec_ok(&all);
+    let stdout = generator_ok(&all);
     let mut valid = Vec::new();
     let mut poison = 0;
     for line in stdout.lines() {
@@ -126,9 +117,8 @@ fn ctrl_c_stops_after_the_batch_in_hand_and_loses_nothing() {
     let store = tempfile::tempdir().unwrap();
     let app = start_app(store.path());
     let url = format!("{}/events", app.url);
-    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+    let child = Command::new(env!("CARGO_BIN_EXE_movierec-generate"))
         .args([
-            "generate",
             "--synthetic",
             "--count",
             "1000000",
@@ -174,8 +164,7 @@ fn ctrl_c_stops_after_the_batch_in_hand_and_loses_nothing() {
 #[test]
 fn a_target_that_is_down_is_retried_then_reported() {
     // port 9 (discard) on 127.0.0.1: nothing listens
-    let out = movierec(&[
-        "generate",
+    let out = generator(&[
         "--synthetic",
         "--count",
         "10",
@@ -207,39 +196,65 @@ fn a_target_that_is_down_is_retried_then_reported() {
 #[test]
 fn bad_options_are_refused_with_a_hint() {
     for (args, needle) in [
-        (vec!["generate", "--synthetic"], "--count or --duration"),
+        (vec!["--synthetic"], "--count or --duration"),
+        (vec!["--count", "5"], "--from FILE or --synthetic"),
         (
-            vec!["generate", "--count", "5"],
-            "--from FILE or --synthetic",
-        ),
-        (
-            vec![
-                "generate",
-                "--synthetic",
-                "--count",
-                "5",
-                "--poison-rate",
-                "2",
-            ],
+            vec!["--synthetic", "--count", "5", "--poison-rate", "2"],
             "between 0 and 1",
         ),
         (
-            vec!["generate", "--synthetic", "--count", "5", "--to", "ftp://x"],
+            vec!["--synthetic", "--count", "5", "--to", "ftp://x"],
             "expected stdout",
         ),
         (
-            vec!["generate", "--synthetic", "--duration", "5d"],
+            vec!["--synthetic", "--duration", "5d"],
             "unit must be s, m or h",
         ),
     ] {
-        let out = movierec(&args);
+        let out = generator(&args);
         assert!(!out.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
 
-#[cfg(feature = "eventhubs")]
+#[test]
+fn a_ratings_file_is_replayed_in_file_order_with_its_format_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ratings.txt");
+    std::fs::write(&file, "1::10::4::0\n2::20::3.5::0\nbad row\n3::30::5::0\n").unwrap();
+    let path = file.to_str().unwrap();
+    let out = generator_ok(&[
+        "--from",
+        path,
+        "--format",
+        "dat",
+        "--on-error",
+        "skip",
+        "--seed",
+        "1",
+    ]);
+    let sent: Vec<(i64, i64, f64)> = out
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["UserId"].as_i64().unwrap(),
+                v["MovieId"].as_i64().unwrap(),
+                v["Rating"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sent, vec![(1, 10, 4.0), (2, 20, 3.5), (3, 30, 5.0)]);
+    let refused = generator(&["--from", path, "--format", "dat"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("reading ratings from"), "{stderr}");
+    let unknown = generator(&["--from", path, "--format", "tsv"]);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("auto, tab, dat, csv"), "{stderr}");
+}
+
 /// The local Event Hubs test server, or `None` (skip) when it is not running.
 fn eventhubs_endpoint() -> Option<String> {
     match std::env::var("MOVIEREC_TEST_EVENTHUBS_ENDPOINT") {
@@ -251,7 +266,6 @@ fn eventhubs_endpoint() -> Option<String> {
     }
 }
 
-#[cfg(feature = "eventhubs")]
 /// Reads every partition of `hub` from the start until it has been quiet for
 /// a second: each partition's event bodies, in order.
 async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
@@ -264,7 +278,7 @@ async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
         .open(
             "localhost",
             hub.to_string(),
-            std::sync::Arc::new(movierec::generate::eventhub::LocalServerToken),
+            std::sync::Arc::new(movierec_generate::eventhub::LocalServerToken),
         )
         .await
         .expect("open a consumer");
@@ -300,7 +314,6 @@ async fn consume(endpoint: &str, hub: &str) -> HashMap<String, Vec<Value>> {
     by_partition
 }
 
-#[cfg(feature = "eventhubs")]
 fn eventhub_round_trip(partition_by: &str) {
     let Some(endpoint) = eventhubs_endpoint() else {
         return;
@@ -391,13 +404,11 @@ fn eventhub_round_trip(partition_by: &str) {
     );
 }
 
-#[cfg(feature = "eventhubs")]
 #[test]
 fn events_sent_to_an_event_hub_by_user_key_are_read_back_exactly() {
     eventhub_round_trip("key");
 }
 
-#[cfg(feature = "eventhubs")]
 #[test]
 fn events_sent_to_an_event_hub_by_user_hash_are_read_back_exactly() {
     eventhub_round_trip("hash");

@@ -1,6 +1,8 @@
 //! Sending at a set rate: before each batch, wait until the events sent so far
 //! plus this batch are due. Without a rate, never wait. The schedule is kept
 //! from the start, so a slow send is caught up rather than lost.
+//!
+//! Owns the schedule only: it never sends, counts or stops anything.
 
 use std::time::Duration;
 
