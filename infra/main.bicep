@@ -34,43 +34,36 @@ param eventHubPartitionCount int = 4
 @allowed(['Standard', 'Premium'])
 param eventHubsSku string = 'Standard'
 
-@description('Object id of a user or identity that may send ratings (movierec generate); empty for none.')
+@description('Object id of a user or identity that may send ratings (movierec-generate); empty for none.')
 param ratingsSenderPrincipalId string = ''
 
-@description('RetrainModel schedule (NCRONTAB, 6 fields).')
+// movierec's settings (the README's configuration table). Each parameter
+// below defaults to the app's own default for its setting, and a test keeps
+// them equal (handlers/app/tests/settings_agree.rs); every setting not set
+// here takes the app's default. The schedules must be app settings: the
+// Functions host resolves `%MOVIEREC_*_SCHEDULE%` in function.json from them
+// and has no default of its own.
+
+@description('RetrainModel schedule (NCRONTAB, 6 fields), MOVIEREC_RETRAIN_SCHEDULE.')
 param retrainSchedule string = '0 0 */6 * * *'
 
-@description('RecommendAllUsers schedule (NCRONTAB, 6 fields).')
+@description('RecommendAllUsers schedule (NCRONTAB, 6 fields), MOVIEREC_RECOMMEND_SCHEDULE.')
 param recommendSchedule string = '0 */5 * * * *'
 
-@description('Length of each published list.')
+@description('Length of each published list, MOVIEREC_TOP_N.')
 param topN int = 10
 
-@description('A new version is rejected if its lists\' holdout NDCG@10 is worse than the promoted one\'s by more than this share (or not above the most-popular list\'s).')
+@description('A new version is rejected if its lists\' holdout NDCG@10 is worse than the promoted one\'s by more than this share (or not above the most-popular list\'s), MOVIEREC_PROMOTION_MARGIN.')
 param promotionMargin string = '0.02'
 
-@description('ALS parameters of the rating model (MOVIEREC_RANK and the like) and of the ranking model (MOVIEREC_RANKING_*): the tuned defaults.')
-param model object = {
-  MOVIEREC_RANK: 32
-  MOVIEREC_ITERATIONS: 15
-  MOVIEREC_REG: '0.3'
-  MOVIEREC_BIAS_REG: '0.2'
-  MOVIEREC_REG_EXPONENT: '0.75'
-  MOVIEREC_BIASES: true
-  MOVIEREC_SEED: 42
-  MOVIEREC_RANKING_RANK: 128
-  MOVIEREC_RANKING_ITERATIONS: 15
-  MOVIEREC_RANKING_REG: '0.01'
-  MOVIEREC_RANKING_ALPHA: '1.0'
-  MOVIEREC_RANKING_UNOBSERVED_WEIGHT: '1.0'
-  MOVIEREC_RANKING_TUNE: true
-}
+@description('Model settings to set over the app\'s defaults: the rating model\'s (MOVIEREC_RANK and the like) and the ranking model\'s (MOVIEREC_RANKING_*), e.g. { MOVIEREC_RANK: 64 }. Empty: the tuned defaults the app is built with.')
+param model object = {}
 
-@description('Share of ratings held out to evaluate a new model, and the seed of that split.')
+@description('Share of ratings held out to evaluate a new model (MOVIEREC_HOLDOUT_FRACTION), and the seed of that split (MOVIEREC_HOLDOUT_SEED).')
 param holdoutFraction string = '0.1'
 param holdoutSeed int = 42
 
-@description('Cosmos DB requests in flight per ingest batch, and 429 retries per request.')
+@description('Cosmos DB requests in flight per ingest batch (MOVIEREC_COSMOS_CONCURRENCY), and 429 retries per request (MOVIEREC_COSMOS_THROTTLE_RETRIES).')
 param cosmosConcurrency int = 32
 param cosmosThrottleRetries int = 9
 

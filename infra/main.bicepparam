@@ -5,6 +5,6 @@ param namePrefix = 'movierec'
 param instanceMemoryMB = 2048
 param cosmosCapacityMode = 'Serverless'
 param eventHubPartitionCount = 4
-param retrainSchedule = '0 0 */6 * * *'
-param recommendSchedule = '0 */5 * * * *'
-param topN = 10
+// movierec's settings take the app's defaults (README, Configuration); set
+// one here only to change it, e.g. `param topN = 20` or
+// `param model = { MOVIEREC_RANK: 64 }`.

@@ -15,6 +15,8 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use zip::write::SimpleFileOptions;
 
+use crate::settings::{defaults, SCHEDULE_DEFAULTS};
+
 pub struct PackageOptions {
     /// The project root (holds host.json and functions/).
     pub root: PathBuf,
@@ -81,28 +83,20 @@ pub fn package(opts: &PackageOptions) -> anyhow::Result<PackageReport> {
         .with_context(|| format!("copying {}", opts.binary.display()))?;
     set_executable(&exe_path)?;
     if opts.with_data {
-        let dest = opts.out_dir.join("data/ml-latest-small");
+        // where the app looks by default, relative to the app folder as it is
+        // to the project root
+        let dest = opts.out_dir.join(defaults::BOOTSTRAP_DATA);
         fs::create_dir_all(&dest)?;
         for f in ["ratings.csv", "movies.csv", "README.txt"] {
-            fs::copy(opts.root.join("data/ml-latest-small").join(f), dest.join(f))?;
+            fs::copy(
+                opts.root.join(defaults::BOOTSTRAP_DATA).join(f),
+                dest.join(f),
+            )?;
         }
     }
-    let settings = json!({
-        "IsEncrypted": false,
-        "Values": {
-            "FUNCTIONS_WORKER_RUNTIME": "custom",
-            "AzureWebJobsStorage": "UseDevelopmentStorage=true",
-            "EventHubConnection": "Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<name>;SharedAccessKey=<key>;EntityPath=ratings",
-            "MOVIEREC_RETRAIN_SCHEDULE": "0 0 */6 * * *",
-            "MOVIEREC_RECOMMEND_SCHEDULE": "0 */5 * * * *",
-            "MOVIEREC_STORE": ".movierec",
-            "MOVIEREC_BOOTSTRAP": if opts.with_data { "true" } else { "false" },
-            "MOVIEREC_BOOTSTRAP_DATA": "data/ml-latest-small"
-        }
-    });
     fs::write(
         opts.out_dir.join("local.settings.json"),
-        serde_json::to_string_pretty(&settings)?,
+        serde_json::to_string_pretty(&local_settings(opts.with_data))?,
     )?;
 
     let mut files = 0;
@@ -114,6 +108,28 @@ pub fn package(opts: &PackageOptions) -> anyhow::Result<PackageReport> {
         functions,
         files,
     })
+}
+
+/// The `local.settings.json` for `func start` in the app folder. The
+/// Functions host reads the timers' schedules from it (function.json names
+/// them as `%NAME%` and the host has no defaults of its own), so they are
+/// written, with the embedded store and the data set to show where they are;
+/// each is the app's default ([`crate::settings::defaults::table`]). The one
+/// setting that differs: `MOVIEREC_BOOTSTRAP`, true when the data ships (under
+/// the host the app bootstraps only when told to), else false.
+pub fn local_settings(with_data: bool) -> serde_json::Value {
+    let mut values = json!({
+        "FUNCTIONS_WORKER_RUNTIME": "custom",
+        "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        "EventHubConnection": "Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<name>;SharedAccessKey=<key>;EntityPath=ratings",
+        "MOVIEREC_STORE": defaults::STORE_DIR,
+        "MOVIEREC_BOOTSTRAP": if with_data { "true" } else { "false" },
+        "MOVIEREC_BOOTSTRAP_DATA": defaults::BOOTSTRAP_DATA,
+    });
+    for (name, schedule) in SCHEDULE_DEFAULTS {
+        values[*name] = json!(schedule);
+    }
+    json!({ "IsEncrypted": false, "Values": values })
 }
 
 #[cfg(unix)]

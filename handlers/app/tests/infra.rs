@@ -8,37 +8,12 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
+use common::bicep::Bicep;
 use common::root;
-use tree_sitter::{Node, Parser, Tree};
-
-struct Bicep {
-    path: PathBuf,
-    text: String,
-    tree: Tree,
-}
+use tree_sitter::Node;
 
 impl Bicep {
-    fn text_of(&self, node: Node) -> &str {
-        &self.text[node.byte_range()]
-    }
-
-    /// Every node of `kind`, in document order.
-    fn all(&self, kind: &str) -> Vec<Node<'_>> {
-        let mut found = Vec::new();
-        let mut cursor = self.tree.walk();
-        let mut stack = vec![self.tree.root_node()];
-        while let Some(node) = stack.pop() {
-            if node.kind() == kind {
-                found.push(node);
-            }
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
-        }
-        found
-    }
-
     /// The first string literal under `node`, unquoted.
     fn first_string(&self, node: Node) -> Option<String> {
         let mut cursor = node.walk();
@@ -54,31 +29,8 @@ impl Bicep {
     }
 }
 
-fn parse(path: &Path) -> Bicep {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
-        .expect("the Bicep grammar loads");
-    let tree = parser.parse(&text, None).expect("a parse tree");
-    Bicep {
-        path: path.to_path_buf(),
-        text,
-        tree,
-    }
-}
-
 fn bicep_files() -> Vec<Bicep> {
-    let infra = root().join("infra");
-    let mut paths = vec![infra.join("main.bicep")];
-    let mut modules: Vec<PathBuf> = std::fs::read_dir(infra.join("modules"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "bicep"))
-        .collect();
-    modules.sort();
-    paths.extend(modules);
-    paths.iter().map(|p| parse(p)).collect()
+    Bicep::all_files()
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! Bounds that keep one instance healthy under hostile or runaway input, and
 //! the retention of what would otherwise grow without end. Each default is
 //! defined here once ([`Limits::default`]); [`Limits::from_env`] reads the
-//! settings over it.
+//! settings over it, and [`super::defaults::table`] lists them.
 
 use std::time::Duration;
 
-use super::{check, parse, SettingError};
+use super::{check, SettingError, Source};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
@@ -60,11 +60,17 @@ impl Default for Limits {
 
 impl Limits {
     pub fn from_env() -> Result<Self, SettingError> {
+        Self::read(&Source {
+            lookup: &|name| std::env::var(name).ok(),
+        })
+    }
+
+    pub(super) fn read(src: &Source) -> Result<Self, SettingError> {
         let d = Limits::default();
         let seconds = |name: &'static str, default: Duration| -> Result<Duration, SettingError> {
             let s = check(
                 name,
-                parse(name, default.as_secs(), "a whole number of seconds")?,
+                src.parse(name, default.as_secs(), "a whole number of seconds")?,
                 |s| s >= 1,
                 "at least 1 second",
             )?;
@@ -73,12 +79,12 @@ impl Limits {
         let at_least_one = |name: &'static str, default: usize| {
             check(
                 name,
-                parse(name, default, "a whole number")?,
+                src.parse(name, default, "a whole number")?,
                 |n| n >= 1,
                 "at least 1",
             )
         };
-        let retention_days = parse(
+        let retention_days = src.parse(
             "MOVIEREC_DEAD_LETTER_RETENTION_DAYS",
             d.dead_letter_retention.map_or(0, |r| r.as_secs() / 86_400),
             "a whole number of days (0 keeps dead letters forever)",

@@ -1,14 +1,30 @@
-//! Configuration from the environment (app settings in Azure), each setting
-//! read and checked in one place with its default. The README's
-//! configuration table lists the same names.
+//! Configuration from the environment (app settings in Azure).
+//!
+//! [`defaults::table`] lists every setting the app reads, with its default
+//! and what reads it. Most are read and checked here, at start, by
+//! [`Settings::from_env`]. A few are read where they are used, and the table
+//! says so: the timer schedules by the Functions host itself (`%NAME%` in
+//! function.json) and by the standalone scheduler ([`schedules`]),
+//! `MOVIEREC_BOOTSTRAP` by `server::run`, `MOVIEREC_LOG` by `main` (and the
+//! ratings generator's), `MOVIEREC_EVENTHUB_NAMESPACE` by the ratings
+//! generator, and `FUNCTIONS_CUSTOMHANDLER_PORT` by `main` and `server`.
+//! The README's configuration table, infra/*.bicep and the
+//! local.settings.json that `movierec package` writes are checked against
+//! the table (handlers/app/tests/settings_agree.rs).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use movierec_core::als::AlsParams;
+use movierec_core::als::{AlsParams, ParamsError};
 
+pub mod defaults;
 mod limits;
+pub mod schedules;
+
+pub use defaults::Setting;
 pub use limits::Limits;
+pub use schedules::SCHEDULE_DEFAULTS;
 
 /// Where the store lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,25 +70,34 @@ pub struct Settings {
 pub struct SettingError {
     pub name: &'static str,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: Cow<'static, str>,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// Where the settings come from: the environment, or a map in tests.
+struct Source<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
-fn parse<T: std::str::FromStr>(
-    name: &'static str,
-    default: T,
-    expected: &'static str,
-) -> Result<T, SettingError> {
-    match var(name) {
-        None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|_| SettingError {
-            name,
-            value,
-            expected,
-        }),
+impl Source<'_> {
+    /// The setting's value; unset and blank are the same.
+    fn var(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &'static str,
+    ) -> Result<T, SettingError> {
+        match self.var(name) {
+            None => Ok(default),
+            Some(value) => value.trim().parse().map_err(|_| SettingError {
+                name,
+                value,
+                expected: expected.into(),
+            }),
+        }
     }
 }
 
@@ -88,56 +113,62 @@ fn check<T: Copy + std::fmt::Display>(
         Err(SettingError {
             name,
             value: v.to_string(),
-            expected,
+            expected: expected.into(),
         })
     }
 }
 
 #[cfg(not(feature = "cosmos"))]
-fn cosmos_config() -> Result<StoreConfig, SettingError> {
+fn cosmos_config(_src: &Source) -> Result<StoreConfig, SettingError> {
     Err(SettingError {
         name: "MOVIEREC_STORE",
         value: "cosmos".into(),
-        expected: "a directory for the embedded SQLite store: this build has no Cosmos DB support (build with the default `cosmos` feature)",
+        expected: "a directory for the embedded SQLite store: this build has no Cosmos DB support (build with the default `cosmos` feature)".into(),
     })
 }
 
 /// The Cosmos DB settings. Entra ID unless a key is given, and a key only for
 /// a local server (checked again when connecting).
 #[cfg(feature = "cosmos")]
-fn cosmos_config() -> Result<StoreConfig, SettingError> {
+fn cosmos_config(src: &Source) -> Result<StoreConfig, SettingError> {
     use movierec_store::{CosmosAuth, CosmosConfig};
-    let endpoint = var("MOVIEREC_COSMOS_ENDPOINT").ok_or(SettingError {
+    let endpoint = src.var("MOVIEREC_COSMOS_ENDPOINT").ok_or(SettingError {
         name: "MOVIEREC_COSMOS_ENDPOINT",
         value: String::new(),
-        expected: "the account URL, https://<account>.documents.azure.com:443/ (required with MOVIEREC_STORE=cosmos)",
+        expected: "the account URL, https://<account>.documents.azure.com:443/ (required with MOVIEREC_STORE=cosmos)".into(),
     })?;
-    let auth = match var("MOVIEREC_COSMOS_KEY") {
+    let auth = match src.var("MOVIEREC_COSMOS_KEY") {
         Some(key) => {
-            if !movierec_store::is_local_endpoint(&endpoint) {
+            if !movierec_azure::is_local_endpoint(&endpoint) {
                 return Err(SettingError {
                     name: "MOVIEREC_COSMOS_KEY",
                     value: "(hidden)".into(),
-                    expected: "unset for an Azure account: the app signs in with its managed identity (Entra ID); a key is for a local server only",
+                    expected: "unset for an Azure account: the app signs in with its managed identity (Entra ID); a key is for a local server only".into(),
                 });
             }
             CosmosAuth::Key(key)
         }
         None => CosmosAuth::Identity {
-            client_id: var("MOVIEREC_COSMOS_CLIENT_ID").or_else(|| var("AZURE_CLIENT_ID")),
+            client_id: src
+                .var("MOVIEREC_COSMOS_CLIENT_ID")
+                .or_else(|| src.var("AZURE_CLIENT_ID")),
         },
     };
-    let database = var("MOVIEREC_COSMOS_DATABASE").unwrap_or_else(|| "movierec".into());
+    let database = src
+        .var("MOVIEREC_COSMOS_DATABASE")
+        .unwrap_or_else(|| defaults::COSMOS_DATABASE.into());
     let mut config = CosmosConfig::new(endpoint, database, auth);
-    config.region = var("MOVIEREC_COSMOS_REGION").or_else(|| var("REGION_NAME"));
-    config.create_containers = parse(
+    config.region = src
+        .var("MOVIEREC_COSMOS_REGION")
+        .or_else(|| src.var("REGION_NAME"));
+    config.create_containers = src.parse(
         "MOVIEREC_COSMOS_CREATE",
         config.create_containers,
         "true or false",
     )?;
     config.concurrency = check(
         "MOVIEREC_COSMOS_CONCURRENCY",
-        parse(
+        src.parse(
             "MOVIEREC_COSMOS_CONCURRENCY",
             config.concurrency,
             "a whole number",
@@ -145,7 +176,7 @@ fn cosmos_config() -> Result<StoreConfig, SettingError> {
         |c| (1..=1024).contains(&c),
         "1 to 1024",
     )?;
-    config.throttle_retries = parse(
+    config.throttle_retries = src.parse(
         "MOVIEREC_COSMOS_THROTTLE_RETRIES",
         config.throttle_retries,
         "a whole number",
@@ -153,82 +184,115 @@ fn cosmos_config() -> Result<StoreConfig, SettingError> {
     Ok(StoreConfig::Cosmos(config))
 }
 
-fn rank(name: &'static str, default: usize) -> Result<usize, SettingError> {
-    check(
-        name,
-        parse(name, default, "a whole number")?,
-        |r| (1..=256).contains(&r),
-        "1 to 256",
-    )
+/// The two models, and the setting behind each of [`AlsParams::validate`]'s
+/// checks.
+#[derive(Clone, Copy)]
+enum Model {
+    Rating,
+    Ranking,
 }
 
-fn iterations(name: &'static str, default: usize) -> Result<usize, SettingError> {
-    check(
-        name,
-        parse(name, default, "a whole number")?,
-        |i| i >= 1,
-        "at least 1",
-    )
+impl Model {
+    /// The setting a failed check names: the variable that sets the
+    /// parameter, or the model's settings as a whole for a parameter that no
+    /// setting reaches.
+    fn setting(self, e: &ParamsError) -> &'static str {
+        match (self, e) {
+            (Model::Rating, ParamsError::Rank(_)) => "MOVIEREC_RANK",
+            (Model::Rating, ParamsError::Iterations) => "MOVIEREC_ITERATIONS",
+            (Model::Rating, ParamsError::Reg("reg", _)) => "MOVIEREC_REG",
+            (Model::Rating, ParamsError::Reg("bias_reg", _)) => "MOVIEREC_BIAS_REG",
+            (Model::Rating, ParamsError::RegExponent(_)) => "MOVIEREC_REG_EXPONENT",
+            (Model::Rating, _) => "MOVIEREC_RANK and the like (the rating model)",
+            (Model::Ranking, ParamsError::Rank(_)) => "MOVIEREC_RANKING_RANK",
+            (Model::Ranking, ParamsError::Iterations) => "MOVIEREC_RANKING_ITERATIONS",
+            (Model::Ranking, ParamsError::Reg("reg", _)) => "MOVIEREC_RANKING_REG",
+            (Model::Ranking, ParamsError::Alpha(_)) => "MOVIEREC_RANKING_ALPHA",
+            (Model::Ranking, ParamsError::UnobservedWeight(_)) => {
+                "MOVIEREC_RANKING_UNOBSERVED_WEIGHT"
+            }
+            (Model::Ranking, _) => "MOVIEREC_RANKING_* (the ranking model)",
+        }
+    }
+
+    /// `params` checked by [`AlsParams::validate`], the one definition of
+    /// their ranges; a failure names the setting and the check.
+    fn validate(self, src: &Source, params: AlsParams) -> Result<AlsParams, SettingError> {
+        params.validate().map_err(|e| {
+            let name = self.setting(&e);
+            SettingError {
+                name,
+                value: src.var(name).unwrap_or_default(),
+                expected: e.to_string().into(),
+            }
+        })?;
+        Ok(params)
+    }
 }
 
 impl Settings {
+    /// The settings from the environment, each default where unset.
     pub fn from_env() -> Result<Self, SettingError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `lookup` (a variable's value by name) instead of the
+    /// environment.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let src = Source { lookup: &lookup };
         let tuned = AlsParams::tuned();
-        let store = match var("MOVIEREC_STORE") {
-            None => StoreConfig::Sqlite(PathBuf::from(".movierec")),
-            Some(v) if v == "cosmos" => cosmos_config()?,
+        let store = match src.var("MOVIEREC_STORE") {
+            None => StoreConfig::Sqlite(PathBuf::from(defaults::STORE_DIR)),
+            Some(v) if v == "cosmos" => cosmos_config(&src)?,
             Some(dir) => StoreConfig::Sqlite(PathBuf::from(dir)),
         };
-        let rating_params = AlsParams {
-            rank: rank("MOVIEREC_RANK", tuned.rank)?,
-            iterations: iterations("MOVIEREC_ITERATIONS", tuned.iterations)?,
-            reg: parse("MOVIEREC_REG", tuned.reg, "a number")?,
-            bias_reg: parse("MOVIEREC_BIAS_REG", tuned.bias_reg, "a number")?,
-            reg_exponent: parse("MOVIEREC_REG_EXPONENT", tuned.reg_exponent, "a number")?,
-            biases: parse("MOVIEREC_BIASES", tuned.biases, "true or false")?,
-            seed: parse("MOVIEREC_SEED", tuned.seed, "a whole number")?,
-            ..tuned
-        };
+        let rating_params = Model::Rating.validate(
+            &src,
+            AlsParams {
+                rank: src.parse("MOVIEREC_RANK", tuned.rank, "a whole number")?,
+                iterations: src.parse("MOVIEREC_ITERATIONS", tuned.iterations, "a whole number")?,
+                reg: src.parse("MOVIEREC_REG", tuned.reg, "a number")?,
+                bias_reg: src.parse("MOVIEREC_BIAS_REG", tuned.bias_reg, "a number")?,
+                reg_exponent: src.parse("MOVIEREC_REG_EXPONENT", tuned.reg_exponent, "a number")?,
+                biases: src.parse("MOVIEREC_BIASES", tuned.biases, "true or false")?,
+                seed: src.parse("MOVIEREC_SEED", tuned.seed, "a whole number")?,
+                ..tuned
+            },
+        )?;
         let ranking = AlsParams::ranking();
-        let ranking_params = AlsParams {
-            rank: rank("MOVIEREC_RANKING_RANK", ranking.rank)?,
-            iterations: iterations("MOVIEREC_RANKING_ITERATIONS", ranking.iterations)?,
-            reg: parse("MOVIEREC_RANKING_REG", ranking.reg, "a number")?,
-            alpha: parse("MOVIEREC_RANKING_ALPHA", ranking.alpha, "a number")?,
-            unobserved_weight: parse(
-                "MOVIEREC_RANKING_UNOBSERVED_WEIGHT",
-                ranking.unobserved_weight,
-                "a number",
-            )?,
-            seed: rating_params.seed,
-            ..ranking
-        };
-        for (name, params) in [
-            (
-                "MOVIEREC_RANK and the like (the rating model)",
-                &rating_params,
-            ),
-            ("MOVIEREC_RANKING_* (the ranking model)", &ranking_params),
-        ] {
-            params.validate().map_err(|e| SettingError {
-                name,
-                value: e.to_string(),
-                expected: "valid ALS parameters",
-            })?;
-        }
+        let ranking_params = Model::Ranking.validate(
+            &src,
+            AlsParams {
+                rank: src.parse("MOVIEREC_RANKING_RANK", ranking.rank, "a whole number")?,
+                iterations: src.parse(
+                    "MOVIEREC_RANKING_ITERATIONS",
+                    ranking.iterations,
+                    "a whole number",
+                )?,
+                reg: src.parse("MOVIEREC_RANKING_REG", ranking.reg, "a number")?,
+                alpha: src.parse("MOVIEREC_RANKING_ALPHA", ranking.alpha, "a number")?,
+                unobserved_weight: src.parse(
+                    "MOVIEREC_RANKING_UNOBSERVED_WEIGHT",
+                    ranking.unobserved_weight,
+                    "a number",
+                )?,
+                seed: rating_params.seed,
+                ..ranking
+            },
+        )?;
         Ok(Settings {
             store,
             top_n: check(
                 "MOVIEREC_TOP_N",
-                parse("MOVIEREC_TOP_N", 10usize, "a whole number")?,
+                src.parse("MOVIEREC_TOP_N", defaults::TOP_N, "a whole number")?,
                 |n| (1..=100).contains(&n),
                 "1 to 100",
             )?,
             promotion_margin: check(
                 "MOVIEREC_PROMOTION_MARGIN",
-                parse(
+                src.parse(
                     "MOVIEREC_PROMOTION_MARGIN",
-                    0.02f64,
+                    defaults::PROMOTION_MARGIN,
                     "a number such as 0.02",
                 )?,
                 |m| m >= 0.0,
@@ -236,22 +300,35 @@ impl Settings {
             )?,
             holdout_fraction: check(
                 "MOVIEREC_HOLDOUT_FRACTION",
-                parse("MOVIEREC_HOLDOUT_FRACTION", 0.1f64, "a number")?,
+                src.parse(
+                    "MOVIEREC_HOLDOUT_FRACTION",
+                    defaults::HOLDOUT_FRACTION,
+                    "a number",
+                )?,
                 |f| f > 0.0 && f < 0.5,
                 "between 0 and 0.5",
             )?,
-            holdout_seed: parse("MOVIEREC_HOLDOUT_SEED", 42u64, "a whole number")?,
+            holdout_seed: src.parse(
+                "MOVIEREC_HOLDOUT_SEED",
+                defaults::HOLDOUT_SEED,
+                "a whole number",
+            )?,
             rating_params,
             ranking_params,
-            ranking_tune: parse("MOVIEREC_RANKING_TUNE", true, "true or false")?,
-            limits: Limits::from_env()?,
-            bootstrap_data: var("MOVIEREC_BOOTSTRAP_DATA")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("data/ml-latest-small")),
-            functions_dir: var("MOVIEREC_FUNCTIONS_DIR").map(PathBuf::from),
-            dashboard_cache: Duration::from_secs(parse(
+            ranking_tune: src.parse(
+                "MOVIEREC_RANKING_TUNE",
+                defaults::RANKING_TUNE,
+                "true or false",
+            )?,
+            limits: Limits::read(&src)?,
+            bootstrap_data: PathBuf::from(
+                src.var("MOVIEREC_BOOTSTRAP_DATA")
+                    .unwrap_or_else(|| defaults::BOOTSTRAP_DATA.into()),
+            ),
+            functions_dir: src.var("MOVIEREC_FUNCTIONS_DIR").map(PathBuf::from),
+            dashboard_cache: Duration::from_secs(src.parse(
                 "MOVIEREC_DASHBOARD_CACHE_SECONDS",
-                60u64,
+                defaults::DASHBOARD_CACHE_SECONDS,
                 "a whole number of seconds (0 reads the store on every request)",
             )?),
         })
@@ -261,10 +338,10 @@ impl Settings {
     pub fn for_tests(dir: PathBuf) -> Self {
         Settings {
             store: StoreConfig::Sqlite(dir),
-            top_n: 10,
-            promotion_margin: 0.02,
-            holdout_fraction: 0.1,
-            holdout_seed: 42,
+            top_n: defaults::TOP_N,
+            promotion_margin: defaults::PROMOTION_MARGIN,
+            holdout_fraction: defaults::HOLDOUT_FRACTION,
+            holdout_seed: defaults::HOLDOUT_SEED,
             rating_params: AlsParams {
                 rank: 8,
                 iterations: 5,
@@ -275,11 +352,221 @@ impl Settings {
                 iterations: 5,
                 ..AlsParams::ranking()
             },
-            ranking_tune: true,
+            ranking_tune: defaults::RANKING_TUNE,
             limits: Limits::default(),
-            bootstrap_data: PathBuf::from("data/ml-latest-small"),
+            bootstrap_data: PathBuf::from(defaults::BOOTSTRAP_DATA),
             functions_dir: None,
             dashboard_cache: Duration::ZERO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_vars(|name| vars.get(name).cloned())
+    }
+
+    fn error(vars: &[(&str, &str)]) -> SettingError {
+        with(vars).expect_err("an invalid setting")
+    }
+
+    #[test]
+    fn settings_unset_take_the_defaults_of_the_table() {
+        let s = with(&[]).unwrap();
+        let default = |name: &str| defaults::default_of(name).expect(name);
+        assert_eq!(
+            s.store,
+            StoreConfig::Sqlite(default("MOVIEREC_STORE").into())
+        );
+        assert_eq!(s.top_n.to_string(), default("MOVIEREC_TOP_N"));
+        assert_eq!(
+            s.promotion_margin.to_string(),
+            default("MOVIEREC_PROMOTION_MARGIN")
+        );
+        assert_eq!(
+            s.holdout_fraction.to_string(),
+            default("MOVIEREC_HOLDOUT_FRACTION")
+        );
+        assert_eq!(s.holdout_seed.to_string(), default("MOVIEREC_HOLDOUT_SEED"));
+        assert_eq!(s.rating_params, AlsParams::tuned());
+        assert_eq!(s.ranking_params, AlsParams::ranking());
+        assert_eq!(s.rating_params.rank.to_string(), default("MOVIEREC_RANK"));
+        assert_eq!(
+            s.ranking_params.reg.to_string(),
+            default("MOVIEREC_RANKING_REG")
+        );
+        assert_eq!(s.ranking_tune.to_string(), default("MOVIEREC_RANKING_TUNE"));
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(
+            s.bootstrap_data,
+            PathBuf::from(default("MOVIEREC_BOOTSTRAP_DATA"))
+        );
+        assert_eq!(
+            s.dashboard_cache.as_secs().to_string(),
+            default("MOVIEREC_DASHBOARD_CACHE_SECONDS")
+        );
+        assert_eq!(s.functions_dir, None);
+    }
+
+    #[test]
+    fn settings_blank_is_unset() {
+        let s = with(&[("MOVIEREC_TOP_N", "  "), ("MOVIEREC_RANK", "")]).unwrap();
+        assert_eq!(s.top_n, defaults::TOP_N);
+        assert_eq!(s.rating_params.rank, AlsParams::tuned().rank);
+    }
+
+    #[test]
+    fn settings_are_read_over_the_defaults() {
+        let s = with(&[
+            ("MOVIEREC_STORE", "/tmp/store"),
+            ("MOVIEREC_TOP_N", "20"),
+            ("MOVIEREC_RANK", "64"),
+            ("MOVIEREC_SEED", "7"),
+            ("MOVIEREC_RANKING_ALPHA", "2.5"),
+            ("MOVIEREC_MAX_CONNECTIONS", "16"),
+            ("MOVIEREC_DEAD_LETTER_RETENTION_DAYS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(s.store, StoreConfig::Sqlite("/tmp/store".into()));
+        assert_eq!(s.top_n, 20);
+        assert_eq!(s.rating_params.rank, 64);
+        assert_eq!(
+            (s.rating_params.seed, s.ranking_params.seed),
+            (7, 7),
+            "one seed for both models"
+        );
+        assert_eq!(s.ranking_params.alpha, 2.5);
+        assert_eq!(s.limits.max_connections, 16);
+        assert_eq!(s.limits.dead_letter_retention, None);
+    }
+
+    #[test]
+    fn settings_model_ranges_are_the_core_checks_naming_the_setting() {
+        for (name, value, says) in [
+            ("MOVIEREC_RANK", "0", "use 1 to 256"),
+            ("MOVIEREC_RANK", "257", "use 1 to 256"),
+            ("MOVIEREC_RANKING_RANK", "300", "use 1 to 256"),
+            ("MOVIEREC_ITERATIONS", "0", "at least 1"),
+            ("MOVIEREC_RANKING_ITERATIONS", "0", "at least 1"),
+            ("MOVIEREC_REG", "-1", ">= 0"),
+            ("MOVIEREC_BIAS_REG", "NaN", ">= 0"),
+            ("MOVIEREC_REG_EXPONENT", "1.5", "between 0 and 1"),
+            ("MOVIEREC_RANKING_REG", "-0.5", ">= 0"),
+            ("MOVIEREC_RANKING_ALPHA", "0", "> 0"),
+            ("MOVIEREC_RANKING_UNOBSERVED_WEIGHT", "-1", "> 0"),
+        ] {
+            let e = error(&[(name, value)]);
+            assert_eq!(e.name, name, "{e}");
+            assert_eq!(e.value, value, "{e}");
+            assert!(e.expected.contains(says), "{name}={value}: {e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("setting {name}=\"{value}\" is invalid: ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_that_do_not_parse_say_what_is_expected() {
+        for (name, value, expected) in [
+            ("MOVIEREC_RANK", "many", "a whole number"),
+            ("MOVIEREC_RANK", "-1", "a whole number"),
+            ("MOVIEREC_BIASES", "yes", "true or false"),
+            ("MOVIEREC_TOP_N", "0", "1 to 100"),
+            ("MOVIEREC_TOP_N", "101", "1 to 100"),
+            (
+                "MOVIEREC_PROMOTION_MARGIN",
+                "-0.1",
+                "a share >= 0 (0.02 = 2%)",
+            ),
+            ("MOVIEREC_HOLDOUT_FRACTION", "0.5", "between 0 and 0.5"),
+            ("MOVIEREC_JOB_LEASE_SECONDS", "0", "at least 1 second"),
+            ("MOVIEREC_MAX_CONNECTIONS", "0", "at least 1"),
+        ] {
+            let e = error(&[(name, value)]);
+            assert_eq!((e.name, e.value.as_str()), (name, value), "{e}");
+            assert_eq!(e.expected, expected, "{e}");
+        }
+    }
+
+    #[cfg(feature = "cosmos")]
+    #[test]
+    fn settings_for_cosmos_need_an_endpoint_and_refuse_a_key_for_azure() {
+        let e = error(&[("MOVIEREC_STORE", "cosmos")]);
+        assert_eq!(e.name, "MOVIEREC_COSMOS_ENDPOINT");
+        let e = error(&[
+            ("MOVIEREC_STORE", "cosmos"),
+            (
+                "MOVIEREC_COSMOS_ENDPOINT",
+                "https://a.documents.azure.com:443/",
+            ),
+            ("MOVIEREC_COSMOS_KEY", "secret"),
+        ]);
+        assert_eq!(
+            (e.name, e.value.as_str()),
+            ("MOVIEREC_COSMOS_KEY", "(hidden)")
+        );
+        let s = with(&[
+            ("MOVIEREC_STORE", "cosmos"),
+            (
+                "MOVIEREC_COSMOS_ENDPOINT",
+                "https://a.documents.azure.com:443/",
+            ),
+        ])
+        .unwrap();
+        let StoreConfig::Cosmos(config) = s.store else {
+            panic!("{:?}", s.store)
+        };
+        assert_eq!(config.database, defaults::COSMOS_DATABASE);
+        for (name, value) in [
+            (
+                "MOVIEREC_COSMOS_CONCURRENCY",
+                config.concurrency.to_string(),
+            ),
+            (
+                "MOVIEREC_COSMOS_THROTTLE_RETRIES",
+                config.throttle_retries.to_string(),
+            ),
+        ] {
+            assert_eq!(defaults::default_of(name), Some(value), "{name}");
+        }
+    }
+
+    #[test]
+    fn settings_table_names_each_setting_once() {
+        let table = defaults::table();
+        let mut seen = HashSet::new();
+        for s in &table {
+            assert!(seen.insert(s.name), "{} twice", s.name);
+            assert!(
+                s.name.starts_with("MOVIEREC_") || s.name == "FUNCTIONS_CUSTOMHANDLER_PORT",
+                "{}",
+                s.name
+            );
+            if let Some(d) = &s.default {
+                assert!(!d.trim().is_empty(), "{}: a blank default is unset", s.name);
+            }
+        }
+        for (name, schedule) in SCHEDULE_DEFAULTS {
+            assert_eq!(defaults::default_of(name).as_deref(), Some(*schedule));
+        }
+    }
+
+    #[test]
+    fn settings_for_tests_are_valid() {
+        let s = Settings::for_tests(PathBuf::from("/tmp/x"));
+        s.rating_params.validate().unwrap();
+        s.ranking_params.validate().unwrap();
+        assert_eq!(s.top_n, defaults::TOP_N);
     }
 }
