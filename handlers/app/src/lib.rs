@@ -6,53 +6,60 @@
 //! delegates arithmetic to `movierec_core` and persistence to
 //! `movierec_store`, and must not reach past their public APIs.
 //!
-//! ## Following a request
-//! A connection is accepted by [`server::serve`] (connection cap, header
-//! timeout); `GET /recommendations/42` then reaches [`http::router`] (under
-//! the host too, which forwards the request unchanged; standalone writes pass
-//! [`http::guard`] first), goes to
-//! [`functions::get_recommendations::recommend`], which reads the published
-//! list from the store ([`movierec_store::RecommendationStore::recommendations`])
-//! or folds the user in with the serving version's ranking model in
-//! [`state::AppState`] (its rating model adds each item's predicted rating).
-//! An Event Hub batch arrives as `POST /IngestRatings` from the host (or
-//! `POST /events` standalone), is parsed by [`events::parse_batch`] (its
-//! metadata by [`events::BatchMetadata::from_host`]) and stored
-//! by one [`movierec_store::RatingStore::ingest`] call. Which backend answers
-//! is chosen once, in [`state::AppState::open`], from `MOVIEREC_STORE`: SQLite
-//! (one transaction per batch) or Cosmos DB (`movierec_store::cosmos`: a
-//! point read per GET, a conditional write per rating).
+//! ## Following `GET /recommendations/42`, one module doc per hop
+//! 1. [`server`]: the accept loop takes the connection (connection cap,
+//!    header timeout) and hands the request to the router. Under the host the
+//!    request arrives forwarded unchanged.
+//! 2. [`http`]: the route parses the user id and `n` ([`serving::query`]),
+//!    calls the serving path, and is the one place an error gets its status
+//!    ([`http::ApiError`]).
+//! 3. [`serving`]: [`serving::Serving::recommend`] decides where the list
+//!    comes from: the published list, else the user's row or a fold-in
+//!    ([`serving::personal`]) with the published model
+//!    ([`serving::model_slot`], loaded once per version from [`models`]), else
+//!    the popular list; titles come through [`serving::catalogue`].
+//! 4. `movierec_store`: the traits the serving path reads through
+//!    (`RecommendationStore::recommendations`, `RatingStore::user_ratings`,
+//!    `ModelRegistry::serving_version`, `CatalogStore::movies`), and the
+//!    backend chosen once in [`state::AppState::open`] from `MOVIEREC_STORE`:
+//!    `movierec_store::sqlite` (the embedded default) or
+//!    `movierec_store::cosmos` (a point read per GET).
 //!
-//! ## Layout
-//! - [`settings`]: every environment setting with its default.
-//! - [`state`]: the shared handle: settings, store, serving model.
-//! - [`http`]: routes and the one place errors become answers.
-//! - [`invocation`]: the host's request/response shapes.
-//! - [`functions`]: one module per function in `functions/`.
-//! - [`events`]: rating events in every shape a batch can take.
-//! - [`dashboard`]: the page and its JSON views (read only).
+//! An Event Hub batch takes the same first two hops as `POST /IngestRatings`
+//! (or `POST /events` standalone), then [`functions::ingest_ratings`], which
+//! parses it with [`events::parse_batch`] and stores it with one
+//! `RatingStore::ingest` call. A timer runs a job in [`jobs`] through
+//! [`functions::timers`], from the host or from [`standalone::scheduler`].
+//!
+//! ## Layout (each folder depends only on those listed after it)
+//! - [`server`]: binding, host vs standalone mode, shutdown.
+//! - [`http`]: routes, body limits, the write guard, error statuses.
+//! - [`package`]: the folder `func start` runs and the deployment zip.
+//! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
+//! - [`functions`]: the [`functions::Function`] names and the host's
+//!   invocations (ingest, timers).
 //! - [`jobs`]: retrain and recommend-for-all, under one lease held while a job
 //!   runs ([`jobs::with_lease`]); the holdout evaluation and promotion gate
 //!   ([`jobs::evaluation`]); retention ([`jobs::housekeeping`]).
-//! - [`rating_vector`]: a user's vector in the rating model (predicted ratings).
-//! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
-//! - [`server`]: binding, host vs standalone mode, shutdown.
-//! - [`package`]: the folder `func start` runs and the deployment zip.
-//! - [`files`]: relative file listings (model directories, the app folder).
-//! - [`generate`]: the ratings generator (replay or synthetic, to stdout, the
-//!   app's `POST /events` or an Event Hub).
+//! - [`state`]: the shared handle: settings, store, serving, dashboard, jobs.
+//! - [`dashboard`]: the page and its JSON views, with its own state (read only).
+//! - [`serving`]: the one path a GET takes.
+//! - [`models`]: a version's two models in and out of the registry.
+//! - [`events`]: rating events in every shape a batch can take.
+//! - [`invocation`]: the host's request/response shapes.
+//! - [`settings`]: every environment setting with its default.
 
 pub mod dashboard;
 pub mod events;
 pub mod files;
 pub mod functions;
-pub mod generate;
 pub mod http;
 pub mod invocation;
 pub mod jobs;
+pub mod models;
 pub mod package;
-pub mod rating_vector;
 pub mod server;
+pub mod serving;
 pub mod settings;
 pub mod standalone;
 pub mod state;

@@ -177,8 +177,8 @@ pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
     if mode == Mode::Standalone {
         // Under the host every instance would scan at start; there the first
         // dashboard request reads the figures instead.
-        let warming = state.clone();
-        tokio::spawn(async move { warming.dashboard.warm(&warming).await });
+        let warming = state.dashboard.clone();
+        tokio::spawn(async move { warming.warm().await });
     }
     let listener = TcpListener::bind(addr)
         .await

@@ -36,7 +36,7 @@ async fn concurrent_cold_requests_load_the_model_once() {
     let loads: Vec<_> = (0..16)
         .map(|_| {
             let cold = cold.clone();
-            tokio::spawn(async move { cold.serving_model().await.unwrap().unwrap().version })
+            tokio::spawn(async move { cold.serving.model().await.unwrap().unwrap().version })
         })
         .collect();
     let mut versions = Vec::new();
@@ -45,9 +45,9 @@ async fn concurrent_cold_requests_load_the_model_once() {
     }
     assert!(versions.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(
-        cold.model_loads(),
+        cold.serving.model_loads(),
         1,
         "the model was loaded {} times",
-        cold.model_loads()
+        cold.serving.model_loads()
     );
 }

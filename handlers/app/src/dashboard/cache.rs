@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use movierec_store::{ModelRecord, Movie, RatingSummary, StoreError, UserRecommendations};
+use movierec_store::{ModelRecord, Movie, RatingSummary, Store, StoreError, UserRecommendations};
 use tokio::sync::Mutex;
 
 use super::views::{sample_users, SampleUser};
-use crate::state::AppState;
+use crate::serving::Serving;
 
 /// Ratings, catalogue, dead-letter and registry figures, read together.
 #[derive(Debug)]
@@ -95,13 +95,12 @@ impl DashboardCache {
     }
 
     /// The store's figures, read again when older than the time to live.
-    pub async fn figures(&self, state: &AppState) -> Result<Arc<StoreFigures>, StoreError> {
+    pub async fn figures(&self, store: &dyn Store) -> Result<Arc<StoreFigures>, StoreError> {
         let mut held = self.figures.lock().await;
         if let Some(figures) = held.as_ref().filter(|f| f.read_at.elapsed() < self.ttl) {
             return Ok(figures.clone());
         }
         let started = Instant::now();
-        let store = &state.store;
         let (summary, movies, dead_letters, models) = tokio::try_join!(
             store.rating_summary(),
             store.movie_count(),
@@ -129,14 +128,15 @@ impl DashboardCache {
     /// The tallies of the lists published under `serving`, read once per version.
     pub async fn tallies(
         &self,
-        state: &AppState,
+        store: &dyn Store,
+        lookup: &Serving,
         serving: Option<u64>,
     ) -> Result<Arc<ListTallies>, StoreError> {
         let mut held = self.tallies.lock().await;
         if let Some(tallies) = held.as_ref().filter(|t| t.version == serving) {
             return Ok(tallies.clone());
         }
-        let lists = state.store.published_recommendations().await?;
+        let lists = store.published_recommendations().await?;
         let version = lists.first().map(|l| l.version).or(serving);
         let mut ids: Vec<i32> = lists
             .iter()
@@ -144,22 +144,23 @@ impl DashboardCache {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let movies = state.movies(version.unwrap_or(0), &ids).await?;
+        let movies = lookup.movies(version.unwrap_or(0), &ids).await?;
         let tallies = Arc::new(ListTallies::count(version, &lists, &movies));
         *held = Some(tallies.clone());
         Ok(tallies)
     }
 
     /// Reads both ahead of the first request (a first scan on Cosmos DB takes seconds).
-    pub async fn warm(&self, state: &AppState) {
-        let serving = match state.store.serving_version().await {
+    pub async fn warm(&self, store: &dyn Store, lookup: &Serving) {
+        let serving = match store.serving_version().await {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(error = %e, "could not prepare the dashboard");
                 return;
             }
         };
-        if let Err(e) = tokio::try_join!(self.figures(state), self.tallies(state, serving)) {
+        if let Err(e) = tokio::try_join!(self.figures(store), self.tallies(store, lookup, serving))
+        {
             tracing::warn!(error = %e, "could not prepare the dashboard");
         }
     }

@@ -8,7 +8,8 @@ use std::fmt::Write;
 
 use super::svg::{self, escape, Mark};
 use super::views::*;
-use crate::functions::get_recommendations::Source;
+use crate::models::metrics::K;
+use crate::serving::Source;
 
 const STYLE: &str = include_str!("dashboard.css");
 /// Values offered by the N control.
@@ -413,14 +414,14 @@ fn models(html: &mut String, models: &ModelsView) {
         html.push_str("</div>");
         return;
     }
-    html.push_str(r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@10 of its lists as served; the dashed line is the most-popular list on the same holdout.</p><div class="pair">"#);
+    let _ = write!(
+        html,
+        r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@{K} of its lists as served; the dashed line is the most-popular list on the same holdout.</p><div class="pair">"#
+    );
     type Pick = fn(&ModelPoint) -> Option<f64>;
+    let ndcg_title = format!("lists' NDCG@{K} (higher is better), dashed: most popular");
     let charts: [(&str, Pick, Pick); 2] = [
-        (
-            "lists' NDCG@10 (higher is better), dashed: most popular",
-            |p| p.ndcg_at_k,
-            |p| p.popular_ndcg_at_k,
-        ),
+        (&ndcg_title, |p| p.ndcg_at_k, |p| p.popular_ndcg_at_k),
         ("rating model RMSE (lower is better)", |p| p.rmse, |_| None),
     ];
     for (name, pick, reference) in charts {
@@ -436,12 +437,8 @@ fn models(html: &mut String, models: &ModelsView) {
                 Mark {
                     label: format!("v{}", p.version),
                     value,
-                    title: format!("v{} {}: {value:.4}", p.version, p.status),
-                    class: if p.status == "promoted" {
-                        "promoted"
-                    } else {
-                        "rejected"
-                    },
+                    title: format!("v{} {}: {value:.4}", p.version, p.status.as_str()),
+                    class: p.status.as_str(),
                 }
             })
             .collect();
@@ -454,7 +451,10 @@ fn models(html: &mut String, models: &ModelsView) {
         }
         html.push_str("</div>");
     }
-    html.push_str(r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">NDCG@10</th><th class="num">popular</th><th class="num">P@10</th><th class="num">RMSE</th><th>Decision</th></tr></thead><tbody>"#);
+    let _ = write!(
+        html,
+        r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">NDCG@{K}</th><th class="num">popular</th><th class="num">P@{K}</th><th class="num">RMSE</th><th>Decision</th></tr></thead><tbody>"#
+    );
     for p in models.versions.iter().rev() {
         let figure = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into());
         let _ = write!(
@@ -463,8 +463,8 @@ fn models(html: &mut String, models: &ModelsView) {
             p.version,
             if p.serving { " (serving)" } else { "" },
             escape(&when(&p.created_at)),
-            escape(&p.status),
-            escape(&p.status),
+            p.status.as_str(),
+            p.status.as_str(),
             figure(p.ndcg_at_k),
             figure(p.popular_ndcg_at_k),
             figure(p.precision_at_k),

@@ -2,14 +2,13 @@
 //! and one panel of the page, built from the store and the serving model.
 
 use chrono::{DateTime, TimeZone, Utc};
-use movierec_store::{ModelRecord, RatingSummary};
+use movierec_store::{ModelRecord, ModelStatus, RatingSummary};
 use serde::Serialize;
 
 use super::cache::ListTallies;
-use crate::functions::get_recommendations::{self, title_and_genres, Recommendations};
-use crate::http::ApiError;
-use crate::jobs::evaluation::ModelMetrics;
-use crate::state::AppState;
+use super::{Dashboard, DashboardError};
+use crate::models::ModelMetrics;
+use crate::serving::{title_and_genres, Recommendations, ServeError};
 
 /// How many rows of a user's rating history a view holds at most.
 pub const MAX_HISTORY: usize = 500;
@@ -94,8 +93,8 @@ pub struct ModelsView {
 pub struct ModelPoint {
     pub version: u64,
     pub created_at: String,
-    /// "promoted" or "rejected".
-    pub status: String,
+    /// `promoted` or `rejected`.
+    pub status: ModelStatus,
     pub decision: String,
     /// NDCG@10 of the served lists on the version's holdout.
     pub ndcg_at_k: Option<f64>,
@@ -212,13 +211,16 @@ pub fn ratings_view(summary: &RatingSummary, days: usize) -> RatingsView {
 /// The `n` movies in most lists and the `n` genres most recommended, with
 /// titles for those `n` movies.
 pub async fn recommended_view(
-    state: &AppState,
+    dashboard: &Dashboard,
     tallies: &ListTallies,
     n: usize,
-) -> Result<RecommendedView, ApiError> {
+) -> Result<RecommendedView, DashboardError> {
     let top = &tallies.top_movies[..n.min(tallies.top_movies.len())];
     let ids: Vec<i32> = top.iter().map(|&(movie, _)| movie).collect();
-    let movies = state.movies(tallies.version.unwrap_or(0), &ids).await?;
+    let movies = dashboard
+        .serving
+        .movies(tallies.version.unwrap_or(0), &ids)
+        .await?;
     Ok(RecommendedView {
         model_version: tallies.version,
         users: tallies.users,
@@ -255,7 +257,7 @@ pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView 
             ModelPoint {
                 version: r.version,
                 created_at: rfc3339(r.created_at),
-                status: r.status.as_str().to_string(),
+                status: r.status,
                 decision: r.decision.clone(),
                 ndcg_at_k: m.lists.ndcg_at_k,
                 popular_ndcg_at_k: m.popular.ndcg_at_k,
@@ -272,24 +274,23 @@ pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView 
 
 /// A user's newest `limit` ratings with titles, beside their top `n`.
 pub async fn user_view(
-    state: &AppState,
+    dashboard: &Dashboard,
     user: i32,
     n: usize,
     limit: usize,
-) -> Result<UserView, ApiError> {
-    let mut ratings = state.store.user_ratings(user).await?;
+) -> Result<UserView, DashboardError> {
+    let mut ratings = dashboard.store.user_ratings(user).await?;
     ratings.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.movie.cmp(&b.movie)));
     let rated = ratings.len();
     ratings.truncate(limit);
-    let (recommendations, unavailable) = match get_recommendations::recommend(state, user, n).await
-    {
+    let (recommendations, unavailable) = match dashboard.serving.recommend(user, n).await {
         Ok(list) => (Some(list), None),
-        Err(ApiError::NoModel) => (None, Some(ApiError::NoModel.to_string())),
-        Err(e) => return Err(e),
+        Err(ServeError::NoModel) => (None, Some(ServeError::NoModel.to_string())),
+        Err(e) => return Err(e.into()),
     };
     let version = recommendations.as_ref().map_or(0, |r| r.model_version);
     let ids: Vec<i32> = ratings.iter().map(|r| r.movie).collect();
-    let movies = state.movies(version, &ids).await?;
+    let movies = dashboard.serving.movies(version, &ids).await?;
     let history = ratings
         .iter()
         .map(|r| {

@@ -1,52 +1,110 @@
-//! The functions, one module each, by their names in `functions/`
-//! (`dashboard` serves both `Dashboard` and `DashboardData`).
+//! # functions: the app's functions by name, and the host's invocations
 //!
-//! A function module turns its trigger's payload into a job or store call and
-//! the result into the host's answer. The same entry points serve the
-//! Functions host (through [`crate::http`]) and the standalone scheduler.
+//! [`Function`] names every function, exactly as its folder under
+//! `functions/` (the Functions host's `function.json`): the routes and the
+//! standalone scheduler both dispatch on it, never on a string. The host
+//! forwards the HTTP functions (GetRecommendations, Dashboard, DashboardData)
+//! as plain requests, which `crate::http` routes to `crate::serving` and
+//! `crate::dashboard`; it invokes the others with a JSON payload, which
+//! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a job
+//! run ([`timers`]) and the host's answer.
+//!
+//! Owns: the names, the host's payload shapes per trigger. Must not touch:
+//! HTTP statuses (`crate::http`'s) or what a job does (`crate::jobs`').
 
-pub mod dashboard;
-pub mod get_recommendations;
 pub mod ingest_ratings;
-pub mod recommend_all_users;
-pub mod retrain_model;
-
-/// Function names, exactly as the folders under `functions/`.
-pub const INGEST_RATINGS: &str = "IngestRatings";
-pub const RETRAIN_MODEL: &str = "RetrainModel";
-pub const RECOMMEND_ALL_USERS: &str = "RecommendAllUsers";
-pub const GET_RECOMMENDATIONS: &str = "GetRecommendations";
+pub mod timers;
 
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
 
-/// Runs a timer-triggered function by name (host invocation or standalone timer).
-pub async fn run_timer(
-    state: &AppState,
-    name: &str,
-    request: &InvocationRequest,
-) -> anyhow::Result<InvocationResponse> {
-    match name {
-        RETRAIN_MODEL => retrain_model::invoke(state, request).await,
-        RECOMMEND_ALL_USERS => recommend_all_users::invoke(state, request).await,
-        other => anyhow::bail!("{other} is not a timer function"),
+/// The app's functions, by the names of their folders under `functions/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    IngestRatings,
+    RetrainModel,
+    RecommendAllUsers,
+    GetRecommendations,
+    Dashboard,
+    DashboardData,
+}
+
+impl Function {
+    pub const ALL: [Function; 6] = [
+        Function::IngestRatings,
+        Function::RetrainModel,
+        Function::RecommendAllUsers,
+        Function::GetRecommendations,
+        Function::Dashboard,
+        Function::DashboardData,
+    ];
+
+    /// The function's name: its folder under `functions/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::IngestRatings => "IngestRatings",
+            Function::RetrainModel => "RetrainModel",
+            Function::RecommendAllUsers => "RecommendAllUsers",
+            Function::GetRecommendations => "GetRecommendations",
+            Function::Dashboard => "Dashboard",
+            Function::DashboardData => "DashboardData",
+        }
+    }
+
+    /// The function named `name` (exact, as the host posts it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the host invokes it with a JSON payload (`POST /<Name>`)
+    /// rather than forwarding an HTTP request.
+    pub fn is_invoked(self) -> bool {
+        matches!(
+            self,
+            Function::IngestRatings | Function::RetrainModel | Function::RecommendAllUsers
+        )
+    }
+
+    /// Runs a host invocation of this function.
+    pub async fn invoke(
+        self,
+        state: &AppState,
+        request: &InvocationRequest,
+    ) -> anyhow::Result<InvocationResponse> {
+        match self {
+            Function::IngestRatings => ingest_ratings::invoke(state, request).await,
+            Function::RetrainModel | Function::RecommendAllUsers => {
+                timers::invoke(state, self, request).await
+            }
+            other => anyhow::bail!("{} is forwarded as HTTP, not invoked", other.name()),
+        }
     }
 }
 
-/// The timer payload's past-due flag and last run, for the log line.
-pub fn describe_timer(request: &InvocationRequest) -> String {
-    let timer = request.data.values().next();
-    let past_due = timer
-        .and_then(|t| t.get("IsPastDue"))
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    let last = timer
-        .and_then(|t| t.pointer("/ScheduleStatus/Last"))
-        .and_then(|v| v.as_str())
-        .map(|s| format!(", last run {s}"))
-        .unwrap_or_default();
-    format!(
-        "timer fired{}{last}",
-        if past_due { " (past due)" } else { "" }
-    )
+impl std::fmt::Display for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_the_function_folders() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+        let mut folders: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        folders.sort();
+        let mut names: Vec<String> = Function::ALL.iter().map(|f| f.name().to_string()).collect();
+        names.sort();
+        assert_eq!(names, folders);
+        for f in Function::ALL {
+            assert_eq!(Function::from_name(f.name()), Some(f));
+        }
+        assert_eq!(Function::from_name("retrainmodel"), None);
+    }
 }

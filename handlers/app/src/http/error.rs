@@ -1,11 +1,18 @@
-//! Every failure of a request, mapped to a status and a JSON body
-//! `{"error": what went wrong, "hint": how to fix it}` in one place.
+//! Every failure of a request, mapped to a status once ([`ApiError::status`])
+//! and answered as a JSON body `{"error": what went wrong, "hint": how to fix
+//! it}`. The layers below keep their own error types (`ServeError`,
+//! `DashboardError`, `QueryError`, `StoreError`); they become an [`ApiError`]
+//! here, and nowhere else decides a status.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use movierec_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
+
+use crate::dashboard::{requests::VIEWS, DashboardError};
+use crate::functions::Function;
+use crate::serving::{QueryError, ServeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -29,6 +36,13 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// The answer's body.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+    hint: String,
+}
+
 /// A function's error: a store failure stays one (its answer says the store
 /// failed and can be retried); anything else is internal.
 impl From<anyhow::Error> for ApiError {
@@ -36,6 +50,41 @@ impl From<anyhow::Error> for ApiError {
         match e.downcast::<StoreError>() {
             Ok(store) => ApiError::Store(store),
             Err(other) => ApiError::Internal(other),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::BadRequest {
+            message: e.message,
+            hint: e.hint,
+        }
+    }
+}
+
+impl From<ServeError> for ApiError {
+    fn from(e: ServeError) -> Self {
+        match e {
+            ServeError::Query(q) => q.into(),
+            ServeError::NoModel => ApiError::NoModel,
+            ServeError::Store(s) => ApiError::Store(s),
+            model @ ServeError::Model(_) => ApiError::Internal(model.into()),
+        }
+    }
+}
+
+impl From<DashboardError> for ApiError {
+    fn from(e: DashboardError) -> Self {
+        match e {
+            DashboardError::Query(q) => q.into(),
+            DashboardError::UnknownView(view) => ApiError::NotFound {
+                message: format!("no dashboard view named {view:?}"),
+                hint: format!("the views are {}", VIEWS.join(", ")),
+            },
+            DashboardError::Serve(s) => s.into(),
+            DashboardError::Store(s) => ApiError::Store(s),
+            json @ DashboardError::Json(_) => ApiError::Internal(json.into()),
         }
     }
 }
@@ -48,8 +97,45 @@ impl ApiError {
         }
     }
 
-    pub fn no_model() -> Self {
-        ApiError::NoModel
+    /// The status of every answer that fails: the one mapping.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NoModel | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotFound { .. } | ApiError::UnknownFunction(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// How the caller can fix it, or what to do next.
+    fn hint(&self) -> String {
+        match self {
+            ApiError::BadRequest { hint, .. }
+            | ApiError::NotFound { hint, .. }
+            | ApiError::Forbidden { hint, .. } => hint.clone(),
+            ApiError::PayloadTooLarge { .. } => {
+                "send fewer events per request (nothing of this body was stored)".into()
+            }
+            ApiError::NoModel => "ingest ratings, then let RetrainModel and RecommendAllUsers run (movierec serve does both on an empty store)".into(),
+            ApiError::UnknownFunction(_) => {
+                let invoked: Vec<&str> = Function::ALL
+                    .into_iter()
+                    .filter(|f| f.is_invoked())
+                    .map(Function::name)
+                    .collect();
+                format!("the functions are {}", invoked.join(", "))
+            }
+            ApiError::UnsupportedMediaType(_) => {
+                "send the body with Content-Type: application/json".into()
+            }
+            ApiError::Store(_) => "the store failed; the request can be retried".into(),
+            ApiError::Internal(_) => {
+                "the server log has this error's cause under its number".into()
+            }
+        }
     }
 
     /// What the caller is told. A server error is logged here; an internal
@@ -74,23 +160,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, hint) = match &self {
-            ApiError::BadRequest { hint, .. } => (StatusCode::BAD_REQUEST, hint.clone()),
-            ApiError::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "send fewer events per request (nothing of this body was stored)".into())
-            }
-            ApiError::NoModel => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ingest ratings, then let RetrainModel and RecommendAllUsers run (movierec serve does both on an empty store)".into(),
-            ),
-            ApiError::NotFound { hint, .. } => (StatusCode::NOT_FOUND, hint.clone()),
-            ApiError::UnknownFunction(_) => (StatusCode::NOT_FOUND, "the functions are IngestRatings, RetrainModel, RecommendAllUsers".into()),
-            ApiError::Forbidden { hint, .. } => (StatusCode::FORBIDDEN, hint.clone()),
-            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body with Content-Type: application/json".into()),
-            ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "the store failed; the request can be retried".into()),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the server log has this error's cause under its number".into()),
+        let status = self.status();
+        let body = ErrorBody {
+            error: self.logged_message(status),
+            hint: self.hint(),
         };
-        let error = self.logged_message(status);
-        (status, Json(json!({ "error": error, "hint": hint }))).into_response()
+        (status, Json(body)).into_response()
     }
 }

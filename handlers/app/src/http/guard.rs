@@ -12,25 +12,14 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::ApiError;
+use movierec_azure::is_local_endpoint;
 
-/// Names that reach this machine only from itself.
-fn is_loopback_name(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        // [::1]:7071
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
+use super::ApiError;
 
 /// Why a write is refused, if it is.
 pub fn refuse_write(headers: &HeaderMap) -> Option<ApiError> {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    if !host.is_some_and(is_loopback_name) {
+    if !host.is_some_and(is_local_endpoint) {
         return Some(ApiError::Forbidden {
             message: format!(
                 "writes are accepted only for Host localhost or a loopback address, not {:?}",
@@ -40,8 +29,7 @@ pub fn refuse_write(headers: &HeaderMap) -> Option<ApiError> {
         });
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        let name = origin.split("://").nth(1).unwrap_or("");
-        if !is_loopback_name(name) {
+        if !origin.contains("://") || !is_local_endpoint(origin) {
             return Some(ApiError::Forbidden {
                 message: format!("writes from web pages of {origin:?} are refused"),
                 hint: "post from a program on this machine, not from a web page".into(),

@@ -1,4 +1,4 @@
-//! The HTTP surface, the same for the Functions host and standalone mode:
+//! # http: the app's one HTTP surface, the same for the Functions host and standalone mode
 //!
 //! - `GET /recommendations/{user}?n=10`: GetRecommendations (forwarded as is by
 //!   the host, which has `enableForwardingHttpRequest` and an empty route prefix);
@@ -14,11 +14,13 @@
 //! out; standalone writes pass [`guard`] first; every answer carries security
 //! headers.
 //!
-//! Errors become JSON answers in one place, [`ApiError`].
+//! Owns: routes, body limits, the standalone write guard, and the mapping of
+//! every layer's error to a status ([`ApiError::status`], the only one).
+//! Must not touch: what an answer holds (`crate::serving`,
+//! `crate::dashboard`, `crate::functions` decide that) or the store directly.
 
 mod error;
 pub mod guard;
-pub mod params;
 mod routes;
 
 /// Who the app answers: the Functions host (on its port, behind its keys),

@@ -1,5 +1,6 @@
-//! Routes: each handler parses what the socket gave it, calls one function
-//! module, and turns the result into a response.
+//! Routes: each handler parses what the socket gave it, calls the module
+//! that owns the request (`crate::serving`, `crate::dashboard`,
+//! `crate::functions`, `crate::events`), and turns the result into a response.
 
 use std::collections::HashMap;
 
@@ -9,14 +10,15 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde_json::json;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::{guard, ApiError, Mode};
+use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
-use crate::functions::{self, dashboard, get_recommendations, ingest_ratings};
+use crate::functions::{ingest_ratings, Function};
 use crate::invocation::{InvocationRequest, InvocationResponse};
+use crate::serving::{query, Recommendations};
 use crate::state::AppState;
 
 /// Largest timer invocation body (the host's timer payload is a few hundred bytes).
@@ -77,14 +79,15 @@ async fn root(
     dashboard_page(state, query).await
 }
 
+/// `GET /recommendations/{user}?n=`: GetRecommendations.
 async fn recommendations(
     State(state): State<AppState>,
     Path(user): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<get_recommendations::Recommendations>, ApiError> {
-    let user = get_recommendations::parse_user(&user)?;
-    let n = get_recommendations::parse_n(query.get("n").map(String::as_str))?;
-    Ok(Json(get_recommendations::recommend(&state, user, n).await?))
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Recommendations>, ApiError> {
+    let user = query::parse_user(&user)?;
+    let n = query::parse_n(params.get("n").map(String::as_str))?;
+    Ok(Json(state.serving.recommend(user, n).await?))
 }
 
 /// `GET /` and `GET /dashboard`: the dashboard page.
@@ -92,7 +95,12 @@ async fn dashboard_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (status, html) = dashboard::page(&state, &query).await?;
+    let (html, refused) = dashboard::page(&state.dashboard, &query).await?;
+    let status = match refused {
+        // The page still shows everything else; the status says the query was refused.
+        Some(query) => ApiError::from(query).status(),
+        None => StatusCode::OK,
+    };
     Ok((status, Html(html)).into_response())
 }
 
@@ -102,7 +110,7 @@ async fn dashboard_data(
     Path(view): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let body = dashboard::data(&state, &view, &query).await?;
+    let body = dashboard::data(&state.dashboard, &view, &query).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -157,13 +165,16 @@ async fn events(
         }
     };
     let outcome = ingest_ratings::store(&state, &parsed).await?;
-    Ok(Json(json!({
-        "events": parsed.events(),
-        "stored": outcome.written,
-        "unchanged": outcome.unchanged,
-        "dead_lettered": parsed.bad_events,
-        "errors": ingest_ratings::reasons(&parsed),
-    }))
+    Ok(Json(movierec_wire::EventsAnswer {
+        events: parsed.events() as u64,
+        stored: outcome.written as u64,
+        unchanged: outcome.unchanged as u64,
+        dead_lettered: parsed.bad_events as u64,
+        errors: ingest_ratings::reasons(&parsed)
+            .into_iter()
+            .map(|(reason, count)| (reason.to_string(), count as u64))
+            .collect(),
+    })
     .into_response())
 }
 
@@ -171,16 +182,20 @@ async fn events(
 async fn invoke(
     State(state): State<AppState>,
     Extension(mode): Extension<Mode>,
-    Path(function): Path<String>,
+    Path(name): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = match (function.as_str(), mode) {
-        (functions::INGEST_RATINGS, Mode::Host) => state.settings.limits.invocation_body_bytes,
-        (functions::INGEST_RATINGS, Mode::Standalone) => state.settings.limits.events_body_bytes,
+    let function = Function::from_name(&name).filter(|f| f.is_invoked());
+    let limit = match (function, mode) {
+        (Some(Function::IngestRatings), Mode::Host) => state.settings.limits.invocation_body_bytes,
+        (Some(Function::IngestRatings), Mode::Standalone) => {
+            state.settings.limits.events_body_bytes
+        }
         _ => MAX_TIMER_BYTES,
     };
     let result = async {
+        let function = function.ok_or_else(|| ApiError::UnknownFunction(name.clone()))?;
         let bytes = read_body(&headers, body, limit).await?;
         let request: InvocationRequest = if bytes.is_empty() {
             InvocationRequest::default()
@@ -193,32 +208,26 @@ async fn invoke(
             })?
         };
         let id = headers
-            .get("x-azure-functions-invocationid")
+            .get(INVOCATION_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        tracing::info!(function, invocation = id, "invocation");
-        match function.as_str() {
-            functions::INGEST_RATINGS => Ok(ingest_ratings::invoke(&state, &request).await?),
-            functions::RETRAIN_MODEL | functions::RECOMMEND_ALL_USERS => {
-                Ok(functions::run_timer(&state, &function, &request).await?)
-            }
-            _ => Err(ApiError::UnknownFunction(function.clone())),
-        }
+        tracing::info!(function = function.name(), invocation = id, "invocation");
+        Ok::<_, ApiError>(function.invoke(&state, &request).await?)
     }
     .await;
     match result {
         Ok(response) => Json(response).into_response(),
-        // A failed invocation: non-2xx makes the host fail it and, with a retry policy, retry it.
+        // A failed invocation: non-2xx makes the host fail it and, with a
+        // retry policy, retry it. A failure on this side is the function
+        // failing (500, whatever the cause); 4xx stay as they are.
         Err(e) => {
-            let status = match &e {
-                ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-                ApiError::UnknownFunction(_) => StatusCode::NOT_FOUND,
-                ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            let status = match e.status() {
+                s if s.is_server_error() => StatusCode::INTERNAL_SERVER_ERROR,
+                s => s,
             };
             let message = e.logged_message(status);
             let body = InvocationResponse::new(
-                vec![format!("{function} failed: {message}")],
+                vec![format!("{name} failed: {message}")],
                 serde_json::Value::Null,
             );
             (status, Json(body)).into_response()

@@ -14,11 +14,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::JobOutcome;
+use super::{JobOutcome, Skip};
 use crate::state::AppState;
-
-/// The reason a job is skipped when another one holds the lease.
-pub const LEASE_HELD: &str = "another job (retrain or recommend-for-all) is running";
 
 /// Why a job stopped before its end.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +50,7 @@ where
     }
     if !state.store.try_acquire_job_lease(&holder, ttl).await? {
         return Ok(JobOutcome::Skipped {
-            reason: LEASE_HELD.into(),
+            reason: Skip::LeaseHeld,
         });
     }
     let work = job(state.clone());

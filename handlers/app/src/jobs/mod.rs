@@ -10,37 +10,54 @@
 pub mod evaluation;
 pub mod housekeeping;
 mod lease;
-pub mod model_io;
 pub mod recommend_all;
 pub mod retrain;
 
 use serde::Serialize;
 
-pub use lease::{with_lease, JobStopped, LEASE_HELD};
+pub use lease::{with_lease, JobStopped};
 
 /// What a job run did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum JobOutcome<T> {
     Done(T),
-    Skipped { reason: String },
+    Skipped { reason: Skip },
 }
 
-/// Cancels the running jobs at shutdown and waits for them to let go of the lease.
-#[derive(Clone, Default)]
-pub struct JobControl {
-    pub cancel: tokio_util::sync::CancellationToken,
-    pub tracker: tokio_util::task::TaskTracker,
+/// Why a job did nothing this time (the answer's `reason`, as its text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    /// Another job holds the store's job lease.
+    #[error("another job (retrain or recommend-for-all) is running")]
+    LeaseHeld,
+    #[error("only {stored} ratings stored; need {needed}")]
+    TooFewRatings { stored: usize, needed: usize },
+    #[error("no model has been promoted yet")]
+    NothingPromoted,
+    #[error("version {0} is already published")]
+    AlreadyPublished(u64),
 }
 
-impl JobControl {
-    /// Cancels every running job and waits up to `grace` for them to end
-    /// (their leases released); true if they all did.
-    pub async fn shut_down(&self, grace: std::time::Duration) -> bool {
-        self.cancel.cancel();
-        self.tracker.close();
-        tokio::time::timeout(grace, self.tracker.wait())
-            .await
-            .is_ok()
+/// Written as its text, as the answers always were.
+impl Serialize for Skip {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A job's report: what its log line says when it ran.
+pub trait Report: Serialize + std::fmt::Display {
+    /// The job's name in a "skipped" line.
+    const JOB: &'static str;
+}
+
+/// The one log line of a run, for the host's `Logs` and the scheduler's log.
+impl<T: Report> std::fmt::Display for JobOutcome<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobOutcome::Done(report) => report.fmt(f),
+            JobOutcome::Skipped { reason } => write!(f, "{} skipped: {reason}", T::JOB),
+        }
     }
 }

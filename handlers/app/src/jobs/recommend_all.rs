@@ -15,10 +15,10 @@ use movierec_store::{RatingRecord, RecommendedItem, UserRecommendations};
 use serde::Serialize;
 
 use super::evaluation::RELEVANT;
-use super::model_io::load_model_version;
-use super::{with_lease, JobOutcome};
-use crate::rating_vector::RatingVector;
-use crate::state::{AppState, ServingModel};
+use super::{with_lease, JobOutcome, Skip};
+use crate::models::{load_model_version, RatingVector};
+use crate::serving::ServingModel;
+use crate::state::AppState;
 
 /// Users written to the store per call.
 const WRITE_BATCH: usize = 2_000;
@@ -33,6 +33,20 @@ pub struct RecommendReport {
     pub seconds: f64,
 }
 
+impl std::fmt::Display for RecommendReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "published top-{} for {} users under model version {} in {:.2} s",
+            self.top_n, self.users, self.version, self.seconds
+        )
+    }
+}
+
+impl super::Report for RecommendReport {
+    const JOB: &'static str = "recommend-for-all";
+}
+
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
     with_lease(state, "recommend-all", recommend).await
 }
@@ -41,13 +55,13 @@ async fn recommend(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport
     let started = std::time::Instant::now();
     let Some(promoted) = state.store.promoted_model().await? else {
         return Ok(JobOutcome::Skipped {
-            reason: "no model has been promoted yet".into(),
+            reason: Skip::NothingPromoted,
         });
     };
     let version = promoted.version;
     if state.store.serving_version().await? == Some(version) {
         return Ok(JobOutcome::Skipped {
-            reason: format!("version {version} is already published"),
+            reason: Skip::AlreadyPublished(version),
         });
     }
     let models = load_model_version(state.store.as_ref(), version).await?;
@@ -116,7 +130,9 @@ async fn recommend(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport
         .publish_recommendations(version)
         .await
         .context("publishing recommendations")?;
-    state.set_serving_model(Arc::new(ServingModel { version, models }));
+    state
+        .serving
+        .install(Arc::new(ServingModel { version, models }));
     let report = RecommendReport {
         version,
         users: lists.len(),

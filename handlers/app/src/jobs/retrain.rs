@@ -23,8 +23,8 @@ use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
 use super::evaluation::{decide, evaluate, ModelMetrics, K, RELEVANT};
-use super::model_io::{version_to_files, VersionModels};
-use super::{with_lease, JobOutcome};
+use super::{with_lease, JobOutcome, Skip};
+use crate::models::{version_to_files, VersionModels};
 use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
@@ -35,7 +35,18 @@ pub struct RetrainReport {
     pub version: u64,
     pub status: ModelStatus,
     pub decision: String,
-    pub metrics: serde_json::Value,
+    pub metrics: ModelMetrics,
+}
+
+impl std::fmt::Display for RetrainReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (version, status) = (self.version, self.status.as_str());
+        write!(f, "model version {version} {status}: {}", self.decision)
+    }
+}
+
+impl super::Report for RetrainReport {
+    const JOB: &'static str = "retrain";
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
@@ -64,7 +75,10 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         .context("reading ratings for training")?;
     if records.len() < MIN_RATINGS {
         return Ok(JobOutcome::Skipped {
-            reason: format!("only {} ratings stored; need {MIN_RATINGS}", records.len()),
+            reason: Skip::TooFewRatings {
+                stored: records.len(),
+                needed: MIN_RATINGS,
+            },
         });
     }
     let settings = state.settings.clone();
@@ -139,7 +153,7 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
             ranking: &ranking_params,
             rating: &state.settings.rating_params,
         })?,
-        metrics: metrics_value.clone(),
+        metrics: metrics_value,
     };
     state
         .store
@@ -154,7 +168,7 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         version,
         status,
         decision,
-        metrics: metrics_value,
+        metrics,
     }))
 }
 

@@ -15,7 +15,7 @@ use movierec_core::NoProgress;
 use movierec_store::{Movie, RatingRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{recommend_all, retrain, JobOutcome, LEASE_HELD};
+use crate::jobs::{recommend_all, retrain, JobOutcome, Skip};
 use crate::state::AppState;
 
 const IMPORT_BATCH: usize = 20_000;
@@ -62,6 +62,16 @@ pub fn read_movies(path: &Path) -> anyhow::Result<Vec<Movie>> {
 /// Imports `dir`'s ratings.csv and movies.csv into the store, resuming after
 /// the chunks an earlier, interrupted import recorded.
 pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(usize, usize)> {
+    let progress = read_progress(state).await?;
+    import_resuming(state, dir, progress).await
+}
+
+/// Imports `dir`, resuming after the chunks `progress` (the marker) records.
+async fn import_resuming(
+    state: &AppState,
+    dir: &Path,
+    progress: Option<ImportProgress>,
+) -> anyhow::Result<(usize, usize)> {
     let movies = read_movies(&dir.join("movies.csv"))?;
     state.store.upsert_movies(&movies).await?;
     let path = dir.join("ratings.csv");
@@ -79,7 +89,7 @@ pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(u
         .collect();
     let source = dir.display().to_string();
     let chunks = records.len().div_ceil(IMPORT_BATCH);
-    let resume_at = match read_progress(state).await? {
+    let resume_at = match progress {
         Some(p) if p.source == source && p.chunks == chunks => p.chunks_done,
         _ => 0,
     };
@@ -119,15 +129,15 @@ async fn read_progress(state: &AppState) -> anyhow::Result<Option<ImportProgress
 /// Brings the store to a serving state: imports the bundled data if there are
 /// no ratings, trains if nothing is promoted, publishes if nothing is published.
 pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
-    let interrupted = state.store.marker(BOOTSTRAP_MARKER).await?.is_some();
-    if interrupted || state.store.rating_count().await? == 0 {
+    let progress = read_progress(state).await?;
+    if progress.is_some() || state.store.rating_count().await? == 0 {
         let dir = state.settings.bootstrap_data.clone();
         anyhow::ensure!(
             dir.join("ratings.csv").is_file(),
             "the store is empty and {} has no ratings.csv to import (set MOVIEREC_BOOTSTRAP_DATA)",
             dir.display()
         );
-        let (ratings, movies) = import_movielens(state, &dir).await?;
+        let (ratings, movies) = import_resuming(state, &dir, progress).await?;
         tracing::info!(
             "imported {ratings} ratings and {movies} movies from {}",
             dir.display()
@@ -135,24 +145,12 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
     }
     if state.store.promoted_model().await?.is_none() {
         match when_lease_free(state, || retrain::run(state)).await? {
-            JobOutcome::Done(r) => tracing::info!(
-                "trained model version {} ({}): {}",
-                r.version,
-                r.status.as_str(),
-                r.decision
-            ),
-            JobOutcome::Skipped { reason } => tracing::info!("retrain skipped: {reason}"),
+            done @ JobOutcome::Done(_) => tracing::info!("trained {done}"),
+            skipped => tracing::info!("{skipped}"),
         }
     }
-    match when_lease_free(state, || recommend_all::run(state)).await? {
-        JobOutcome::Done(r) => tracing::info!(
-            "published top-{} for {} users (model version {})",
-            r.top_n,
-            r.users,
-            r.version
-        ),
-        JobOutcome::Skipped { reason } => tracing::info!(%reason, "recommend-for-all not needed"),
-    }
+    let outcome = when_lease_free(state, || recommend_all::run(state)).await?;
+    tracing::info!("{outcome}");
     Ok(())
 }
 
@@ -171,9 +169,9 @@ where
     let deadline = std::time::Instant::now() + 2 * ttl;
     loop {
         match run().await? {
-            JobOutcome::Skipped { reason }
-                if reason == LEASE_HELD && std::time::Instant::now() < deadline =>
-            {
+            JobOutcome::Skipped {
+                reason: Skip::LeaseHeld,
+            } if std::time::Instant::now() < deadline => {
                 tracing::info!(
                     ?ttl,
                     "waiting for the job lease (an interrupted job's lapses by itself)"

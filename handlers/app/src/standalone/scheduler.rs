@@ -1,26 +1,24 @@
-//! Fires timer functions on their NCRONTAB schedules, as the host would, with
-//! the host's timer payload. The two jobs share the store's lease, so a timer
-//! that fires while the other job runs is skipped, never run concurrently.
+//! Fires timer functions on their NCRONTAB schedules, as the host would, by
+//! running their jobs directly ([`crate::functions::timers::run_job`]). The
+//! two jobs share the store's lease, so a timer that fires while the other
+//! job runs is skipped, never run concurrently.
 
+use anyhow::Context;
 use chrono::Utc;
-use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::function_json::{resolve_setting, FunctionDef};
 use super::ncrontab;
-use crate::functions::run_timer;
-use crate::invocation::InvocationRequest;
+use crate::functions::{timers, Function};
 use crate::state::AppState;
 
-/// Defaults for the schedule settings function.json refers to.
-pub const SCHEDULE_DEFAULTS: &[(&str, &str)] = &[
-    ("MOVIEREC_RETRAIN_SCHEDULE", "0 0 */6 * * *"),
-    ("MOVIEREC_RECOMMEND_SCHEDULE", "0 */5 * * * *"),
-];
+/// Defaults for the schedule settings function.json refers to, defined in
+/// [`crate::settings::schedules`].
+pub use crate::settings::SCHEDULE_DEFAULTS;
 
 /// One timer function and its parsed schedule.
 pub struct Timer {
-    pub function: String,
+    pub function: Function,
     pub expression: String,
     pub schedule: cron::Schedule,
     pub run_on_startup: bool,
@@ -33,30 +31,25 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
         let Some(trigger) = def.trigger().filter(|t| t.kind == "timerTrigger") else {
             continue;
         };
+        let function = Function::from_name(&def.name)
+            .filter(|f| matches!(f, Function::RetrainModel | Function::RecommendAllUsers))
+            .with_context(|| {
+                format!(
+                    "{} has a timer trigger, but no job runs on a timer under that name",
+                    def.name
+                )
+            })?;
         let raw = trigger.schedule.as_deref().unwrap_or_default();
         let expression = resolve_setting(raw, SCHEDULE_DEFAULTS)?;
         let schedule = ncrontab::parse(&expression)?;
         timers.push(Timer {
-            function: def.name.clone(),
+            function,
             expression,
             schedule,
             run_on_startup: trigger.run_on_startup,
         });
     }
     Ok(timers)
-}
-
-/// The payload the host sends a timer function.
-fn timer_payload(
-    last: Option<chrono::DateTime<Utc>>,
-    next: Option<chrono::DateTime<Utc>>,
-) -> InvocationRequest {
-    let status = last.map(|l| json!({"Last": l.to_rfc3339(), "Next": next.map(|n| n.to_rfc3339()), "LastUpdated": l.to_rfc3339()}));
-    serde_json::from_value(json!({
-        "Data": {"timer": {"Schedule": {"AdjustForDST": true}, "ScheduleStatus": status, "IsPastDue": false}},
-        "Metadata": {"sys": {"UtcNow": Utc::now().to_rfc3339()}}
-    }))
-    .expect("static payload")
 }
 
 /// Starts one task per timer; abort the handles to stop them.
@@ -67,14 +60,12 @@ pub fn spawn(state: AppState, timers: Vec<Timer>) -> Vec<JoinHandle<()>> {
             let state = state.clone();
             tokio::spawn(async move {
                 tracing::info!(
-                    function = timer.function,
+                    function = timer.function.name(),
                     schedule = timer.expression,
                     "timer scheduled"
                 );
-                let mut last = None;
                 if timer.run_on_startup {
-                    fire(&state, &timer, last, None).await;
-                    last = Some(Utc::now());
+                    fire(&state, timer.function).await;
                 }
                 loop {
                     let Some(next) = timer.schedule.upcoming(Utc).next() else {
@@ -82,28 +73,18 @@ pub fn spawn(state: AppState, timers: Vec<Timer>) -> Vec<JoinHandle<()>> {
                     };
                     let wait = (next - Utc::now()).to_std().unwrap_or_default();
                     tokio::time::sleep(wait).await;
-                    fire(&state, &timer, last, timer.schedule.upcoming(Utc).next()).await;
-                    last = Some(next);
+                    fire(&state, timer.function).await;
                 }
             })
         })
         .collect()
 }
 
-async fn fire(
-    state: &AppState,
-    timer: &Timer,
-    last: Option<chrono::DateTime<Utc>>,
-    next: Option<chrono::DateTime<Utc>>,
-) {
-    match run_timer(state, &timer.function, &timer_payload(last, next)).await {
-        Ok(response) => {
-            for line in response.logs {
-                tracing::info!(function = timer.function, "{line}");
-            }
-        }
+async fn fire(state: &AppState, function: Function) {
+    match timers::run_job(state, function).await {
+        Ok(run) => tracing::info!(function = function.name(), "{}", run.line),
         Err(e) => {
-            tracing::error!(function = timer.function, error = %format!("{e:#}"), "timer function failed")
+            tracing::error!(function = function.name(), error = %format!("{e:#}"), "timer function failed")
         }
     }
 }

@@ -1,6 +1,11 @@
 //! Helpers shared by the integration tests: paths and running the binary.
 #![allow(dead_code)]
 
+pub mod bicep;
+pub mod peers;
+#[allow(unused_imports)]
+pub use peers::missing_peer;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -30,16 +35,6 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
         );
         None
     }
-}
-
-/// A peer a test needs (Spark, a local server, a browser) is missing: a
-/// failure when `require_var` is "1" (CI sets it), otherwise a skip with `why`.
-pub fn missing_peer<T>(require_var: &str, why: &str) -> Option<T> {
-    if std::env::var(require_var).as_deref() == Ok("1") {
-        panic!("{require_var}=1 but {why}");
-    }
-    eprintln!("skipping: {why}");
-    None
 }
 
 pub fn movierec(args: &[&str]) -> Output {

@@ -1,5 +1,6 @@
-//! `Dashboard` (`GET /` and `GET /dashboard`: the page) and `DashboardData`
-//! (`GET /dashboard/{view}`: the same figures as JSON, for scripts).
+//! The dashboard's two entry points: `Dashboard` (`GET /` and
+//! `GET /dashboard`: the page) and `DashboardData` (`GET /dashboard/{view}`:
+//! the same figures as JSON, for scripts).
 //!
 //! Views: `summary` (counts, serving version, sample users), `ratings`
 //! (`?days=60`: per day and per value), `recommended` (`?n=10`: top movies and
@@ -9,14 +10,11 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
-
-use crate::dashboard::cache::StoreFigures;
-use crate::dashboard::page::{self, PageInput};
-use crate::dashboard::views::{self, *};
-use crate::functions::get_recommendations::{parse_n, parse_user};
-use crate::http::{params, ApiError};
-use crate::state::AppState;
+use super::cache::StoreFigures;
+use super::page::{self, PageInput};
+use super::views::{self, *};
+use super::{Dashboard, DashboardError};
+use crate::serving::query::{self, parse_n, parse_user, QueryError, DEFAULT_N, MAX_N};
 
 /// The names `GET /dashboard/{view}` answers to.
 pub const VIEWS: [&str; 5] = ["summary", "ratings", "recommended", "models", "user"];
@@ -30,8 +28,8 @@ fn bounded(
     name: &str,
     default: usize,
     max: usize,
-) -> Result<usize, ApiError> {
-    params::count(name, query.get(name).map(String::as_str), default, max)
+) -> Result<usize, QueryError> {
+    query::count(name, query.get(name).map(String::as_str), default, max)
 }
 
 fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
@@ -47,74 +45,85 @@ fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
 }
 
 pub async fn recommended(
-    state: &AppState,
+    dashboard: &Dashboard,
     serving: Option<u64>,
     n: usize,
-) -> Result<RecommendedView, ApiError> {
-    let tallies = state.dashboard.tallies(state, serving).await?;
-    views::recommended_view(state, &tallies, n).await
+) -> Result<RecommendedView, DashboardError> {
+    let tallies = dashboard
+        .cache
+        .tallies(dashboard.store.as_ref(), &dashboard.serving, serving)
+        .await?;
+    views::recommended_view(dashboard, &tallies, n).await
+}
+
+impl Dashboard {
+    async fn figures(&self) -> Result<std::sync::Arc<StoreFigures>, DashboardError> {
+        Ok(self.cache.figures(self.store.as_ref()).await?)
+    }
+
+    async fn serving_version(&self) -> Result<Option<u64>, DashboardError> {
+        Ok(self.store.serving_version().await?)
+    }
 }
 
 /// The JSON text of a view. Written straight from the view (not through a
 /// `serde_json::Value`), so scores read exactly as `GET /recommendations` writes them.
-fn json<T: serde::Serialize>(view: &T) -> Result<String, ApiError> {
-    serde_json::to_string(view).map_err(|e| ApiError::Internal(e.into()))
+fn json<T: serde::Serialize>(view: &T) -> Result<String, DashboardError> {
+    Ok(serde_json::to_string(view)?)
 }
 
 /// `GET /dashboard/{view}`: the view's JSON text.
 pub async fn data(
-    state: &AppState,
+    dashboard: &Dashboard,
     view: &str,
     query: &HashMap<String, String>,
-) -> Result<String, ApiError> {
+) -> Result<String, DashboardError> {
     match view {
         "summary" => {
-            let figures = state.dashboard.figures(state).await?;
-            json(&summary_of(&figures, state.store.serving_version().await?))
+            let figures = dashboard.figures().await?;
+            json(&summary_of(&figures, dashboard.serving_version().await?))
         }
         "ratings" => {
             let days = bounded(query, "days", DEFAULT_DAYS, 3660)?;
-            let figures = state.dashboard.figures(state).await?;
+            let figures = dashboard.figures().await?;
             json(&views::ratings_view(&figures.summary, days))
         }
         "recommended" => {
-            let n = bounded(query, "n", 10, 100)?;
-            let serving = state.store.serving_version().await?;
-            json(&recommended(state, serving, n).await?)
+            let n = bounded(query, "n", DEFAULT_N, MAX_N)?;
+            let serving = dashboard.serving_version().await?;
+            json(&recommended(dashboard, serving, n).await?)
         }
         "models" => {
-            let figures = state.dashboard.figures(state).await?;
-            let serving = state.store.serving_version().await?;
+            let figures = dashboard.figures().await?;
+            let serving = dashboard.serving_version().await?;
             json(&views::models_view(&figures.models, serving))
         }
         "user" => {
             let raw = query.get("user").ok_or_else(|| {
-                ApiError::bad_request("user is missing", "use e.g. /dashboard/user?user=42&n=10")
+                QueryError::new("user is missing", "use e.g. /dashboard/user?user=42&n=10")
             })?;
             let user = parse_user(raw)?;
             let n = parse_n(query.get("n").map(String::as_str))?;
             let limit = bounded(query, "limit", DEFAULT_HISTORY, MAX_HISTORY)?;
-            json(&views::user_view(state, user, n, limit).await?)
+            json(&views::user_view(dashboard, user, n, limit).await?)
         }
-        other => Err(ApiError::NotFound {
-            message: format!("no dashboard view named {other:?}"),
-            hint: format!("the views are {}", VIEWS.join(", ")),
-        }),
+        other => Err(DashboardError::UnknownView(other.to_string())),
     }
 }
 
-/// `GET /` and `GET /dashboard`: the page, with its status (400 when `user`
-/// or `n` could not be read; the page still shows everything else).
+/// `GET /` and `GET /dashboard`: the page, and the query error that kept it
+/// from showing the user asked for (`user` or `n` could not be read; the page
+/// still shows everything else, HTTP answers it with 400).
 pub async fn page(
-    state: &AppState,
+    dashboard: &Dashboard,
     query: &HashMap<String, String>,
-) -> Result<(StatusCode, String), ApiError> {
+) -> Result<(String, Option<QueryError>), DashboardError> {
     // one read of the (cached) figures and the serving version for the whole page
-    let figures = state.dashboard.figures(state).await?;
-    let serving = state.store.serving_version().await?;
+    let figures = dashboard.figures().await?;
+    let serving = dashboard.serving_version().await?;
     let summary = summary_of(&figures, serving);
     let ratings = views::ratings_view(&figures.summary, DEFAULT_DAYS);
-    let recommended = recommended(state, serving, 10).await?;
+    let recommended = recommended(dashboard, serving, DEFAULT_N).await?;
     let models = views::models_view(&figures.models, serving);
 
     let default_user = summary
@@ -129,18 +138,17 @@ pub async fn page(
         let n = parse_n(query.get("n").map(String::as_str))?;
         Ok((user, n))
     });
-    let (user_view, n, status) = match chosen {
+    let (user_view, n, refused) = match chosen {
         Ok((user, n)) => (
-            Ok(views::user_view(state, user, n, DEFAULT_HISTORY).await?),
+            Ok(views::user_view(dashboard, user, n, DEFAULT_HISTORY).await?),
             n,
-            StatusCode::OK,
+            None,
         ),
-        Err(ApiError::BadRequest { message, hint }) => (
-            Err(format!("{message}: {hint}")),
-            10,
-            StatusCode::BAD_REQUEST,
+        Err(e) => (
+            Err(format!("{}: {}", e.message, e.hint)),
+            DEFAULT_N,
+            Some(e),
         ),
-        Err(e) => return Err(e),
     };
     let html = page::render(&PageInput {
         summary: &summary,
@@ -152,5 +160,5 @@ pub async fn page(
         n,
         code: query.get("code").map(String::as_str),
     });
-    Ok((status, html))
+    Ok((html, refused))
 }

@@ -1,0 +1,180 @@
+//! Moving a version's models in and out of the registry: the core turns a
+//! model into Spark's `ALSModel` files and back, in memory
+//! ([`ModelFiles`]), and the store keeps those files; nothing goes through
+//! the local disk.
+//!
+//! A version holds two models, each a complete Spark `ALSModel` layout:
+//! `ranking/` (implicit ALS: the order of the lists) and `rating/` (explicit
+//! ALS: the predicted ratings). Versions recorded before the split hold one
+//! model at the top level; it then serves as both.
+
+use anyhow::Context;
+use movierec_core::model::AlsModel;
+use movierec_core::model_files::{load_model_files, save_model_files, ModelExtras, ModelFiles};
+use movierec_store::{ModelFile, Store};
+
+/// Folder of the ranking model inside a version's files.
+pub const RANKING_DIR: &str = "ranking";
+/// Folder of the rating model inside a version's files.
+pub const RATING_DIR: &str = "rating";
+
+/// The models of one registry version.
+#[derive(Debug, Clone)]
+pub struct VersionModels {
+    /// Orders the lists (ranking score).
+    pub ranking: AlsModel,
+    /// Predicts ratings; `None` when the version has only an implicit model.
+    pub rating: Option<AlsModel>,
+}
+
+/// The files of `model` saved in Spark's layout, as (relative path, bytes),
+/// in path order.
+pub fn model_to_files(model: &AlsModel, extras: &ModelExtras) -> anyhow::Result<Vec<ModelFile>> {
+    Ok(save_model_files(model, extras)?
+        .into_iter()
+        .map(|(path, bytes)| ModelFile { path, bytes })
+        .collect())
+}
+
+/// Both models' files, each under its folder.
+pub fn version_to_files(
+    models: &VersionModels,
+    extras: &ModelExtras,
+) -> anyhow::Result<Vec<ModelFile>> {
+    let mut files = Vec::new();
+    let parts = [
+        (RANKING_DIR, Some(&models.ranking)),
+        (RATING_DIR, models.rating.as_ref()),
+    ];
+    for (dir, model) in parts {
+        let Some(model) = model else { continue };
+        files.extend(
+            model_to_files(model, extras)?
+                .into_iter()
+                .map(|f| ModelFile {
+                    path: format!("{dir}/{}", f.path),
+                    bytes: f.bytes,
+                }),
+        );
+    }
+    Ok(files)
+}
+
+/// Loads the model whose files (paths relative to the model) are `files`.
+pub fn model_from_files(files: &[ModelFile]) -> anyhow::Result<AlsModel> {
+    load(to_model_files(files))
+}
+
+fn load(files: ModelFiles) -> anyhow::Result<AlsModel> {
+    Ok(load_model_files(files)?.0)
+}
+
+fn to_model_files(files: &[ModelFile]) -> ModelFiles {
+    files
+        .iter()
+        .map(|f| (f.path.clone(), f.bytes.clone()))
+        .collect()
+}
+
+/// Loads a version's models from its files (either layout, see the module doc).
+pub fn version_from_files(files: &[ModelFile]) -> anyhow::Result<VersionModels> {
+    version_from(to_model_files(files))
+}
+
+/// [`version_from_files`] on files it may take apart (no copy of the bytes).
+fn version_from(files: ModelFiles) -> anyhow::Result<VersionModels> {
+    let ranking_prefix = format!("{RANKING_DIR}/");
+    let rating_prefix = format!("{RATING_DIR}/");
+    if !files
+        .iter()
+        .any(|(path, _)| path.starts_with(&ranking_prefix))
+    {
+        let model = load(files)?;
+        let implicit = model.params.as_ref().is_some_and(|p| p.implicit);
+        return Ok(VersionModels {
+            rating: (!implicit).then(|| model.clone()),
+            ranking: model,
+        });
+    }
+    let (mut ranking, mut rating) = (ModelFiles::new(), ModelFiles::new());
+    for (path, bytes) in files {
+        if let Some(rel) = path.strip_prefix(&ranking_prefix) {
+            ranking.insert(rel, bytes);
+        } else if let Some(rel) = path.strip_prefix(&rating_prefix) {
+            rating.insert(rel, bytes);
+        }
+    }
+    Ok(VersionModels {
+        ranking: load(ranking).context("the ranking model")?,
+        rating: if rating.is_empty() {
+            None
+        } else {
+            Some(load(rating).context("the rating model")?)
+        },
+    })
+}
+
+/// Loads a registry version's models.
+pub async fn load_model_version(store: &dyn Store, version: u64) -> anyhow::Result<VersionModels> {
+    let files = store.model_files(version).await?;
+    anyhow::ensure!(
+        !files.is_empty(),
+        "model version {version} has no files in the registry"
+    );
+    let files: ModelFiles = files.into_iter().map(|f| (f.path, f.bytes)).collect();
+    tokio::task::spawn_blocking(move || version_from(files))
+        .await?
+        .with_context(|| format!("loading model version {version}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use movierec_core::als::{train, AlsParams};
+    use movierec_core::data::{RatingMatrix, Ratings};
+    use movierec_core::NoProgress;
+
+    use super::*;
+
+    fn model(implicit: bool) -> AlsModel {
+        let triples: Vec<(i32, i32, f32)> = (0..6)
+            .flat_map(|u| (0..5).map(move |i| (u, 10 * i, 1.0 + ((u + i) % 5) as f32)))
+            .collect();
+        let params = AlsParams {
+            rank: 2,
+            iterations: 2,
+            implicit,
+            ..AlsParams::default()
+        };
+        let matrix = RatingMatrix::build(&Ratings::from_triples(&triples));
+        train(&matrix, &params, &NoProgress).unwrap()
+    }
+
+    #[test]
+    fn a_version_round_trips_through_its_registry_files() {
+        let models = VersionModels {
+            ranking: model(true),
+            rating: Some(model(false)),
+        };
+        let files = version_to_files(&models, &ModelExtras::default()).unwrap();
+        assert!(files
+            .iter()
+            .any(|f| f.path == "ranking/metadata/part-00000"));
+        assert!(files.iter().any(|f| f.path == "rating/movierec/model.json"));
+        let back = version_from_files(&files).unwrap();
+        assert_eq!(back.ranking.item_factors, models.ranking.item_factors);
+        assert!(back.ranking.params.unwrap().implicit);
+        let rating = back.rating.unwrap();
+        assert_eq!(rating.user_factors, model(false).user_factors);
+
+        // A version recorded before the split: one explicit model serves as both.
+        let legacy = model_to_files(&model(false), &ModelExtras::default()).unwrap();
+        let back = version_from_files(&legacy).unwrap();
+        assert!(back.rating.is_some());
+        assert_eq!(back.ranking.users, model(false).users);
+
+        let mut bad = legacy.clone();
+        bad[0].path = "../metadata/x".into();
+        let err = format!("{:#}", version_from_files(&bad).unwrap_err());
+        assert!(err.contains("not a plain relative path"), "{err}");
+    }
+}

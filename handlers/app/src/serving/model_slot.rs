@@ -1,0 +1,81 @@
+//! The model this instance serves fold-ins from: an immutable value behind an
+//! `Arc`, swapped whole when a newer version is published.
+//!
+//! A request that needs it checks the published version (one store read) and
+//! loads the new files only when it changed, so instances that did not run the
+//! job themselves catch up on their own. Loads are single-flight: requests
+//! that arrive during a load wait for it instead of loading the same version
+//! again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use movierec_store::{Store, StoreError};
+
+use super::ServeError;
+use crate::models::{load_model_version, VersionModels};
+
+/// A version's loaded models (ranking and rating) and its number.
+pub struct ServingModel {
+    pub version: u64,
+    pub models: VersionModels,
+}
+
+#[derive(Default)]
+pub struct ModelSlot {
+    held: RwLock<Option<Arc<ServingModel>>>,
+    /// Held while a version's files load.
+    loading: tokio::sync::Mutex<()>,
+    loads: AtomicU64,
+}
+
+impl ModelSlot {
+    /// The model of the published version, loading it if this instance does
+    /// not hold it yet. `None` when nothing is published.
+    pub async fn current(
+        &self,
+        store: &dyn Store,
+    ) -> Result<Option<Arc<ServingModel>>, ServeError> {
+        let Some(version) = store.serving_version().await? else {
+            return Ok(None);
+        };
+        if let Some(current) = self.held(version) {
+            return Ok(Some(current));
+        }
+        let _loading = self.loading.lock().await;
+        // Another request may have loaded it while this one waited.
+        if let Some(current) = self.held(version) {
+            return Ok(Some(current));
+        }
+        let models = load_model_version(store, version).await.map_err(|e| {
+            match e.downcast::<StoreError>() {
+                Ok(store) => ServeError::Store(store),
+                Err(other) => ServeError::Model(other),
+            }
+        })?;
+        let loaded = Arc::new(ServingModel { version, models });
+        self.install(loaded.clone());
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(version, "loaded the published model");
+        Ok(Some(loaded))
+    }
+
+    fn held(&self, version: u64) -> Option<Arc<ServingModel>> {
+        self.held
+            .read()
+            .expect("lock")
+            .as_ref()
+            .filter(|m| m.version == version)
+            .cloned()
+    }
+
+    /// Installs a model this instance just published, sparing a reload.
+    pub fn install(&self, model: Arc<ServingModel>) {
+        *self.held.write().expect("lock") = Some(model);
+    }
+
+    /// How many times this instance has loaded a model version from the store.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,48 @@
+//! The decision at the heart of a GET, with no I/O: a user's list from a
+//! ranking model is ordered by their trained row when the model has one, else
+//! by a vector folded in from their ratings; the movies they rated are left
+//! out. The HTTP path and `movierec recommend` both call [`personal_list`].
+
+use movierec_core::model::AlsModel;
+use movierec_core::topn::{top_n_for_vector, Scored};
+
+use super::Source;
+
+/// A user's list from the ranking model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalList {
+    /// [`Source::Model`] (the trained row) or [`Source::FoldIn`].
+    pub source: Source,
+    /// Best first, rated movies left out.
+    pub items: Vec<Scored>,
+    /// How many of the rated movies the model knows (and so left out).
+    pub left_out: usize,
+}
+
+/// The top `n` of `model` for `user`, who rated `rated` (movie, rating).
+/// `None` when the model has no row for the user and knows none of the
+/// movies they rated: nothing personal can be said (callers fall back to
+/// the popular list, or say so).
+pub fn personal_list(
+    model: &AlsModel,
+    user: i32,
+    rated: &[(i32, f32)],
+    n: usize,
+) -> Result<Option<PersonalList>, movierec_core::als::SolveError> {
+    let exclude: Vec<u32> = rated
+        .iter()
+        .filter_map(|&(m, _)| model.items.get(m))
+        .collect();
+    let (vector, source) = match model.users.get(user) {
+        Some(u) => (model.user_factors.row(u as usize).to_vec(), Source::Model),
+        None => match model.fold_in(rated)? {
+            Some(v) => (v, Source::FoldIn),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(PersonalList {
+        source,
+        items: top_n_for_vector(model, &vector, &exclude, n),
+        left_out: exclude.len(),
+    }))
+}

@@ -1,0 +1,69 @@
+//! What a GET of a user's recommendations answers: the list, where it came
+//! from, and the model version it was computed under.
+
+use serde::Serialize;
+
+/// Where a list came from (the answer's `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The user's list published by RecommendAllUsers.
+    Batch,
+    /// Computed now from the user's row of the ranking model.
+    Model,
+    /// Computed now from a vector folded in from the user's ratings.
+    FoldIn,
+    /// The most liked movies (the user has no usable ratings).
+    Popular,
+}
+
+impl Source {
+    /// The name the answer and the CLI use: `batch`, `model`, `fold-in`, `popular`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Batch => "batch",
+            Source::Model => "model",
+            Source::FoldIn => "fold-in",
+            Source::Popular => "popular",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    /// The ranking model's score (the list's order; for `popular`, how many
+    /// users rated the movie 4 or more).
+    pub score: f32,
+    /// The rating model's prediction of this user's rating, when it has one.
+    pub predicted_rating: Option<f32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendations {
+    pub user: i32,
+    pub source: Source,
+    pub model_version: u64,
+    /// When the list was computed (RFC 3339).
+    pub generated_at: String,
+    pub items: Vec<Item>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_names_are_the_serialised_ones() {
+        for s in [
+            Source::Batch,
+            Source::Model,
+            Source::FoldIn,
+            Source::Popular,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+}
