@@ -10,6 +10,7 @@ use movierec_wire::RatingEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::error::EventError;
 use super::{decode_text, kind};
 
 /// How far ahead of the receiving clock a `Timestamp` may be: clocks drift,
@@ -38,7 +39,7 @@ impl From<RatingEvent> for Fields {
 
 /// Checks one event and turns it into a rating; `now` (Unix seconds) bounds
 /// the timestamp.
-pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, String> {
+pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, EventError> {
     let decoded;
     let object = match item {
         Value::Object(map) => map,
@@ -47,13 +48,9 @@ pub fn parse_event(item: &Value, now: i64) -> Result<RatingRecord, String> {
                 decoded = map;
                 &decoded
             }
-            _ => {
-                return Err(
-                    "event is a string that is neither a JSON object nor base64 of one".into(),
-                )
-            }
+            _ => return Err(EventError::UnreadableString),
         },
-        other => return Err(format!("event is {}, expected a JSON object", kind(other))),
+        other => return Err(EventError::NotAnObject(kind(other))),
     };
     let fields = match well_formed(object) {
         Some(exact) => Fields::from(exact),
@@ -75,30 +72,33 @@ fn well_formed(object: &Map<String, Value>) -> Option<RatingEvent> {
 
 /// The fields of any object, keys matched without regard to case or
 /// underscores; the first missing or mistyped field is the reason.
-fn tolerant_fields(object: &Map<String, Value>) -> Result<Fields, String> {
+fn tolerant_fields(object: &Map<String, Value>) -> Result<Fields, EventError> {
     let field = |name: &str| {
         object
             .iter()
             .find(|(k, _)| k.replace('_', "").eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     };
-    let integer = |name: &str, label: &str| -> Result<i64, String> {
-        let v = field(name).ok_or_else(|| format!("missing field {label}"))?;
+    let integer = |name: &str, label: &'static str| -> Result<i64, EventError> {
+        let v = field(name).ok_or(EventError::MissingField(label))?;
         v.as_i64()
             .or_else(|| {
                 v.as_f64()
                     .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
                     .map(|f| f as i64)
             })
-            .ok_or_else(|| format!("{label} must be an integer, got {v}"))
+            .ok_or_else(|| EventError::NotAnInteger {
+                field: label,
+                value: v.to_string(),
+            })
     };
     let user = integer("userid", "UserId")?;
     let movie = integer("movieid", "MovieId")?;
     let timestamp = integer("timestamp", "Timestamp")?;
-    let rating_value = field("rating").ok_or("missing field Rating")?;
+    let rating_value = field("rating").ok_or(EventError::MissingField("Rating"))?;
     let rating = rating_value
         .as_f64()
-        .ok_or_else(|| format!("Rating must be a number, got {rating_value}"))?;
+        .ok_or_else(|| EventError::RatingNotANumber(rating_value.to_string()))?;
     Ok(Fields {
         user,
         movie,
@@ -109,27 +109,20 @@ fn tolerant_fields(object: &Map<String, Value>) -> Result<Fields, String> {
 
 /// The ranges: positive 32-bit ids, a rating in half steps, a timestamp
 /// neither negative nor in the future.
-fn check(fields: Fields, now: i64) -> Result<RatingRecord, String> {
+fn check(fields: Fields, now: i64) -> Result<RatingRecord, EventError> {
     let Fields {
         user,
         movie,
         rating,
         timestamp,
     } = fields;
-    if !(1..=i32::MAX as i64).contains(&user) {
-        return Err(format!(
-            "UserId must be a positive 32-bit integer, got {user}"
-        ));
-    }
-    if !(1..=i32::MAX as i64).contains(&movie) {
-        return Err(format!(
-            "MovieId must be a positive 32-bit integer, got {movie}"
-        ));
+    for (field, value) in [("UserId", user), ("MovieId", movie)] {
+        if !(1..=i32::MAX as i64).contains(&value) {
+            return Err(EventError::IdOutOfRange { field, value });
+        }
     }
     if !(0.5..=5.0).contains(&rating) || (rating * 2.0).fract() != 0.0 {
-        return Err(format!(
-            "Rating must be 0.5 to 5 in steps of 0.5, got {rating}"
-        ));
+        return Err(EventError::RatingOutOfRange(rating));
     }
     check_timestamp(timestamp, now)?;
     Ok(RatingRecord {
@@ -140,22 +133,17 @@ fn check(fields: Fields, now: i64) -> Result<RatingRecord, String> {
     })
 }
 
-fn check_timestamp(timestamp: i64, now: i64) -> Result<(), String> {
+fn check_timestamp(timestamp: i64, now: i64) -> Result<(), EventError> {
     if timestamp < 0 {
-        return Err(format!(
-            "Timestamp must be Unix seconds >= 0, got {timestamp}"
-        ));
+        return Err(EventError::NegativeTimestamp(timestamp));
     }
-    if timestamp > now.saturating_add(MAX_FUTURE_SECONDS) {
-        // A millisecond stamp of today is about 1000 times now.
-        let hint = if timestamp / 1000 <= now.saturating_add(MAX_FUTURE_SECONDS) {
-            " (it looks like milliseconds: send Unix seconds)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "Timestamp {timestamp} is more than a day after the time it was received ({now}){hint}"
-        ));
+    let latest = now.saturating_add(MAX_FUTURE_SECONDS);
+    if timestamp > latest {
+        return Err(EventError::FutureTimestamp {
+            timestamp,
+            now,
+            looks_like_milliseconds: timestamp / 1000 <= latest,
+        });
     }
     Ok(())
 }
@@ -253,7 +241,7 @@ mod tests {
             (json!([1, 2]), "expected a JSON object"),
         ];
         for (event, reason) in cases {
-            let err = parse_event(&event, NOW).unwrap_err();
+            let err = parse_event(&event, NOW).unwrap_err().to_string();
             assert!(err.contains(reason), "{event}: {err}");
         }
     }
@@ -265,12 +253,12 @@ mod tests {
             ok(at(NOW + MAX_FUTURE_SECONDS)).timestamp,
             NOW + MAX_FUTURE_SECONDS
         );
-        let err = parse_event(&at(NOW * 1000), NOW).unwrap_err();
+        let err = parse_event(&at(NOW * 1000), NOW).unwrap_err().to_string();
         assert!(
             err.contains("more than a day") && err.contains("milliseconds"),
             "{err}"
         );
-        let err = parse_event(&at(i64::MAX), NOW).unwrap_err();
+        let err = parse_event(&at(i64::MAX), NOW).unwrap_err().to_string();
         assert!(
             err.contains("more than a day") && !err.contains("milliseconds"),
             "{err}"

@@ -13,6 +13,7 @@
 //! whenever the event comes again ([`dead_letter`]).
 
 pub mod dead_letter;
+mod error;
 pub mod event;
 pub mod metadata;
 
@@ -22,6 +23,7 @@ use base64::Engine;
 use movierec_store::{DeadLetter, EventOrigin, RatingRecord};
 use serde_json::Value;
 
+pub use error::{BatchError, EventError};
 pub use event::parse_event;
 pub use metadata::BatchMetadata;
 
@@ -69,7 +71,11 @@ pub fn parse_batch(
     let items = match unwrap_batch(data) {
         Ok(items) => items,
         Err(reason) => {
-            return ParsedBatch::unreadable(raw_text(data).as_bytes(), reason, received_at);
+            return ParsedBatch::unreadable(
+                raw_text(data).as_bytes(),
+                reason.to_string(),
+                received_at,
+            );
         }
     };
     let mut ratings = Vec::with_capacity(items.len());
@@ -79,7 +85,7 @@ pub fn parse_batch(
             Ok(rating) => ratings.push(rating),
             Err(reason) => letters.push(dead_letter::letter(
                 received_at,
-                reason,
+                reason.to_string(),
                 raw_text(item),
                 metadata.origin(index),
             )),
@@ -96,7 +102,7 @@ pub fn parse_batch(
 
 /// The batch's elements: an array's items (borrowed), one object, or what a
 /// string decodes to.
-fn unwrap_batch(data: &Value) -> Result<Cow<'_, [Value]>, String> {
+fn unwrap_batch(data: &Value) -> Result<Cow<'_, [Value]>, BatchError> {
     match data {
         Value::Array(items) => Ok(Cow::Borrowed(items)),
         Value::Object(_) => Ok(Cow::Borrowed(std::slice::from_ref(data))),
@@ -104,12 +110,9 @@ fn unwrap_batch(data: &Value) -> Result<Cow<'_, [Value]>, String> {
             Some(inner @ (Value::Array(_) | Value::Object(_))) => {
                 unwrap_batch(&inner).map(|c| Cow::Owned(c.into_owned()))
             }
-            _ => Err("batch is a string that is neither JSON nor base64 of JSON".into()),
+            _ => Err(BatchError::UnreadableString),
         },
-        other => Err(format!(
-            "batch is {}, expected an array of events",
-            kind(other)
-        )),
+        other => Err(BatchError::NotAnArray(kind(other))),
     }
 }
 
