@@ -19,8 +19,9 @@
 //!    ([`serving::model_slot`], loaded once per version from [`models`]), else
 //!    the popular list; titles come through [`serving::catalogue`].
 //! 4. `movierec_store`: the traits the serving path reads through
-//!    (`RecommendationStore::recommendations`, `RatingStore::user_ratings`,
-//!    `ModelRegistry::serving_version`, `CatalogStore::movies`), and the
+//!    (`RecommendationStore::{recommendations, serving_version, popular}`,
+//!    `RatingStore::user_ratings`, `ModelRegistry::model_files`,
+//!    `CatalogStore::movies`), and the
 //!    backend chosen once in [`state::AppState::open`] from `MOVIEREC_STORE`:
 //!    `movierec_store::sqlite` (the embedded default) or
 //!    `movierec_store::cosmos` (a point read per GET).

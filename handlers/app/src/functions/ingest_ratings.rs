@@ -62,6 +62,20 @@ pub async fn store(state: &AppState, parsed: &ParsedBatch) -> anyhow::Result<Ing
         .await?)
 }
 
+/// The answer of standalone mode's `POST /events` (the shape the generator reads).
+pub fn answer(parsed: &ParsedBatch, outcome: &IngestOutcome) -> movierec_wire::EventsAnswer {
+    movierec_wire::EventsAnswer {
+        events: parsed.events() as u64,
+        stored: outcome.written as u64,
+        unchanged: outcome.unchanged as u64,
+        dead_lettered: parsed.bad_events as u64,
+        errors: reasons(parsed)
+            .into_iter()
+            .map(|(reason, count)| (reason.to_string(), count as u64))
+            .collect(),
+    }
+}
+
 /// The batch's distinct reasons for its dead letters (at most a few), with counts.
 pub fn reasons(parsed: &ParsedBatch) -> BTreeMap<&str, usize> {
     let mut counts = BTreeMap::new();

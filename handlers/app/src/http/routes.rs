@@ -165,17 +165,7 @@ async fn events(
         }
     };
     let outcome = ingest_ratings::store(&state, &parsed).await?;
-    Ok(Json(movierec_wire::EventsAnswer {
-        events: parsed.events() as u64,
-        stored: outcome.written as u64,
-        unchanged: outcome.unchanged as u64,
-        dead_lettered: parsed.bad_events as u64,
-        errors: ingest_ratings::reasons(&parsed)
-            .into_iter()
-            .map(|(reason, count)| (reason.to_string(), count as u64))
-            .collect(),
-    })
-    .into_response())
+    Ok(Json(ingest_ratings::answer(&parsed, &outcome)).into_response())
 }
 
 /// `POST /<FunctionName>`: an invocation from the Functions host.
