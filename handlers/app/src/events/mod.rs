@@ -11,6 +11,10 @@
 //! gives each invalid one a dead letter with the raw event, the reason and its
 //! Event Hub origin ([`metadata::BatchMetadata`]), under an id that is the same
 //! whenever the event comes again ([`dead_letter`]).
+//!
+//! Owns: reading events and batches, and the reasons ([`EventError`],
+//! [`BatchError`]). Must not touch: the store (callers store what it parses)
+//! or HTTP.
 
 pub mod dead_letter;
 mod error;

@@ -6,6 +6,11 @@
 //! several (the original demo scheduled both at the same minute), and release
 //! it when they end, however they end. CPU-heavy work runs on
 //! the blocking pool, never on the async workers.
+//!
+//! Owns: training, evaluation and promotion, publishing the lists, the lease,
+//! retention. Must not touch: how a job is triggered (`crate::functions`,
+//! `crate::standalone`) or HTTP; a published model reaches the GET path only
+//! through `crate::serving::Serving::install`.
 
 pub mod evaluation;
 pub mod housekeeping;

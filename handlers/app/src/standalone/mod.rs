@@ -5,6 +5,9 @@
 //! [`scheduler`] fires the timers; [`bootstrap`] fills an empty store from the
 //! bundled MovieLens set and runs both jobs once, so that `movierec serve`
 //! answers with real recommendations from its first request.
+//!
+//! Owns: what the host would do without a host. Must not touch: what a job
+//! or a function does (it calls `crate::jobs` and `crate::functions`), or HTTP.
 
 pub mod bootstrap;
 pub mod function_json;
