@@ -49,6 +49,7 @@
 //! - [`events`]: rating events in every shape a batch can take.
 //! - [`invocation`]: the host's request/response shapes.
 //! - [`settings`]: every environment setting with its default.
+//! - [`files`]: relative file listings (the packaged app folder).
 
 pub mod dashboard;
 pub mod events;

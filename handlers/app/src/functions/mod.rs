@@ -59,10 +59,12 @@ impl Function {
     /// Whether the host invokes it with a JSON payload (`POST /<Name>`)
     /// rather than forwarding an HTTP request.
     pub fn is_invoked(self) -> bool {
-        matches!(
-            self,
-            Function::IngestRatings | Function::RetrainModel | Function::RecommendAllUsers
-        )
+        self == Function::IngestRatings || self.is_timer()
+    }
+
+    /// Whether a timer triggers it (its job runs through [`timers`]).
+    pub fn is_timer(self) -> bool {
+        matches!(self, Function::RetrainModel | Function::RecommendAllUsers)
     }
 
     /// Runs a host invocation of this function.
@@ -73,9 +75,7 @@ impl Function {
     ) -> anyhow::Result<InvocationResponse> {
         match self {
             Function::IngestRatings => ingest_ratings::invoke(state, request).await,
-            Function::RetrainModel | Function::RecommendAllUsers => {
-                timers::invoke(state, self, request).await
-            }
+            timer if timer.is_timer() => timers::invoke(state, timer, request).await,
             other => anyhow::bail!("{} is forwarded as HTTP, not invoked", other.name()),
         }
     }

@@ -32,7 +32,7 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
             continue;
         };
         let function = Function::from_name(&def.name)
-            .filter(|f| matches!(f, Function::RetrainModel | Function::RecommendAllUsers))
+            .filter(|f| f.is_timer())
             .with_context(|| {
                 format!(
                     "{} has a timer trigger, but no job runs on a timer under that name",
