@@ -27,15 +27,6 @@ pub struct VersionModels {
     pub rating: Option<AlsModel>,
 }
 
-/// The files of `model` saved in Spark's layout, as (relative path, bytes),
-/// in path order.
-pub fn model_to_files(model: &AlsModel, extras: &ModelExtras) -> anyhow::Result<Vec<ModelFile>> {
-    Ok(save_model_files(model, extras)?
-        .into_iter()
-        .map(|(path, bytes)| ModelFile { path, bytes })
-        .collect())
-}
-
 /// Both models' files, each under its folder.
 pub fn version_to_files(
     models: &VersionModels,
@@ -49,40 +40,25 @@ pub fn version_to_files(
     for (dir, model) in parts {
         let Some(model) = model else { continue };
         files.extend(
-            model_to_files(model, extras)?
+            save_model_files(model, extras)?
                 .into_iter()
-                .map(|f| ModelFile {
-                    path: format!("{dir}/{}", f.path),
-                    bytes: f.bytes,
+                .map(|(path, bytes)| ModelFile {
+                    path: format!("{dir}/{path}"),
+                    bytes,
                 }),
         );
     }
     Ok(files)
 }
 
-/// Loads the model whose files (paths relative to the model) are `files`.
-pub fn model_from_files(files: &[ModelFile]) -> anyhow::Result<AlsModel> {
-    load(to_model_files(files))
-}
-
 fn load(files: ModelFiles) -> anyhow::Result<AlsModel> {
     Ok(load_model_files(files)?.0)
 }
 
-fn to_model_files(files: &[ModelFile]) -> ModelFiles {
-    files
-        .iter()
-        .map(|f| (f.path.clone(), f.bytes.clone()))
-        .collect()
-}
-
-/// Loads a version's models from its files (either layout, see the module doc).
-pub fn version_from_files(files: &[ModelFile]) -> anyhow::Result<VersionModels> {
-    version_from(to_model_files(files))
-}
-
-/// [`version_from_files`] on files it may take apart (no copy of the bytes).
-fn version_from(files: ModelFiles) -> anyhow::Result<VersionModels> {
+/// Loads a version's models from its files (either layout, see the module
+/// doc), taking them apart without copying the bytes.
+pub fn version_from_files(files: Vec<ModelFile>) -> anyhow::Result<VersionModels> {
+    let files: ModelFiles = files.into_iter().map(|f| (f.path, f.bytes)).collect();
     let ranking_prefix = format!("{RANKING_DIR}/");
     let rating_prefix = format!("{RATING_DIR}/");
     if !files
@@ -121,8 +97,7 @@ pub async fn load_model_version(store: &dyn Store, version: u64) -> anyhow::Resu
         !files.is_empty(),
         "model version {version} has no files in the registry"
     );
-    let files: ModelFiles = files.into_iter().map(|f| (f.path, f.bytes)).collect();
-    tokio::task::spawn_blocking(move || version_from(files))
+    tokio::task::spawn_blocking(move || version_from_files(files))
         .await?
         .with_context(|| format!("loading model version {version}"))
 }
@@ -160,21 +135,25 @@ mod tests {
             .iter()
             .any(|f| f.path == "ranking/metadata/part-00000"));
         assert!(files.iter().any(|f| f.path == "rating/movierec/model.json"));
-        let back = version_from_files(&files).unwrap();
+        let back = version_from_files(files).unwrap();
         assert_eq!(back.ranking.item_factors, models.ranking.item_factors);
         assert!(back.ranking.params.unwrap().implicit);
         let rating = back.rating.unwrap();
         assert_eq!(rating.user_factors, model(false).user_factors);
 
         // A version recorded before the split: one explicit model serves as both.
-        let legacy = model_to_files(&model(false), &ModelExtras::default()).unwrap();
-        let back = version_from_files(&legacy).unwrap();
+        let legacy: Vec<ModelFile> = save_model_files(&model(false), &ModelExtras::default())
+            .unwrap()
+            .into_iter()
+            .map(|(path, bytes)| ModelFile { path, bytes })
+            .collect();
+        let back = version_from_files(legacy.clone()).unwrap();
         assert!(back.rating.is_some());
         assert_eq!(back.ranking.users, model(false).users);
 
         let mut bad = legacy.clone();
         bad[0].path = "../metadata/x".into();
-        let err = format!("{:#}", version_from_files(&bad).unwrap_err());
+        let err = format!("{:#}", version_from_files(bad).unwrap_err());
         assert!(err.contains("not a plain relative path"), "{err}");
     }
 }
