@@ -14,19 +14,21 @@
 //! Dependencies go one way, down this list (no module depends on one above it):
 //! - [`tuning`]: the ranking model's regularisation chosen on a validation split.
 //! - [`als`]: training: the loop, the explicit and implicit sweeps over all
-//!   rows, the implicit solver's vector loops. Re-exports the parameter, error
+//!   rows. Re-exports the parameter, error
 //!   and layout types under `als::`, the path the app names them by.
 //! - [`metrics`]: RMSE/MAE with cold-start drop, precision/recall/NDCG/MAP at k,
 //!   coverage, the most-popular baseline, fold-in (strong generalisation) metrics.
 //! - [`model_files`]: save and load Spark ML's `ALSModel` layout (metadata JSON +
 //!   Parquet factors, plus movierec's own extras in a folder Spark ignores), in
 //!   memory ([`model_files::ModelFiles`]) or in a directory.
-//! - [`topn`]: blocked top-N over all items with already-rated items left out.
+//! - [`topn`]: top-N over all items with already-rated items left out, scored
+//!   in cache-sized blocks straight into each user's running list.
 //! - [`model`]: [`model::AlsModel`], a fitted model with its id maps;
 //!   predictions; fold-in of a new user and the closed-form row solves that
 //!   training shares; the factor vector layouts.
 //! - `params` (private; [`als::AlsParams`]): the knobs, their defaults and validation.
-//! - `linalg` (private): Cholesky, non-negative least squares, the Gram matrix.
+//! - `linalg` (private): the explicit row's Gram matrix and `f32` Cholesky
+//!   (AVX2/FMA register tiles), the vector loops, `f64` Cholesky and NNLS.
 //! - [`data`]: ratings as read from files ([`data::Ratings`]), id maps, the CSR
 //!   [`data::RatingMatrix`], the seeded random split, the synthetic generator.
 //! - [`progress`]: the [`Progress`] callback.

@@ -14,18 +14,23 @@ use crate::linalg::SolveError;
 use crate::model::rowsolve::{ExplicitRows, ExplicitScratch};
 
 /// Solves every row of `this` (one row per row of `ratings`) in parallel.
+/// Returns the sum of squared errors over all ratings at the new vectors,
+/// added up in row order, so it too is the same for any number of threads.
 pub(super) fn solve_all(
     rows: &ExplicitRows,
     ratings: &Csr,
     this: &mut Array2<f32>,
-) -> Result<(), SolveError> {
+) -> Result<f64, SolveError> {
     let width = this.ncols();
+    let mut sse = vec![0.0f64; this.nrows()];
     let data = this.as_slice_mut().expect("factor matrices are contiguous");
-    data.par_chunks_mut(width).enumerate().try_for_each_init(
-        ExplicitScratch::default,
-        |scratch, (r, row)| {
+    data.par_chunks_mut(width)
+        .zip(sse.par_iter_mut())
+        .enumerate()
+        .try_for_each_init(ExplicitScratch::default, |scratch, (r, (row, sse))| {
             let (cols, vals) = ratings.row(r);
-            rows.solve_row(cols, vals, row, scratch)
-        },
-    )
+            *sse = rows.solve_row(cols, vals, row, scratch)?;
+            Ok(())
+        })?;
+    Ok(sse.iter().sum())
 }

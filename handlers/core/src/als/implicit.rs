@@ -28,7 +28,7 @@
 //! per half-step, in `f32` (one GEMM). Training does not form the rest:
 //! conjugate gradient applies it in `O(n k)` per product, warm-started from the
 //! current vector, `cg_steps` steps per row (3, as Takacs et al. and
-//! benfred/implicit do), all in `f32` with the loops of [`super::lanes`]. With
+//! benfred/implicit do), all in `f32` with the loops of `crate::linalg::lanes`. With
 //! `nonnegative`, training instead forms each row's system in `f64` (from the
 //! `f32` Gram matrix) and solves it by NNLS ([`ImplicitStep::solve_all_exact`]);
 //! fold-in, which runs once per request and must equal what training converges
@@ -41,8 +41,8 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use super::lanes::{axpy, dot, have_avx2_fma, madd, matvec};
 use crate::data::Csr;
+use crate::linalg::lanes::{axpy, dot, have_avx2_fma, madd, matvec};
 use crate::linalg::SolveError;
 use crate::model::rowsolve::ImplicitRows;
 use crate::params::AlsParams;

@@ -19,8 +19,8 @@
 //! model of the served lists ([`AlsParams::ranking`]).
 //!
 //! Owns the training loop and its sweeps over all rows: `explicit.rs` and
-//! `implicit.rs` (one half-step each), `lanes.rs` (the implicit solver's vector
-//! loops, AVX2/FMA chosen at run time). All three are private to this module.
+//! `implicit.rs` (one half-step each), both private to this module. The
+//! vector loops they run (AVX2/FMA chosen at run time) are `crate::linalg`'s.
 //! What one row's answer is belongs to the model (`crate::model::rowsolve`,
 //! shared with fold-in), the dense solvers to `crate::linalg`, and the knobs to
 //! `crate::params`: this module depends on them and on [`crate::model`], and
@@ -32,7 +32,6 @@
 
 mod explicit;
 mod implicit;
-mod lanes;
 
 use std::time::Instant;
 
@@ -40,7 +39,6 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 pub use crate::linalg::SolveError;
 pub use crate::model::{RowLayout, Side};
@@ -98,7 +96,7 @@ pub fn train(
             &user_factors,
             &mut item_factors,
         )?;
-        half_step(
+        let user_sse = half_step(
             params,
             mean,
             &user_layout,
@@ -106,8 +104,8 @@ pub fn train(
             &item_factors,
             &mut user_factors,
         )?;
-        let train_rmse = (!params.implicit)
-            .then(|| training_rmse(&matrix.by_user, &user_factors, &item_factors, mean));
+        // The user half-step's errors are those of both new factor matrices.
+        let train_rmse = user_sse.map(|sse| (sse / matrix.nnz() as f64).sqrt());
         tracing::debug!(iteration, ?train_rmse, "ALS iteration done");
         progress.report(ProgressEvent::Iteration {
             iteration,
@@ -133,6 +131,8 @@ pub fn train(
     ))
 }
 
+/// Solves every row of `this`; for an explicit model, returns the sum of
+/// squared training errors at the new vectors.
 fn half_step(
     params: &AlsParams,
     mean: f32,
@@ -140,18 +140,18 @@ fn half_step(
     ratings: &Csr,
     other: &Array2<f32>,
     this: &mut Array2<f32>,
-) -> Result<(), AlsError> {
+) -> Result<Option<f64>, AlsError> {
     let result = if params.implicit {
         let step = implicit::ImplicitStep::new(params, other);
         if params.nonnegative {
-            step.solve_all_exact(ratings, this, true)
+            step.solve_all_exact(ratings, this, true).map(|()| None)
         } else {
             step.solve_all(ratings, this);
-            Ok(())
+            Ok(None)
         }
     } else {
         let rows = ExplicitRows::new(params, layout, other, mean);
-        explicit::solve_all(&rows, ratings, this)
+        explicit::solve_all(&rows, ratings, this).map(Some)
     };
     result.map_err(|source| AlsError::Solve {
         side: layout.side,
@@ -176,26 +176,6 @@ fn initial_factors(rows: usize, layout: &RowLayout, rng: &mut ChaCha8Rng) -> Arr
         }
     }
     factors
-}
-
-/// RMSE of `mean + user . item` over the training ratings.
-fn training_rmse(by_user: &Csr, users: &Array2<f32>, items: &Array2<f32>, mean: f32) -> f64 {
-    let sse: f64 = (0..by_user.n_rows())
-        .into_par_iter()
-        .map(|u| {
-            let (cols, vals) = by_user.row(u);
-            let uf = users.row(u);
-            cols.iter()
-                .zip(vals)
-                .map(|(&i, &r)| {
-                    let p = mean + uf.dot(&items.row(i as usize));
-                    let e = (r - p) as f64;
-                    e * e
-                })
-                .sum::<f64>()
-        })
-        .sum();
-    (sse / by_user.nnz().max(1) as f64).sqrt()
 }
 
 #[cfg(test)]

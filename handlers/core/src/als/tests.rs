@@ -1,7 +1,7 @@
 use super::*;
 use crate::data::{random_split, Ratings};
 use crate::metrics::rating_metrics;
-use crate::NoProgress;
+use crate::{NoProgress, Progress, ProgressEvent};
 
 /// A full rank-2 matrix: r(u, i) = a_u . b_i with well-separated factors.
 fn rank2_ratings(users: usize, items: usize) -> Ratings {
@@ -281,4 +281,56 @@ fn implicit_training_is_the_same_whatever_the_thread_count() {
     let (one, two) = (run(1), run(2));
     assert_eq!(one.user_factors, two.user_factors);
     assert_eq!(one.item_factors, two.item_factors);
+}
+
+/// The training RMSE each iteration reports (taken inside the user
+/// half-step) is the RMSE of the model training returns, biases included.
+#[test]
+fn the_reported_training_rmse_is_the_returned_models() {
+    struct LastRmse(std::sync::Mutex<Option<f64>>);
+    impl Progress for LastRmse {
+        fn report(&self, event: ProgressEvent) {
+            if let ProgressEvent::Iteration { train_rmse, .. } = event {
+                *self.0.lock().unwrap() = train_rmse;
+            }
+        }
+    }
+    let ratings = rank2_ratings(30, 25);
+    // Noise, so that the fit is not exact and the RMSE is well away from 0.
+    let noisy: Vec<(i32, i32, f32)> = ratings
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            (
+                r.user,
+                r.item,
+                r.rating + ((k * 7919 % 13) as f32 - 6.0) * 0.05,
+            )
+        })
+        .collect();
+    let matrix = RatingMatrix::build(&Ratings::from_triples(&noisy));
+    for biases in [false, true] {
+        let params = AlsParams {
+            rank: 1,
+            iterations: 4,
+            biases,
+            ..AlsParams::default()
+        };
+        let progress = LastRmse(std::sync::Mutex::new(None));
+        let model = train(&matrix, &params, &progress).unwrap();
+        let reported = progress
+            .0
+            .lock()
+            .unwrap()
+            .expect("explicit training reports RMSE");
+        let direct = rating_metrics(&model, &Ratings::from_triples(&noisy))
+            .rmse
+            .unwrap();
+        assert!(reported > 0.05, "{reported}");
+        assert!(
+            (reported - direct).abs() < 1e-5,
+            "biases={biases}: {reported} vs {direct}"
+        );
+    }
 }

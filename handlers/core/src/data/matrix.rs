@@ -31,39 +31,55 @@ impl Csr {
 
     /// Builds a CSR from (row, col, value) triples; rows with no entries stay empty.
     /// Within a row, columns are sorted; for a repeated (row, col) the last triple wins.
+    /// Memory beyond the result is one row's worth: the entries are placed in
+    /// the output arrays first and each row is then sorted and deduplicated
+    /// in place (at 25M ratings a separate sort buffer was 200 MB of the
+    /// peak).
     pub fn from_triples(n_rows: usize, triples: &[(u32, u32, f32)]) -> Self {
-        let mut counts = vec![0usize; n_rows + 1];
+        let mut ptr = vec![0usize; n_rows + 1];
         for &(r, _, _) in triples {
-            counts[r as usize + 1] += 1;
+            ptr[r as usize + 1] += 1;
         }
         for i in 0..n_rows {
-            counts[i + 1] += counts[i];
+            ptr[i + 1] += ptr[i];
         }
-        let mut next = counts.clone();
-        // (column, position in `triples`); u32 halves this temporary at 25M ratings.
-        let mut entries = vec![(0u32, 0u32); triples.len()];
-        for (order, &(r, c, _)) in triples.iter().enumerate() {
+        let mut next = ptr.clone();
+        let mut cols = vec![0u32; triples.len()];
+        let mut vals = vec![0f32; triples.len()];
+        // In triple order within each row, so "later in the row" is "later triple".
+        for &(r, c, v) in triples {
             let slot = &mut next[r as usize];
-            entries[*slot] = (c, order as u32);
+            cols[*slot] = c;
+            vals[*slot] = v;
             *slot += 1;
         }
-        let mut ptr = Vec::with_capacity(n_rows + 1);
-        let mut cols = Vec::with_capacity(triples.len());
-        let mut vals = Vec::with_capacity(triples.len());
-        ptr.push(0);
+        drop(next);
+        let mut row: Vec<(u32, f32)> = Vec::new();
+        let mut kept = 0;
         for r in 0..n_rows {
-            let row = &mut entries[counts[r]..counts[r + 1]];
-            row.sort_unstable();
-            for (i, &(c, order)) in row.iter().enumerate() {
-                // Sorted by (col, order): keep the last of each run of equal columns.
+            let (start, end) = (ptr[r], ptr[r + 1]);
+            row.clear();
+            row.extend(
+                cols[start..end]
+                    .iter()
+                    .copied()
+                    .zip(vals[start..end].iter().copied()),
+            );
+            // Stable: equal columns stay in triple order; keep the last of each run.
+            row.sort_by_key(|&(c, _)| c);
+            ptr[r] = kept;
+            for (i, &(c, v)) in row.iter().enumerate() {
                 if i + 1 < row.len() && row[i + 1].0 == c {
                     continue;
                 }
-                cols.push(c);
-                vals.push(triples[order as usize].2);
+                cols[kept] = c;
+                vals[kept] = v;
+                kept += 1;
             }
-            ptr.push(cols.len());
         }
+        ptr[n_rows] = kept;
+        cols.truncate(kept);
+        vals.truncate(kept);
         Csr { ptr, cols, vals }
     }
 
@@ -118,19 +134,20 @@ impl RatingMatrix {
             ratings.len() <= u32::MAX as usize,
             "at most 4 billion ratings"
         );
-        let mut order: Vec<u32> = (0..ratings.len() as u32).collect();
-        // Stable sort by timestamp so that "last wins" below means "newest wins".
-        if ratings.rows.iter().any(|r| r.timestamp.is_some()) {
+        let mut triple = |r: &super::Rating| (users.intern(r.user), items.intern(r.item), r.rating);
+        let triples: Vec<(u32, u32, f32)> = if ratings.rows.iter().any(|r| r.timestamp.is_some()) {
+            let mut order: Vec<u32> = (0..ratings.len() as u32).collect();
+            // Stable sort by timestamp so that "last wins" below means "newest wins".
             order.sort_by_key(|&i| ratings.rows[i as usize].timestamp.unwrap_or(i64::MIN));
-        }
-        let triples: Vec<(u32, u32, f32)> = order
-            .iter()
-            .map(|&i| {
-                let r = &ratings.rows[i as usize];
-                (users.intern(r.user), items.intern(r.item), r.rating)
-            })
-            .collect();
+            order
+                .iter()
+                .map(|&i| triple(&ratings.rows[i as usize]))
+                .collect()
+        } else {
+            ratings.rows.iter().map(triple).collect()
+        };
         let by_user = Csr::from_triples(users.len(), &triples);
+        drop(triples);
         let by_item = by_user.transpose(items.len());
         RatingMatrix {
             users,

@@ -1,22 +1,32 @@
 //! Top-N recommendation: the highest-scoring items a user has not rated.
 //!
-//! For many users at once, scores are computed a block of users at a time as
-//! one matrix product (`block x width` times `width x items`, ndarray's GEMM)
-//! into a buffer reused per thread, the user's rated items are masked out, and
-//! the best N are kept by a bounded insertion scan: no full sort, and memory is
-//! `threads x block x items` floats whatever the number of users.
-//! Ties are broken by the lower item index, so results are deterministic.
+//! For many users at once ([`recommend_users`]) the item factors are packed
+//! once, and users are scored a block at a time by `scoring.rs`'s cache-blocked
+//! kernel, which hands each score straight to the user's running best list
+//! (`select.rs`): no `users x items` matrix is written, and memory is the
+//! packed items plus `threads x block` lists whatever the number of users.
+//! Rated items are left out as they are met (each user's sorted row of
+//! `seen`). Ties are broken by the lower item index, so results are
+//! deterministic. One user ([`top_n_for_vector`]) is one matrix-vector
+//! product and [`select_top`].
+//!
+//! Owns the ranking arithmetic only; it must not know about stores or jobs.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView1, Axis};
+mod scoring;
+mod select;
+
+use ndarray::ArrayView1;
 use rayon::prelude::*;
 
 use crate::data::Csr;
 use crate::model::AlsModel;
 use crate::progress::{Progress, ProgressEvent};
+use scoring::PackedItems;
+use select::Best;
 
-/// Users scored per matrix product.
-const BLOCK_USERS: usize = 256;
+/// Users scored together (a multiple of the kernel's 6-user tile): the item
+/// factors go through memory once per block.
+const BLOCK_USERS: usize = 240;
 /// Users handed to the sink at a time (bounds the results held in memory).
 const BATCH_USERS: usize = BLOCK_USERS * 32;
 
@@ -82,8 +92,8 @@ pub fn top_n_for_vector(
 }
 
 /// Top `n` for the given users (dense indices). `seen` has one row per model
-/// user holding the items to leave out. Results reach `sink` in the order of
-/// `users`, a batch at a time.
+/// user holding the items to leave out, sorted (as [`Csr`]'s constructors
+/// make them). Results reach `sink` in the order of `users`, a batch at a time.
 pub fn recommend_users(
     model: &AlsModel,
     users: &[u32],
@@ -92,39 +102,44 @@ pub fn recommend_users(
     progress: &dyn Progress,
     mut sink: impl FnMut(Vec<UserTopN>),
 ) {
-    let item_t = model.item_factors.t();
-    let n_items = model.item_factors.nrows();
+    let width = model.width();
+    let items = PackedItems::new(
+        model
+            .item_factors
+            .as_slice()
+            .expect("factor matrices are contiguous"),
+        width,
+    );
     let mut done = 0;
     for batch in users.chunks(BATCH_USERS) {
         let lists: Vec<UserTopN> = batch
             .par_chunks(BLOCK_USERS)
-            .map_init(
-                || Array2::<f32>::zeros((BLOCK_USERS, n_items)),
-                |scores, block| {
-                    let factors = model.user_factors.select(
-                        Axis(0),
-                        &block.iter().map(|&u| u as usize).collect::<Vec<_>>(),
-                    );
-                    let mut out = scores.slice_mut(ndarray::s![..block.len(), ..]);
-                    general_mat_mul(1.0, &factors, &item_t, 0.0, &mut out);
-                    block
-                        .iter()
-                        .enumerate()
-                        .map(|(row, &user)| {
-                            let mut user_scores = out.row_mut(row);
-                            if (user as usize) < seen.n_rows() {
-                                for &i in seen.row(user as usize).0 {
-                                    user_scores[i as usize] = f32::NEG_INFINITY;
-                                }
-                            }
-                            UserTopN {
-                                user,
-                                items: select_top(user_scores.view(), n),
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                },
-            )
+            .map_init(Vec::new, |factors: &mut Vec<f32>, block| {
+                factors.clear();
+                for &u in block {
+                    factors.extend(model.user_factors.row(u as usize).iter());
+                }
+                let mut best: Vec<Best> = block
+                    .iter()
+                    .map(|&u| {
+                        let exclude = if (u as usize) < seen.n_rows() {
+                            seen.row(u as usize).0
+                        } else {
+                            &[]
+                        };
+                        Best::new(n, exclude)
+                    })
+                    .collect();
+                items.score_into(factors, &mut best);
+                block
+                    .iter()
+                    .zip(best)
+                    .map(|(&user, best)| UserTopN {
+                        user,
+                        items: best.into_list(),
+                    })
+                    .collect::<Vec<_>>()
+            })
             .flatten()
             .collect();
         done += lists.len();
@@ -150,7 +165,7 @@ pub fn recommend_all(
 
 #[cfg(test)]
 mod tests {
-    use ndarray::array;
+    use ndarray::{array, Array2};
 
     use super::*;
     use crate::data::IdMap;
@@ -166,12 +181,14 @@ mod tests {
         assert_eq!(select_top(scores.view(), 10).len(), 5);
     }
 
-    #[test]
-    fn recommend_all_excludes_seen_items_and_matches_brute_force() {
-        let n_users = 600; // more than two blocks
-        let n_items = 50;
-        let uf = Array2::from_shape_fn((n_users, 4), |(u, k)| ((u * 7 + k * 3) % 11) as f32 - 5.0);
-        let itf = Array2::from_shape_fn((n_items, 4), |(i, k)| ((i * 5 + k) % 13) as f32 / 13.0);
+    /// Every user's list against a full sort of all its unseen items.
+    fn check_against_brute_force(n_users: usize, n_items: usize, width: usize, n: usize) {
+        // Integer factors: every score is exact, so ties are real ties and
+        // must go to the lower item index.
+        let uf = Array2::from_shape_fn((n_users, width), |(u, k)| {
+            ((u * 7 + k * 3) % 11) as f32 - 5.0
+        });
+        let itf = Array2::from_shape_fn((n_items, width), |(i, k)| ((i * 5 + k) % 13) as f32 - 6.0);
         let model = AlsModel::new(
             IdMap::from_ids(0..n_users as i32),
             IdMap::from_ids(0..n_items as i32),
@@ -180,25 +197,40 @@ mod tests {
             FactorLayout::Plain,
             None,
         );
+        // User u has rated items u % n_items and (3u) % n_items.
         let triples: Vec<(u32, u32, f32)> = (0..n_users as u32)
-            .map(|u| (u, u % n_items as u32, 1.0))
+            .flat_map(|u| {
+                [
+                    (u, u % n_items as u32, 1.0),
+                    (u, (3 * u) % n_items as u32, 1.0),
+                ]
+            })
             .collect();
         let seen = Csr::from_triples(n_users, &triples);
         let mut all = Vec::new();
-        recommend_all(&model, &seen, 5, &NoProgress, |batch| all.extend(batch));
+        recommend_all(&model, &seen, n, &NoProgress, |batch| all.extend(batch));
         assert_eq!(all.len(), n_users);
-        for list in &all {
-            assert_eq!(list.items.len(), 5);
-            let seen_item = list.user % n_items as u32;
-            assert!(list.items.iter().all(|s| s.item != seen_item));
+        for (u, list) in all.iter().enumerate() {
+            assert_eq!(list.user as usize, u);
+            let rated = seen.row(u).0;
             let mut brute: Vec<(u32, f32)> = (0..n_items as u32)
-                .filter(|&i| i != seen_item)
+                .filter(|i| !rated.contains(i))
                 .map(|i| (i, model.predict_index(list.user, i)))
                 .collect();
             brute.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let want: Vec<u32> = brute.iter().take(5).map(|p| p.0).collect();
-            let got: Vec<u32> = list.items.iter().map(|s| s.item).collect();
-            assert_eq!(got, want, "user {}", list.user);
+            let want: Vec<(u32, f32)> = brute.into_iter().take(n).collect();
+            let got: Vec<(u32, f32)> = list.items.iter().map(|s| (s.item, s.score)).collect();
+            assert_eq!(got, want, "user {u}");
         }
+    }
+
+    #[test]
+    fn recommend_all_excludes_seen_items_and_matches_brute_force() {
+        // More than two blocks of users, a short last tile, a partial panel.
+        check_against_brute_force(600, 50, 4, 5);
+        // Several item chunks, an odd width, lists longer than a panel.
+        check_against_brute_force(250, 2_100, 7, 20);
+        // Fewer unseen items than n: the list is every unseen item.
+        check_against_brute_force(13, 9, 3, 10);
     }
 }

@@ -1,4 +1,5 @@
-//! The vector loops of the implicit solver, in two builds chosen at run time.
+//! The vector loops of the implicit solver and the explicit solve, in two
+//! builds chosen at run time.
 //!
 //! Every loop here is over one factor vector (a few dozen to a few hundred
 //! `f32`s) and runs billions of times per training run. A binary built for the
@@ -17,12 +18,15 @@
 //! Sums are always taken in the same order for the same length, so a row's
 //! result does not depend on the thread that computes it.
 //!
-//! Soundness: these functions are safe to call, but an `AVX2 = true`
-//! instantiation runs AVX2 instructions; that is why they are visible to the
-//! `als` module only, whose callers pass `true` only under [`have_avx2_fma`].
+//! Soundness: these functions (and `upper_gram`, `solve_augmented` beside
+//! them) are safe to call, but an `AVX2 = true` instantiation runs AVX2
+//! instructions; that is why they are visible inside the crate only, and
+//! their two callers (`als::implicit`'s CG and `model::rowsolve`'s explicit
+//! row) pass `true` only under [`have_avx2_fma`], from a
+//! `#[target_feature(enable = "avx2,fma")]` function.
 
 #[inline(always)]
-pub(super) fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
+pub(crate) fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
     if AVX2 {
         a.mul_add(b, c)
     } else {
@@ -32,7 +36,7 @@ pub(super) fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 /// `a . b` over the shorter length. `AVX2 = true` only where the CPU has AVX2 and FMA.
 #[inline(always)]
-pub(super) fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     #[cfg(target_arch = "x86_64")]
@@ -58,7 +62,7 @@ pub(super) fn dot<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
 
 /// `y += a * x`.
 #[inline(always)]
-pub(super) fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
+pub(crate) fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if AVX2 {
         // SAFETY: as in `dot`.
@@ -69,9 +73,40 @@ pub(super) fn axpy<const AVX2: bool>(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// `y += a[0] x[0] + a[1] x[1] + a[2] x[2] + a[3] x[3]` over `y`'s length
+/// (every `x[t]` at least as long): four `axpy`s with one load and one
+/// store of `y`.
+#[inline(always)]
+pub(crate) fn axpy4<const AVX2: bool>(a: [f32; 4], x: [&[f32]; 4], y: &mut [f32]) {
+    let n = y.len();
+    assert!(x.iter().all(|x| x.len() >= n));
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `dot`; the assert bounds the reads.
+        return unsafe { avx2::axpy4(a, x, y) };
+    }
+    for (i, yi) in y.iter_mut().enumerate() {
+        *yi += a[0] * x[0][i] + a[1] * x[1][i] + a[2] * x[2][i] + a[3] * x[3][i];
+    }
+}
+
+/// `dst = src` (equal lengths). Inline vector moves: a `copy_from_slice` of
+/// one factor vector per rating was a `memmove` call each, 10% of an
+/// explicit half-step.
+#[inline(always)]
+pub(crate) fn copy<const AVX2: bool>(src: &[f32], dst: &mut [f32]) {
+    assert_eq!(src.len(), dst.len());
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `dot`; the assert bounds both sides.
+        return unsafe { avx2::copy(src, dst) };
+    }
+    dst.copy_from_slice(src);
+}
+
 /// `out = m v` for a row-major `k x k` matrix `m`.
 #[inline(always)]
-pub(super) fn matvec<const AVX2: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
+pub(crate) fn matvec<const AVX2: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let k = v.len();
     for (o, row) in out.iter_mut().zip(m.chunks_exact(k)) {
         *o = dot::<AVX2>(row, v);
@@ -132,11 +167,55 @@ mod avx2 {
             i += 1;
         }
     }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn copy(src: &[f32], dst: &mut [f32]) {
+        let n = src.len();
+        let (ps, pd) = (src.as_ptr(), dst.as_mut_ptr());
+        let mut i = 0;
+        while i + 8 <= n {
+            _mm256_storeu_ps(pd.add(i), _mm256_loadu_ps(ps.add(i)));
+            i += 8;
+        }
+        while i < n {
+            *pd.add(i) = *ps.add(i);
+            i += 1;
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn axpy4(a: [f32; 4], x: [&[f32]; 4], y: &mut [f32]) {
+        let n = y.len();
+        let py = y.as_mut_ptr();
+        let (p0, p1, p2, p3) = (x[0].as_ptr(), x[1].as_ptr(), x[2].as_ptr(), x[3].as_ptr());
+        let (a0, a1) = (_mm256_set1_ps(a[0]), _mm256_set1_ps(a[1]));
+        let (a2, a3) = (_mm256_set1_ps(a[2]), _mm256_set1_ps(a[3]));
+        let mut i = 0;
+        while i + 8 <= n {
+            let mut v = _mm256_loadu_ps(py.add(i));
+            v = _mm256_fmadd_ps(a0, _mm256_loadu_ps(p0.add(i)), v);
+            v = _mm256_fmadd_ps(a1, _mm256_loadu_ps(p1.add(i)), v);
+            v = _mm256_fmadd_ps(a2, _mm256_loadu_ps(p2.add(i)), v);
+            v = _mm256_fmadd_ps(a3, _mm256_loadu_ps(p3.add(i)), v);
+            _mm256_storeu_ps(py.add(i), v);
+            i += 8;
+        }
+        while i < n {
+            let mut v = y[i];
+            for t in 0..4 {
+                v = a[t].mul_add(x[t][i], v);
+            }
+            y[i] = v;
+            i += 1;
+        }
+    }
 }
 
 /// Whether this CPU has AVX2 and FMA (checked once; std caches the answer).
 #[inline]
-pub(super) fn have_avx2_fma() -> bool {
+pub(crate) fn have_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")

@@ -1,36 +1,9 @@
-//! Dense linear algebra on factor-sized matrices: the Cholesky and
-//! non-negative least squares solvers of the per-row normal equations, and the
-//! Gram matrix `Y'Y` of a factor matrix.
-//!
-//! Owns arithmetic only: it knows nothing of ratings, models or training, and
-//! must not call into [`crate::als`] or [`crate::model`] (both call into it).
-//! Every ALS row update, in training and in fold-in, solves a symmetric
-//! positive definite system of the factor rank's size (at most a few hundred),
-//! millions of times. The solvers are written out here rather than taken from
-//! a linear algebra crate because the kept options either need a system LAPACK
-//! (ndarray-linalg) or would add a second matrix library (nalgebra, faer) for
-//! these two short routines; each is tested against a known answer below.
-//! Matrices are dense, row-major `f64`, except the Gram matrix (`f32`, one
-//! GEMM). The implicit solver's conjugate gradient is not here: it runs in
-//! `f32` on the vector loops of `als::lanes`, inside `als::implicit`.
+//! The `f64` solvers of the exact paths: Cholesky of a formed system and
+//! non-negative least squares. Fold-in of an implicit model and the
+//! non-negative variants of training use them; they run once per request or
+//! only with `nonnegative`, so they are written for clarity, not speed.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::Array2;
-
-/// Why a dense solve failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SolveError {
-    #[error(
-        "matrix is not positive definite (pivot {pivot} is {value}); raise the regularisation"
-    )]
-    NotPositiveDefinite { pivot: usize, value: f64 },
-    #[error("matrix is {rows}x{cols} but the right-hand side has {len} entries")]
-    Shape {
-        rows: usize,
-        cols: usize,
-        len: usize,
-    },
-}
+use super::SolveError;
 
 /// Solves `a x = b` for symmetric positive definite `a` (n x n, row-major) by
 /// Cholesky factorisation, as Spark's `CholeskySolver` does with LAPACK.
@@ -121,15 +94,6 @@ pub(crate) fn nnls(g: &[f64], n: usize, b: &[f64], constrained: &[bool], x: &mut
             break;
         }
     }
-}
-
-/// `other' other`, row-major `k x k`, in `f32` (one GEMM): the part of every
-/// implicit row's system that all rows share.
-pub(crate) fn gramian(other: &Array2<f32>) -> Vec<f32> {
-    let k = other.ncols();
-    let mut g = Array2::<f32>::zeros((k, k));
-    general_mat_mul(1.0, &other.t(), other, 0.0, &mut g);
-    g.into_raw_vec_and_offset().0
 }
 
 #[cfg(test)]
