@@ -14,13 +14,15 @@ use crate::linalg::SolveError;
 use crate::model::rowsolve::{ExplicitRows, ExplicitScratch};
 
 /// Solves every row of `this` (one row per row of `ratings`) in parallel.
-/// Returns the sum of squared errors over all ratings at the new vectors,
-/// added up in row order, so it too is the same for any number of threads.
+/// With `errors`, returns the sum of squared errors over all ratings at the
+/// new vectors, added up in row order, so it too is the same for any number
+/// of threads.
 pub(super) fn solve_all(
     rows: &ExplicitRows,
     ratings: &Csr,
     this: &mut Array2<f32>,
-) -> Result<f64, SolveError> {
+    errors: bool,
+) -> Result<Option<f64>, SolveError> {
     let width = this.ncols();
     let mut sse = vec![0.0f64; this.nrows()];
     let data = this.as_slice_mut().expect("factor matrices are contiguous");
@@ -29,8 +31,14 @@ pub(super) fn solve_all(
         .enumerate()
         .try_for_each_init(ExplicitScratch::default, |scratch, (r, (row, sse))| {
             let (cols, vals) = ratings.row(r);
-            *sse = rows.solve_row(cols, vals, row, scratch)?;
+            if errors {
+                *sse = rows
+                    .solve_row::<true>(cols, vals, row, scratch)?
+                    .unwrap_or(0.0);
+            } else {
+                rows.solve_row::<false>(cols, vals, row, scratch)?;
+            }
             Ok(())
         })?;
-    Ok(sse.iter().sum())
+    Ok(errors.then(|| sse.iter().sum()))
 }

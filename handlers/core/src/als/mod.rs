@@ -95,6 +95,7 @@ pub fn train(
             &matrix.by_item,
             &user_factors,
             &mut item_factors,
+            false,
         )?;
         let user_sse = half_step(
             params,
@@ -103,6 +104,7 @@ pub fn train(
             &matrix.by_user,
             &item_factors,
             &mut user_factors,
+            true,
         )?;
         // The user half-step's errors are those of both new factor matrices.
         let train_rmse = user_sse.map(|sse| (sse / matrix.nnz() as f64).sqrt());
@@ -131,8 +133,8 @@ pub fn train(
     ))
 }
 
-/// Solves every row of `this`; for an explicit model, returns the sum of
-/// squared training errors at the new vectors.
+/// Solves every row of `this`; for an explicit model with `errors`, returns
+/// the sum of squared training errors at the new vectors.
 fn half_step(
     params: &AlsParams,
     mean: f32,
@@ -140,6 +142,7 @@ fn half_step(
     ratings: &Csr,
     other: &Array2<f32>,
     this: &mut Array2<f32>,
+    errors: bool,
 ) -> Result<Option<f64>, AlsError> {
     let result = if params.implicit {
         let step = implicit::ImplicitStep::new(params, other);
@@ -151,7 +154,7 @@ fn half_step(
         }
     } else {
         let rows = ExplicitRows::new(params, layout, other, mean);
-        explicit::solve_all(&rows, ratings, this).map(Some)
+        explicit::solve_all(&rows, ratings, this, errors)
     };
     result.map_err(|source| AlsError::Solve {
         side: layout.side,

@@ -118,7 +118,7 @@ impl AlsModel {
         // The model's item biases already include the global mean, so no mean here.
         let mut out = vec![0.0f32; layout.width];
         let rows = ExplicitRows::new(&params, &layout, &self.item_factors, 0.0);
-        rows.solve_row(&cols, &vals, &mut out, &mut ExplicitScratch::default())?;
+        rows.solve_row::<false>(&cols, &vals, &mut out, &mut ExplicitScratch::default())?;
         Ok(Some(out))
     }
 

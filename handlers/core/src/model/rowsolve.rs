@@ -104,46 +104,47 @@ impl<'a> ExplicitRows<'a> {
     }
 
     /// Solves one row in place. `out` holds the current vector (the NNLS warm
-    /// start). Returns the row's sum of squared errors at the new vector,
-    /// `sum_j (r_j - mean - x.y_j)^2`, taken from the gathered rows while they
-    /// are in cache (training reports its RMSE from it).
-    pub(crate) fn solve_row(
+    /// start). With `ERRORS`, also returns the row's sum of squared errors at
+    /// the new vector, `sum_j (r_j - mean - x.y_j)^2`, taken from the gathered
+    /// rows while they are in cache (training's RMSE, from the user
+    /// half-step); without, `None` and no extra pass.
+    pub(crate) fn solve_row<const ERRORS: bool>(
         &self,
         cols: &[u32],
         vals: &[f32],
         out: &mut [f32],
         s: &mut ExplicitScratch,
-    ) -> Result<f64, SolveError> {
+    ) -> Result<Option<f64>, SolveError> {
         #[cfg(target_arch = "x86_64")]
         if have_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { self.solve_row_avx2(cols, vals, out, s) };
+            return unsafe { self.solve_row_avx2::<ERRORS>(cols, vals, out, s) };
         }
-        self.solve_row_on::<false>(cols, vals, out, s)
+        self.solve_row_on::<false, ERRORS>(cols, vals, out, s)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn solve_row_avx2(
+    unsafe fn solve_row_avx2<const ERRORS: bool>(
         &self,
         cols: &[u32],
         vals: &[f32],
         out: &mut [f32],
         s: &mut ExplicitScratch,
-    ) -> Result<f64, SolveError> {
-        self.solve_row_on::<true>(cols, vals, out, s)
+    ) -> Result<Option<f64>, SolveError> {
+        self.solve_row_on::<true, ERRORS>(cols, vals, out, s)
     }
 
     /// The row solve with the AVX2 kernels or the portable ones; `AVX2 = true`
     /// only from [`Self::solve_row_avx2`].
     #[inline(always)]
-    fn solve_row_on<const AVX2: bool>(
+    fn solve_row_on<const AVX2: bool, const ERRORS: bool>(
         &self,
         cols: &[u32],
         vals: &[f32],
         out: &mut [f32],
         s: &mut ExplicitScratch,
-    ) -> Result<f64, SolveError> {
+    ) -> Result<Option<f64>, SolveError> {
         let layout = self.layout;
         let f = layout.free.len();
         let n = cols.len();
@@ -152,7 +153,7 @@ impl<'a> ExplicitRows<'a> {
         }
         if n == 0 {
             layout.free.iter().for_each(|&i| out[i] = 0.0);
-            return Ok(0.0);
+            return Ok(ERRORS.then_some(0.0));
         }
         let stride = augmented_stride(f);
         if s.f != f {
@@ -200,6 +201,9 @@ impl<'a> ExplicitRows<'a> {
         for (&i, &v) in layout.free.iter().zip(&s.solution) {
             out[i] = v;
         }
+        if !ERRORS {
+            return Ok(None);
+        }
         let sse = x
             .chunks_exact(stride)
             .map(|xj| {
@@ -207,7 +211,7 @@ impl<'a> ExplicitRows<'a> {
                 e * e
             })
             .sum();
-        Ok(sse)
+        Ok(Some(sse))
     }
 
     /// NNLS on the formed system, in `f64` from its upper triangle, warm

@@ -46,32 +46,11 @@ pub struct UserTopN {
 
 /// Keeps the best `n` of `scores` (skipping -inf and NaN), best first.
 pub fn select_top(scores: ArrayView1<f32>, n: usize) -> Vec<Scored> {
-    let mut best: Vec<Scored> = Vec::with_capacity(n + 1);
-    if n == 0 {
-        return best;
-    }
-    let mut floor = f32::NEG_INFINITY;
+    let mut best = Best::new(n, &[]);
     for (i, &s) in scores.iter().enumerate() {
-        // Strictly greater than the floor: on a tie the earlier item stays; NaN never enters.
-        if s.is_nan() || s <= floor {
-            continue;
-        }
-        let pos = best.partition_point(|b| b.score >= s);
-        best.insert(
-            pos,
-            Scored {
-                item: i as u32,
-                score: s,
-            },
-        );
-        if best.len() > n {
-            best.pop();
-        }
-        if best.len() == n {
-            floor = best[n - 1].score;
-        }
+        best.offer(i as u32, s);
     }
-    best
+    best.into_list()
 }
 
 /// The top `n` items for an arbitrary user vector (a folded-in user), leaving out `exclude`.

@@ -30,17 +30,20 @@ impl<'a> Best<'a> {
     pub(super) fn offer_row(&mut self, first: usize, scores: &[f32]) {
         let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
         // `f32::max` passes over NaN, so a row of NaNs has max -inf and is skipped.
-        if self.n == 0 || max <= self.floor {
+        if max <= self.floor {
             return;
         }
         for (j, &s) in scores.iter().enumerate() {
-            if s > self.floor {
-                self.offer(first as u32 + j as u32, s);
-            }
+            self.offer(first as u32 + j as u32, s);
         }
     }
 
-    fn offer(&mut self, item: u32, score: f32) {
+    /// Offers one item's score; kept only if it beats the floor (never NaN).
+    #[inline]
+    pub(super) fn offer(&mut self, item: u32, score: f32) {
+        if self.n == 0 || score <= self.floor || score.is_nan() {
+            return;
+        }
         if self.exclude.binary_search(&item).is_ok() {
             return;
         }
