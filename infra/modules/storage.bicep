@@ -1,6 +1,7 @@
 // The Function App's storage account: the host's state (timers, leases) and
-// the container Flex Consumption deploys the app zip from. Shared keys are
-// off; the identity gets Storage Blob Data Owner.
+// the container Flex Consumption deploys the app zip from, and the queue
+// recommend-for-all's shards travel on. Shared keys are off; the identity
+// gets Storage Blob Data Owner and Storage Queue Data Contributor.
 param name string
 param location string
 param tags object
@@ -29,6 +30,35 @@ resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
 resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobs
   name: deploymentContainer
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+// RecommendAllUsers sends one message per shard; RecommendShard works them
+// (functions/*/function.json). The host moves a message that failed
+// maxDequeueCount times (host.json) to the poison queue.
+resource shardQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queues
+  name: 'recommend-shards'
+}
+
+resource shardPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queues
+  name: 'recommend-shards-poison'
+}
+
+// Storage Queue Data Contributor: send, read and delete the shard messages.
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(account.id, principalId, '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
+  scope: account
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 // Storage Blob Data Owner: deployment package, timer and lease blobs.

@@ -42,6 +42,7 @@
 //! - [`jobs`]: retrain and recommend-for-all, under one lease held while a job
 //!   runs ([`jobs::with_lease`]); the holdout evaluation and promotion gate
 //!   ([`jobs::evaluation`]); retention ([`jobs::housekeeping`]).
+//! - [`handoff`]: export for an external trainer, and its model folders read back.
 //! - [`state`]: the shared handle: settings, store, serving, dashboard, jobs.
 //! - [`dashboard`]: the page and its JSON views, with its own state (read only).
 //! - [`serving`]: the one path a GET takes.
@@ -55,6 +56,7 @@ pub mod dashboard;
 pub mod events;
 pub mod files;
 pub mod functions;
+pub mod handoff;
 pub mod http;
 pub mod invocation;
 pub mod jobs;

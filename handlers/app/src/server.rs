@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::router;
 pub use crate::http::Mode;
+use crate::standalone::queues::LocalQueues;
 use crate::standalone::{bootstrap, function_json, scheduler};
 use crate::state::AppState;
 
@@ -45,7 +46,8 @@ pub async fn serve(
     if mode == Mode::Standalone {
         let dir = function_json::locate(state.settings.functions_dir.as_deref())?;
         let defs = function_json::read_all(&dir)?;
-        timers = scheduler::spawn(state.clone(), scheduler::timers(&defs)?);
+        let queues = LocalQueues::start(&state, &defs)?;
+        timers = scheduler::spawn(state.clone(), scheduler::timers(&defs)?, queues);
     }
     tracing::info!(addr = %listener.local_addr()?, ?mode, "serving");
     let limits = state.settings.limits.clone();

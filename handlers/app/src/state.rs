@@ -11,6 +11,7 @@ use std::sync::Arc;
 use movierec_store::{SqliteOptions, SqliteStore, Store, StoreError};
 
 use crate::dashboard::Dashboard;
+use crate::models::VersionCache;
 use crate::serving::Serving;
 use crate::settings::{Settings, StoreConfig};
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub dashboard: Dashboard,
     /// The running jobs, cancelled at shutdown.
     pub jobs: JobControl,
+    /// The version recommend-for-all's shards are writing, loaded once.
+    pub shard_models: VersionCache,
 }
 
 /// Cancels the running jobs at shutdown and waits for them to let go of the lease.
@@ -54,6 +57,7 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             jobs: JobControl::default(),
+            shard_models: VersionCache::default(),
         }
     }
 

@@ -36,6 +36,30 @@ fn functions_have_the_names_triggers_and_policies_the_app_expects() {
         );
     }
 
+    // RecommendAllUsers hands its shards to RecommendShard through one queue.
+    let coordinator = read_json("functions/RecommendAllUsers/function.json");
+    let output = &coordinator["bindings"][1];
+    assert_eq!(output["type"], "queue");
+    assert_eq!(output["direction"], "out");
+    assert_eq!(output["name"], movierec::functions::timers::SHARDS_OUTPUT);
+    let shard = read_json("functions/RecommendShard/function.json");
+    let trigger = &shard["bindings"][0];
+    assert_eq!(trigger["type"], "queueTrigger");
+    assert_eq!(
+        trigger["name"],
+        movierec::functions::recommend_shard::BINDING
+    );
+    assert_eq!(trigger["queueName"], output["queueName"]);
+    assert_eq!(trigger["connection"], "AzureWebJobsStorage");
+    let storage = std::fs::read_to_string(root().join("infra/modules/storage.bicep")).unwrap();
+    assert!(
+        storage.contains(&format!(
+            "name: '{}'",
+            output["queueName"].as_str().unwrap()
+        )),
+        "infra declares the shard queue"
+    );
+
     let get = read_json("functions/GetRecommendations/function.json");
     let bindings = get["bindings"].as_array().unwrap();
     assert_eq!(
@@ -66,6 +90,10 @@ fn functions_have_the_names_triggers_and_policies_the_app_expects() {
         host["customHandler"]["description"]["arguments"][0],
         "serve"
     );
+    assert_eq!(
+        host["extensions"]["queues"]["batchSize"], 1,
+        "a shard uses every core of its instance: one at a time"
+    );
     assert!(
         host["extensions"]["eventHubs"]["maxEventBatchSize"]
             .as_u64()
@@ -90,7 +118,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
     ]);
     assert!(
         stdout.contains(
-            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, RecommendAllUsers, RetrainModel"
+            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, RecommendAllUsers, RecommendShard, RetrainModel"
         ),
         "{stdout}"
     );
@@ -111,6 +139,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
         "IngestRatings",
         "RetrainModel",
         "RecommendAllUsers",
+        "RecommendShard",
         "GetRecommendations",
     ] {
         assert!(

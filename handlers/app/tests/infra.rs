@@ -176,6 +176,8 @@ fn the_app_runs_as_its_identity_with_data_plane_roles_and_no_secrets() {
     let everything: String = bicep_files().iter().map(|f| f.text.clone()).collect();
     for role in [
         "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+        // Storage Queue Data Contributor: the recommend-shards queue
+        "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
         "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
         "3913510d-42f4-4e42-8a64-420c390055eb",
         "00000000-0000-0000-0000-000000000002",

@@ -27,7 +27,7 @@ async fn concurrent_cold_requests_load_the_model_once() {
         JobOutcome::Done(_)
     ));
     assert!(matches!(
-        recommend_all::run(&state).await.unwrap(),
+        recommend_all::run_local(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
 

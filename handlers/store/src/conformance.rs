@@ -63,6 +63,44 @@ pub async fn ingest_keeps_the_newest_rating(store: &impl Store) {
     assert_eq!(store.rating_count().await.unwrap(), 2);
 }
 
+/// Export streams every rating in pages (one more than a page here, so the
+/// last page is short) and a shard reads exactly its users' range.
+pub async fn ratings_stream_in_pages_and_by_user_range(store: &impl Store) {
+    let n = crate::RATING_PAGE + 1;
+    let all: Vec<RatingRecord> = (0..n)
+        .map(|i| rating(1 + (i / 100) as i32, (i % 100) as i32, 3.5, i as i64))
+        .collect();
+    for chunk in all.chunks(1_000) {
+        store.ingest(chunk, &[]).await.unwrap();
+    }
+    let mut pages = Vec::new();
+    store
+        .each_rating_page(&mut |page| pages.push(page))
+        .await
+        .unwrap();
+    assert!(pages
+        .iter()
+        .all(|p| p.len() <= crate::RATING_PAGE && !p.is_empty()));
+    let mut streamed: Vec<RatingRecord> = pages.into_iter().flatten().collect();
+    streamed.sort_by_key(|r| (r.user, r.movie));
+    assert_eq!(streamed, all);
+
+    let mut range = store.ratings_of_users(3, 4).await.unwrap();
+    range.sort_by_key(|r| (r.user, r.movie));
+    let expected: Vec<RatingRecord> = all
+        .iter()
+        .filter(|r| (3..=4).contains(&r.user))
+        .cloned()
+        .collect();
+    assert_eq!(range.len(), 200);
+    assert_eq!(range, expected);
+    assert!(store
+        .ratings_of_users(1_000, 2_000)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 pub async fn ingest_within_one_batch_keeps_the_newest(store: &impl Store) {
     let outcome = store
         .ingest(
@@ -438,6 +476,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make, $wrap,
             ingest_keeps_the_newest_rating,
             ingest_within_one_batch_keeps_the_newest,
+            ratings_stream_in_pages_and_by_user_range,
             repeating_a_batch_changes_nothing,
             dead_letters_keep_raw_reason_and_origin,
             rating_summary_counts_the_stored_ratings,

@@ -32,7 +32,7 @@ pub use error::StoreError;
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use traits::{
     CatalogStore, DeadLetterStore, MarkerStore, ModelRegistry, RatingStore, RecommendationStore,
-    Store,
+    Store, RATING_PAGE,
 };
 pub use types::*;
 

@@ -15,6 +15,9 @@ use crate::StoreError;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Ratings per page of [`RatingStore::each_rating_page`].
+pub const RATING_PAGE: usize = 10_000;
+
 #[async_trait]
 pub trait RatingStore: Send + Sync {
     /// Stores one ingest batch: each rating is upserted keyed by (user, movie),
@@ -29,6 +32,15 @@ pub trait RatingStore: Send + Sync {
     async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>>;
     /// Every rating, for training.
     async fn all_ratings(&self) -> Result<Vec<RatingRecord>>;
+    /// Every rating, handed to `page` in pages of at most [`RATING_PAGE`]
+    /// (any order): a full read that never holds more than a page, for export.
+    async fn each_rating_page(
+        &self,
+        page: &mut (dyn FnMut(Vec<RatingRecord>) + Send),
+    ) -> Result<()>;
+    /// The ratings of the users whose ids are in `first..=last`, any order:
+    /// what one shard of recommend-for-all leaves out of its users' lists.
+    async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>>;
     async fn rating_count(&self) -> Result<u64>;
     /// Counts of the stored ratings by value, day and user (one full scan: on
     /// Cosmos DB about 1 RU per 100 ratings, so callers cache it).

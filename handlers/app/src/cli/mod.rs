@@ -8,6 +8,8 @@
 //! links no AMQP client and no OpenSSL.
 
 mod evaluate;
+mod export;
+mod model;
 mod options;
 mod package;
 mod progress;
@@ -41,6 +43,10 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Run the app: standalone (timers, bootstrap, HTTP) or as the Functions custom handler.
     Serve(serve::ServeArgs),
+    /// Export the stored ratings for an external trainer (tools/spark/).
+    Export(export::ExportArgs),
+    /// Import a model trained outside the app into the registry.
+    Model(model::ModelArgs),
     /// Lay out the Functions app folder (host.json, function folders, binary) and zip it.
     Package(package::PackageArgs),
 }
@@ -53,6 +59,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Split(args) => split::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Model(args) => model::run(args),
         Command::Package(args) => package::run(args),
     }
 }

@@ -7,12 +7,13 @@
 //! as plain requests, which `crate::http` routes to `crate::serving` and
 //! `crate::dashboard`; it invokes the others with a JSON payload, which
 //! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a job
-//! run ([`timers`]) and the host's answer.
+//! run ([`timers`], [`recommend_shard`]) and the host's answer.
 //!
 //! Owns: the names, the host's payload shapes per trigger. Must not touch:
 //! HTTP statuses (`crate::http`'s) or what a job does (`crate::jobs`').
 
 pub mod ingest_ratings;
+pub mod recommend_shard;
 pub mod timers;
 
 use crate::invocation::{InvocationRequest, InvocationResponse};
@@ -24,16 +25,18 @@ pub enum Function {
     IngestRatings,
     RetrainModel,
     RecommendAllUsers,
+    RecommendShard,
     GetRecommendations,
     Dashboard,
     DashboardData,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::IngestRatings,
         Function::RetrainModel,
         Function::RecommendAllUsers,
+        Function::RecommendShard,
         Function::GetRecommendations,
         Function::Dashboard,
         Function::DashboardData,
@@ -45,6 +48,7 @@ impl Function {
             Function::IngestRatings => "IngestRatings",
             Function::RetrainModel => "RetrainModel",
             Function::RecommendAllUsers => "RecommendAllUsers",
+            Function::RecommendShard => "RecommendShard",
             Function::GetRecommendations => "GetRecommendations",
             Function::Dashboard => "Dashboard",
             Function::DashboardData => "DashboardData",
@@ -59,7 +63,7 @@ impl Function {
     /// Whether the host invokes it with a JSON payload (`POST /<Name>`)
     /// rather than forwarding an HTTP request.
     pub fn is_invoked(self) -> bool {
-        self == Function::IngestRatings || self.is_timer()
+        matches!(self, Function::IngestRatings | Function::RecommendShard) || self.is_timer()
     }
 
     /// Whether a timer triggers it (its job runs through [`timers`]).
@@ -75,6 +79,7 @@ impl Function {
     ) -> anyhow::Result<InvocationResponse> {
         match self {
             Function::IngestRatings => ingest_ratings::invoke(state, request).await,
+            Function::RecommendShard => recommend_shard::invoke(state, request).await,
             timer if timer.is_timer() => timers::invoke(state, timer, request).await,
             other => anyhow::bail!("{} is forwarded as HTTP, not invoked", other.name()),
         }

@@ -7,26 +7,44 @@ use serde::Deserialize;
 
 use super::Function;
 use crate::invocation::{InvocationRequest, InvocationResponse};
-use crate::jobs::{recommend_all, retrain};
+use crate::jobs::recommend_all::ShardMessage;
+use crate::jobs::{recommend_all, retrain, JobOutcome};
 use crate::state::AppState;
 
-/// What a timer job did: its log line and its outcome as the answer's `ReturnValue`.
+/// What a timer job did: its log line, its outcome as the answer's
+/// `ReturnValue`, and the shards RecommendAllUsers hands on (its `shards`
+/// queue output binding).
 pub struct JobRun {
     pub line: String,
     pub outcome: serde_json::Value,
+    pub shards: Vec<ShardMessage>,
 }
+
+/// The name of RecommendAllUsers' queue output binding (its function.json).
+pub const SHARDS_OUTPUT: &str = "shards";
 
 /// Runs `function`'s job.
 pub async fn run_job(state: &AppState, function: Function) -> anyhow::Result<JobRun> {
-    fn run<T: crate::jobs::Report>(outcome: crate::jobs::JobOutcome<T>) -> anyhow::Result<JobRun> {
+    fn run<T: crate::jobs::Report>(
+        outcome: crate::jobs::JobOutcome<T>,
+        shards: Vec<ShardMessage>,
+    ) -> anyhow::Result<JobRun> {
         Ok(JobRun {
             line: outcome.to_string(),
             outcome: serde_json::to_value(&outcome)?,
+            shards,
         })
     }
     match function {
-        Function::RetrainModel => run(retrain::run(state).await?),
-        Function::RecommendAllUsers => run(recommend_all::run(state).await?),
+        Function::RetrainModel => run(retrain::run(state).await?, Vec::new()),
+        Function::RecommendAllUsers => {
+            let outcome = recommend_all::run(state).await?;
+            let shards = match &outcome {
+                JobOutcome::Done(report) => report.messages.clone(),
+                JobOutcome::Skipped { .. } => Vec::new(),
+            };
+            run(outcome, shards)
+        }
         other => anyhow::bail!("{} is not a timer function", other.name()),
     }
 }
@@ -39,7 +57,14 @@ pub async fn invoke(
 ) -> anyhow::Result<InvocationResponse> {
     let fired = TimerInfo::from_request(request).describe();
     let run = run_job(state, function).await?;
-    Ok(InvocationResponse::new(vec![fired, run.line], run.outcome))
+    let mut response = InvocationResponse::new(vec![fired, run.line], run.outcome);
+    if !run.shards.is_empty() {
+        // An array: the host adds one queue message per element.
+        response
+            .outputs
+            .insert(SHARDS_OUTPUT.into(), serde_json::to_value(&run.shards)?);
+    }
+    Ok(response)
 }
 
 /// The parts of the host's timer payload the log line reports. The host

@@ -14,6 +14,7 @@
 
 pub mod evaluation;
 pub mod housekeeping;
+pub mod import_model;
 mod lease;
 pub mod recommend_all;
 pub mod retrain;
@@ -42,6 +43,10 @@ pub enum Skip {
     NothingPromoted,
     #[error("version {0} is already published")]
     AlreadyPublished(u64),
+    #[error("no complete model folder (with _SUCCESS) under {}", .0.display())]
+    NoExternalModel(std::path::PathBuf),
+    #[error("{} is already imported", .0.display())]
+    AlreadyImported(std::path::PathBuf),
 }
 
 /// Written as its text, as the answers always were.

@@ -10,6 +10,9 @@
 //! The candidate is evaluated as trained on the training part; a promoted
 //! candidate is then refitted on all ratings (same parameters), so the models
 //! that serve have seen everything, while their recorded figures stay honest.
+//!
+//! With `MOVIEREC_TRAINER=external` it trains nothing: it imports the newest
+//! model folder an external job wrote ([`super::import_model`]).
 
 use std::time::Instant;
 
@@ -25,6 +28,7 @@ use serde::Serialize;
 use super::evaluation::{decide, evaluate, ModelMetrics, K, RELEVANT};
 use super::{with_lease, JobOutcome, Skip};
 use crate::models::{version_to_files, VersionModels};
+use crate::settings::Trainer;
 use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
@@ -68,6 +72,9 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
 }
 
 async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    if let Trainer::External(root) = &state.settings.trainer {
+        return super::import_model::import_newest(&state, root).await;
+    }
     let records = state
         .store
         .all_ratings()

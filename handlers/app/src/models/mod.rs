@@ -8,10 +8,12 @@
 //! version was promoted on ([`ModelMetrics`]). Serving, the dashboard and the
 //! jobs use it; it must not know about HTTP, jobs or leases.
 
+pub mod cache;
 pub mod files;
 pub mod metrics;
 mod rating_vector;
 
+pub use cache::VersionCache;
 pub use files::{load_model_version, version_to_files, VersionModels};
 pub use metrics::ModelMetrics;
 pub use rating_vector::RatingVector;

@@ -13,7 +13,7 @@
 use movierec_core::als::AlsParams;
 
 use super::schedules::SCHEDULE_DEFAULTS;
-use super::Limits;
+use super::{Limits, Shards, TRAINER_DEFAULT};
 
 /// The embedded SQLite store's directory (MOVIEREC_STORE).
 pub const STORE_DIR: &str = ".movierec";
@@ -73,6 +73,7 @@ pub fn table() -> Vec<Setting> {
     let tuned = AlsParams::tuned();
     let ranking = AlsParams::ranking();
     let limits = Limits::default();
+    let shards = Shards::default();
     let mut table = vec![
         setting("MOVIEREC_STORE", STORE_DIR),
         no_default("MOVIEREC_COSMOS_ENDPOINT", READ_BY_SETTINGS),
@@ -111,6 +112,15 @@ pub fn table() -> Vec<Setting> {
             ranking.unobserved_weight,
         ),
         setting("MOVIEREC_RANKING_TUNE", RANKING_TUNE),
+        setting("MOVIEREC_TRAINER", TRAINER_DEFAULT),
+        // required with MOVIEREC_TRAINER=external
+        no_default("MOVIEREC_EXTERNAL_MODELS", READ_BY_SETTINGS),
+        setting("MOVIEREC_SHARD_USERS", shards.users),
+        setting("MOVIEREC_SHARD_WORKERS", shards.workers),
+        setting(
+            "MOVIEREC_SHARD_RESEND_SECONDS",
+            shards.resend_after.as_secs(),
+        ),
         setting("MOVIEREC_MAX_EVENTS_BYTES", limits.events_body_bytes),
         setting(
             "MOVIEREC_MAX_INVOCATION_BYTES",

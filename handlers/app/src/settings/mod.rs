@@ -20,10 +20,12 @@ use movierec_core::als::{AlsParams, ParamsError};
 
 pub mod defaults;
 mod limits;
+mod scale;
 pub mod schedules;
 
 pub use defaults::Setting;
 pub use limits::Limits;
+pub use scale::{Shards, Trainer, TRAINER_DEFAULT};
 pub use schedules::SCHEDULE_DEFAULTS;
 
 /// Where the store lives.
@@ -63,6 +65,10 @@ pub struct Settings {
     /// How long the dashboard reuses store-wide counts
     /// (MOVIEREC_DASHBOARD_CACHE_SECONDS): each refresh scans the ratings.
     pub dashboard_cache: Duration,
+    /// Who trains (MOVIEREC_TRAINER, MOVIEREC_EXTERNAL_MODELS).
+    pub trainer: Trainer,
+    /// How recommend-for-all is cut into shards (MOVIEREC_SHARD_*).
+    pub shards: Shards,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -331,6 +337,8 @@ impl Settings {
                 defaults::DASHBOARD_CACHE_SECONDS,
                 "a whole number of seconds (0 reads the store on every request)",
             )?),
+            trainer: Trainer::read(&src)?,
+            shards: Shards::read(&src)?,
         })
     }
 
@@ -357,6 +365,8 @@ impl Settings {
             bootstrap_data: PathBuf::from(defaults::BOOTSTRAP_DATA),
             functions_dir: None,
             dashboard_cache: Duration::ZERO,
+            trainer: Trainer::InProcess,
+            shards: Shards::default(),
         }
     }
 }

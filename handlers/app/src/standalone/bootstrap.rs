@@ -149,7 +149,7 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
             skipped => tracing::info!("{skipped}"),
         }
     }
-    let outcome = when_lease_free(state, || recommend_all::run(state)).await?;
+    let outcome = when_lease_free(state, || recommend_all::run_local(state)).await?;
     tracing::info!("{outcome}");
     Ok(())
 }

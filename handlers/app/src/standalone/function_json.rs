@@ -23,6 +23,8 @@ pub struct Binding {
     pub route: Option<String>,
     #[serde(default)]
     pub methods: Vec<String>,
+    #[serde(default, rename = "queueName")]
+    pub queue_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

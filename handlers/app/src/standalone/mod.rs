@@ -2,7 +2,8 @@
 //!
 //! [`function_json`] reads the `functions/*/function.json` files the host
 //! would read; [`ncrontab`] turns their timer schedules into `cron` schedules;
-//! [`scheduler`] fires the timers; [`bootstrap`] fills an empty store from the
+//! [`scheduler`] fires the timers; [`queues`] carries their queue outputs
+//! to the queue-triggered functions; [`bootstrap`] fills an empty store from the
 //! bundled MovieLens set and runs both jobs once, so that `movierec serve`
 //! answers with real recommendations from its first request.
 //!
@@ -12,4 +13,5 @@
 pub mod bootstrap;
 pub mod function_json;
 pub mod ncrontab;
+pub mod queues;
 pub mod scheduler;

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::function_json::{resolve_setting, FunctionDef};
 use super::ncrontab;
+use super::queues::LocalQueues;
 use crate::functions::{timers, Function};
 use crate::state::AppState;
 
@@ -52,12 +53,14 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
     Ok(timers)
 }
 
-/// Starts one task per timer; abort the handles to stop them.
-pub fn spawn(state: AppState, timers: Vec<Timer>) -> Vec<JoinHandle<()>> {
+/// Starts one task per timer; abort the handles to stop them. A timer's
+/// queue outputs go to `queues`.
+pub fn spawn(state: AppState, timers: Vec<Timer>, queues: LocalQueues) -> Vec<JoinHandle<()>> {
     timers
         .into_iter()
         .map(|timer| {
             let state = state.clone();
+            let queues = queues.clone();
             tokio::spawn(async move {
                 tracing::info!(
                     function = timer.function.name(),
@@ -65,7 +68,7 @@ pub fn spawn(state: AppState, timers: Vec<Timer>) -> Vec<JoinHandle<()>> {
                     "timer scheduled"
                 );
                 if timer.run_on_startup {
-                    fire(&state, timer.function).await;
+                    fire(&state, &queues, timer.function).await;
                 }
                 loop {
                     let Some(next) = timer.schedule.upcoming(Utc).next() else {
@@ -73,16 +76,24 @@ pub fn spawn(state: AppState, timers: Vec<Timer>) -> Vec<JoinHandle<()>> {
                     };
                     let wait = (next - Utc::now()).to_std().unwrap_or_default();
                     tokio::time::sleep(wait).await;
-                    fire(&state, timer.function).await;
+                    fire(&state, &queues, timer.function).await;
                 }
             })
         })
         .collect()
 }
 
-async fn fire(state: &AppState, function: Function) {
+async fn fire(state: &AppState, queues: &LocalQueues, function: Function) {
     match timers::run_job(state, function).await {
-        Ok(run) => tracing::info!(function = function.name(), "{}", run.line),
+        Ok(run) => {
+            tracing::info!(function = function.name(), "{}", run.line);
+            if !run.shards.is_empty() {
+                let messages = run.shards.iter().map(|m| serde_json::json!(m)).collect();
+                if let Err(e) = queues.send(function, timers::SHARDS_OUTPUT, messages) {
+                    tracing::error!(function = function.name(), error = %format!("{e:#}"), "queue output failed");
+                }
+            }
+        }
         Err(e) => {
             tracing::error!(function = function.name(), error = %format!("{e:#}"), "timer function failed")
         }

@@ -15,7 +15,7 @@ use azure_data_cosmos::{FeedScope, Query};
 use super::documents::*;
 use super::{corrupt, cosmos_error, CosmosStore};
 use crate::batch::newest_per_pair;
-use crate::traits::{DeadLetterStore, RatingStore, Result};
+use crate::traits::{DeadLetterStore, RatingStore, Result, RATING_PAGE};
 use crate::types::*;
 use crate::StoreError;
 
@@ -139,6 +139,53 @@ impl RatingStore for CosmosStore {
         )
         .await?;
         Ok(all)
+    }
+
+    async fn each_rating_page(
+        &self,
+        page: &mut (dyn FnMut(Vec<RatingRecord>) + Send),
+    ) -> Result<()> {
+        let mut buffer = Vec::with_capacity(RATING_PAGE);
+        Self::query_each::<RatingRow>(
+            &self.inner.ratings,
+            "read all ratings",
+            Query::from("SELECT c.user, c.movie, c.rating, c.ts FROM c"),
+            FeedScope::full_container(),
+            |row| {
+                buffer.push(RatingRecord::from(row));
+                if buffer.len() == RATING_PAGE {
+                    page(std::mem::replace(
+                        &mut buffer,
+                        Vec::with_capacity(RATING_PAGE),
+                    ));
+                }
+            },
+        )
+        .await?;
+        if !buffer.is_empty() {
+            page(buffer);
+        }
+        Ok(())
+    }
+
+    async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>> {
+        const OPERATION: &str = "read a range of users' ratings";
+        // A range over the partition key: the index on /user answers it
+        // without a scan of the other partitions' documents.
+        let query = Query::from(
+            "SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user >= @first AND c.user <= @last",
+        )
+        .with_parameter("@first", first)
+        .and_then(|q| q.with_parameter("@last", last))
+        .map_err(|e| cosmos_error(OPERATION, e))?;
+        let rows: Vec<RatingRow> = Self::query_all(
+            &self.inner.ratings,
+            OPERATION,
+            query,
+            FeedScope::full_container(),
+        )
+        .await?;
+        Ok(rows.into_iter().map(RatingRecord::from).collect())
     }
 
     async fn rating_count(&self) -> Result<u64> {

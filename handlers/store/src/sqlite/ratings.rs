@@ -6,7 +6,7 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::SqliteStore;
 use crate::batch::newest_per_pair;
-use crate::traits::{DeadLetterStore, RatingStore, Result};
+use crate::traits::{DeadLetterStore, RatingStore, Result, RATING_PAGE};
 use crate::types::*;
 
 /// Newest timestamp wins: the update applies only to a strictly newer event,
@@ -88,6 +88,49 @@ impl RatingStore for SqliteStore {
         self.run("read all ratings", |conn| {
             let mut stmt = conn.prepare("SELECT user_id, movie_id, rating, ts FROM ratings")?;
             let rows = stmt.query_map([], rating_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn each_rating_page(
+        &self,
+        page: &mut (dyn FnMut(Vec<RatingRecord>) + Send),
+    ) -> Result<()> {
+        // Keyset pages in primary-key order: each is one short read, so a
+        // long export never holds a reader (or the WAL) for its whole length.
+        let mut after = (i32::MIN, i32::MIN);
+        loop {
+            let rows = self
+                .run("read a page of ratings", move |conn| {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT user_id, movie_id, rating, ts FROM ratings
+                         WHERE (user_id, movie_id) > (?1, ?2)
+                         ORDER BY user_id, movie_id LIMIT ?3",
+                    )?;
+                    let rows =
+                        stmt.query_map(params![after.0, after.1, RATING_PAGE as i64], rating_row)?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .await?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = (last.user, last.movie);
+            let full = rows.len() == RATING_PAGE;
+            page(rows);
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>> {
+        self.run("read a range of users' ratings", move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id BETWEEN ?1 AND ?2",
+            )?;
+            let rows = stmt.query_map([first, last], rating_row)?;
             rows.collect()
         })
         .await

@@ -1,0 +1,19 @@
+//! # handoff: training outside the app, and back
+//!
+//! When the ratings outgrow one instance, an external job trains (the PySpark
+//! job in tools/spark/, on Databricks, Synapse, Fabric or `local[*]`). This
+//! folder is the app's side of that handoff: [`export`] writes the stored
+//! ratings, the catalogue and the app's training parameters ([`params`]) as
+//! files the job reads; [`model_folder`] reads a folder the job wrote (two
+//! models in Spark's ALSModel layout with movierec's extras) back into a
+//! version's models and holdout figures.
+//!
+//! Owns these file layouts. Must not touch the registry's promotion rules or
+//! publishing: recording an imported version is `crate::jobs::import_model`'s,
+//! through the same gate as an in-process retrain.
+
+pub mod export;
+pub mod model_folder;
+mod movies_parquet;
+pub mod params;
+pub mod ratings_parquet;

@@ -1,0 +1,228 @@
+//! RecommendAllUsers and RecommendShard: every user's top-N (rated movies
+//! left out) under the promoted version, written by shards that any number
+//! of instances work at once, published when the last shard is written.
+//!
+//! - RecommendAllUsers ([`run`], the coordinator, under the job lease): for
+//!   a promoted version not yet published, cuts the ranking model's users
+//!   into shards of `MOVIEREC_SHARD_USERS` ([`plan`]), writes the popular list
+//!   for users with no ratings, and returns one [`ShardMessage`] per shard:
+//!   the Functions host puts them on the `recommend-shards` queue (the
+//!   timer's queue output binding), the standalone app on its local queue.
+//!   On a later run it sends again every shard still not written
+//!   `MOVIEREC_SHARD_RESEND_SECONDS` after the last send (a lost message),
+//!   and publishes if every shard is written but nobody published.
+//! - RecommendShard ([`shard::run`], queue-triggered, no lease): writes one
+//!   shard's lists and, when every shard is written, publishes: readers
+//!   switch to the new version at once, never seeing part of it.
+//! - [`run_local`]: both in one process, the shards on a pool of
+//!   `MOVIEREC_SHARD_WORKERS` ([`local`]), through the same code: `serve`'s
+//!   bootstrap and tests.
+//!
+//! The ranking model orders the lists; the rating model adds each item's
+//! predicted rating ([`lists`]).
+
+pub mod lists;
+pub mod local;
+pub mod plan;
+pub mod shard;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::{with_lease, JobOutcome, Skip};
+use crate::models::load_model_version;
+use crate::state::AppState;
+use lists::{LikedCounts, POPULAR_LEN};
+pub use plan::{Plan, ShardMessage};
+pub use shard::ShardOutcome;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecommendReport {
+    pub version: u64,
+    pub users: u32,
+    pub shards: u32,
+    /// Shards written so far.
+    pub written: u32,
+    /// Shards this run sent (to the queue, or to the local pool).
+    pub sent: u32,
+    pub published: bool,
+    pub top_n: usize,
+    pub seconds: f64,
+    /// The messages to send, one per shard sent.
+    #[serde(skip)]
+    pub messages: Vec<ShardMessage>,
+}
+
+impl std::fmt::Display for RecommendReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (v, users, top_n) = (self.version, self.users, self.top_n);
+        if self.published {
+            return write!(
+                f,
+                "published top-{top_n} for {users} users under model version {v} ({} shards) in {:.2} s",
+                self.shards, self.seconds
+            );
+        }
+        write!(
+            f,
+            "version {v}: {} of {} shards written ({users} users); sent {} shards",
+            self.written, self.shards, self.sent
+        )
+    }
+}
+
+impl super::Report for RecommendReport {
+    const JOB: &'static str = "recommend-for-all";
+}
+
+/// The coordinator: plans, resends or publishes (see the module doc).
+pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    with_lease(state, "recommend-all", coordinate).await
+}
+
+async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    let started = std::time::Instant::now();
+    let store = state.store.as_ref();
+    let Some(promoted) = store.promoted_model().await? else {
+        return Ok(JobOutcome::Skipped {
+            reason: Skip::NothingPromoted,
+        });
+    };
+    let version = promoted.version;
+    if store.serving_version().await? == Some(version) {
+        return Ok(JobOutcome::Skipped {
+            reason: Skip::AlreadyPublished(version),
+        });
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (plan, to_send) = match Plan::current(store).await? {
+        Some(plan) if plan.version == version => {
+            let written = plan.written(store).await?;
+            let missing: Vec<u32> = (0..plan.shards)
+                .filter(|&k| written[k as usize].is_none())
+                .collect();
+            let due = now - plan.sent_at >= state.settings.shards.resend_after.as_secs() as i64;
+            if missing.is_empty() {
+                shard::publish_if_complete(&state, &plan, None).await?;
+                (plan, Vec::new())
+            } else if due {
+                let plan = Plan {
+                    sent_at: now,
+                    ..plan
+                };
+                plan.save(store).await?;
+                (plan, missing)
+            } else {
+                (plan, Vec::new())
+            }
+        }
+        older => {
+            if let Some(older) = older {
+                older.clear(store).await?;
+            }
+            let plan = new_plan(&state, version, now).await?;
+            let all = (0..plan.shards).collect();
+            (plan, all)
+        }
+    };
+    report(&state, plan, to_send, started)
+        .await
+        .map(JobOutcome::Done)
+}
+
+/// Cuts `version` into shards, writes its popular list, records the plan.
+async fn new_plan(state: &AppState, version: u64, now: i64) -> anyhow::Result<Plan> {
+    let store = state.store.as_ref();
+    let models = load_model_version(store, version).await?;
+    let mut liked = LikedCounts::default();
+    store
+        .each_rating_page(&mut |page| liked.add(&page))
+        .await
+        .context("counting the liked movies for the popular list")?;
+    store
+        .write_popular(version, &liked.popular(&models, POPULAR_LEN))
+        .await?;
+    let users = models.ranking.users.len() as u32;
+    let per_shard = state.settings.shards.users.min(u32::MAX as usize) as u32;
+    let plan = Plan {
+        version,
+        shards: users.div_ceil(per_shard).max(1),
+        users_per_shard: per_shard,
+        users,
+        generated_at: now,
+        sent_at: now,
+    };
+    plan.save(store).await?;
+    tracing::info!(
+        version,
+        shards = plan.shards,
+        users,
+        "planned recommend-for-all"
+    );
+    Ok(plan)
+}
+
+async fn report(
+    state: &AppState,
+    plan: Plan,
+    to_send: Vec<u32>,
+    started: std::time::Instant,
+) -> anyhow::Result<RecommendReport> {
+    let published = state.store.serving_version().await? == Some(plan.version);
+    let written = if published {
+        plan.shards
+    } else {
+        plan.written(state.store.as_ref())
+            .await?
+            .iter()
+            .filter(|w| w.is_some())
+            .count() as u32
+    };
+    Ok(RecommendReport {
+        version: plan.version,
+        users: plan.users,
+        shards: plan.shards,
+        written,
+        sent: to_send.len() as u32,
+        published,
+        top_n: state.settings.top_n,
+        seconds: started.elapsed().as_secs_f64(),
+        messages: to_send.into_iter().map(|k| plan.message(k)).collect(),
+    })
+}
+
+/// Coordinator and shards in this process: plans, works every shard on the
+/// local pool, and reports the published version.
+pub async fn run_local(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    let started = std::time::Instant::now();
+    let report = match run(state).await? {
+        JobOutcome::Done(report) => report,
+        skipped => return Ok(skipped),
+    };
+    let mut pending = report.messages.clone();
+    if pending.is_empty() && !report.published {
+        // Shards were sent earlier (to a queue this process does not work):
+        // work the missing ones here rather than wait for the resend.
+        if let Some(plan) = Plan::current(state.store.as_ref()).await? {
+            let written = plan.written(state.store.as_ref()).await?;
+            pending = (0..plan.shards)
+                .filter(|&k| written[k as usize].is_none())
+                .map(|k| plan.message(k))
+                .collect();
+        }
+    }
+    local::work(state, pending, state.settings.shards.workers).await?;
+    let published = state.store.serving_version().await? == Some(report.version);
+    anyhow::ensure!(
+        published,
+        "version {} is not published after its shards ran: a shard failed (see the log)",
+        report.version
+    );
+    Ok(JobOutcome::Done(RecommendReport {
+        written: report.shards,
+        published,
+        seconds: started.elapsed().as_secs_f64(),
+        messages: Vec::new(),
+        ..report
+    }))
+}

@@ -1,0 +1,317 @@
+//! Recommend-for-all in shards: whatever order, however often and on
+//! whichever instance the shards arrive, the published version holds every
+//! model user's list once, equal to the lists computed in one piece, and
+//! readers switch to it only when the last shard is written.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use movierec::jobs::recommend_all::lists::user_lists;
+use movierec::jobs::recommend_all::{self, shard, ShardMessage, ShardOutcome};
+use movierec::jobs::{retrain, JobOutcome};
+use movierec::models::load_model_version;
+use movierec::settings::Settings;
+use movierec::standalone::bootstrap::import_movielens;
+use movierec::state::AppState;
+use movierec_fakehost::FakeHost;
+use movierec_store::{SqliteStore, Store, UserRecommendations};
+
+use common::root;
+
+/// A store with ml-latest-small (bundled) and one promoted version; shards
+/// of 100 users (ml-latest-small has 610).
+async fn promoted_store(dir: &std::path::Path) -> (AppState, Settings) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir).unwrap());
+    let mut settings = Settings::for_tests(dir.to_path_buf());
+    settings.ranking_tune = false;
+    settings.shards.users = 100;
+    settings.shards.resend_after = Duration::ZERO;
+    let state = AppState::new(settings.clone(), store);
+    import_movielens(&state, &root().join("data/ml-latest-small"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        retrain::run(&state).await.unwrap(),
+        JobOutcome::Done(_)
+    ));
+    (state, settings)
+}
+
+fn by_user(lists: Vec<UserRecommendations>) -> HashMap<i32, UserRecommendations> {
+    let n = lists.len();
+    let map: HashMap<i32, UserRecommendations> = lists.into_iter().map(|l| (l.user, l)).collect();
+    assert_eq!(map.len(), n, "a user's list was written more than once");
+    map
+}
+
+/// The plan's messages, from a coordinator run.
+async fn plan(state: &AppState) -> Vec<ShardMessage> {
+    match recommend_all::run(state).await.unwrap() {
+        JobOutcome::Done(report) => report.messages,
+        skipped => panic!("the coordinator skipped: {skipped}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_lost_and_failing_shards_still_publish_every_list_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, settings) = promoted_store(dir.path()).await;
+    let version = state.store.promoted_model().await.unwrap().unwrap().version;
+    let messages = plan(&state).await;
+    assert_eq!(messages.len(), 7, "610 users in shards of 100");
+
+    // Shard 0 twice: the second delivery does nothing.
+    let first = shard::run(&state, &messages[0]).await.unwrap();
+    assert!(
+        matches!(
+            first,
+            ShardOutcome::Written {
+                users: 100,
+                published: false,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    let again = shard::run(&state, &messages[0]).await.unwrap();
+    assert!(matches!(again, ShardOutcome::Ignored { .. }), "{again:?}");
+
+    // Nothing is visible while shards are missing.
+    assert_eq!(state.store.serving_version().await.unwrap(), None);
+    assert!(state
+        .store
+        .published_recommendations()
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Shard 1 fails twice (its instance cannot read the model: the files are
+    // gone), then succeeds once they are back; a fresh instance, so no cache.
+    let record = state
+        .store
+        .models()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.version == version)
+        .unwrap();
+    let files = state.store.model_files(version).await.unwrap();
+    state.store.delete_model_files(version).await.unwrap();
+    let other = AppState::new(settings.clone(), state.store.clone());
+    for _ in 0..2 {
+        assert!(shard::run(&other, &messages[1]).await.is_err());
+    }
+    state.store.record_model(&record, &files).await.unwrap();
+    let third = shard::run(&other, &messages[1]).await.unwrap();
+    assert!(
+        matches!(third, ShardOutcome::Written { users: 100, .. }),
+        "{third:?}"
+    );
+
+    // Shards 2..5 arrive; shard 6 is lost. The coordinator sends only it again.
+    for m in &messages[2..6] {
+        shard::run(&state, m).await.unwrap();
+    }
+    assert_eq!(state.store.serving_version().await.unwrap(), None);
+    let resent = plan(&state).await;
+    assert_eq!(resent, vec![messages[6].clone()]);
+    let last = shard::run(&other, &resent[0]).await.unwrap();
+    assert!(
+        matches!(
+            last,
+            ShardOutcome::Written {
+                users: 10,
+                published: true,
+                ..
+            }
+        ),
+        "{last:?}"
+    );
+    assert_eq!(state.store.serving_version().await.unwrap(), Some(version));
+
+    // A delivery after the switch changes nothing.
+    let late = shard::run(&state, &messages[3]).await.unwrap();
+    assert!(matches!(late, ShardOutcome::Ignored { .. }), "{late:?}");
+
+    // Every user once, and exactly the lists computed in one piece.
+    let published = by_user(state.store.published_recommendations().await.unwrap());
+    let models = load_model_version(state.store.as_ref(), version)
+        .await
+        .unwrap();
+    let ratings = state.store.all_ratings().await.unwrap();
+    let users: Vec<i32> = models.ranking.users.ids().to_vec();
+    let whole = by_user(user_lists(
+        &models,
+        &users,
+        &ratings,
+        settings.top_n,
+        version,
+        messages[0].generated_at,
+    ));
+    assert_eq!(published.len(), 610);
+    assert_eq!(published, whole);
+    assert!(state
+        .store
+        .popular()
+        .await
+        .unwrap()
+        .is_some_and(|(v, p)| v == version && !p.is_empty()));
+}
+
+/// `movierec serve` under a stand-in host on `store` (one instance).
+fn instance(store: &std::path::Path) -> (Child, FakeHost) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .arg("serve")
+        .current_dir(root())
+        .env("MOVIEREC_STORE", store)
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .env("MOVIEREC_BOOTSTRAP", "false")
+        .env("MOVIEREC_SHARD_USERS", "50")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, FakeHost::new(&format!("http://127.0.0.1:{port}")))
+}
+
+struct Killed(Vec<Child>);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The host's queue-trigger invocation of RecommendShard.
+fn shard_invocation(message: &serde_json::Value, delivery: u32) -> serde_json::Value {
+    serde_json::json!({
+        "Data": {"shard": message.to_string()},
+        "Metadata": {"DequeueCount": delivery.to_string(), "Id": format!("m-{delivery}")}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_work_one_version_and_readers_switch_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, _) = promoted_store(dir.path()).await;
+    // Version 1 published; version 2 promoted and about to be sharded.
+    assert!(matches!(
+        recommend_all::run_local(&state).await.unwrap(),
+        JobOutcome::Done(_)
+    ));
+    let JobOutcome::Done(second) = retrain::run(&state).await.unwrap() else {
+        panic!("no second version")
+    };
+    assert_eq!(
+        second.status,
+        movierec_store::ModelStatus::Promoted,
+        "{}",
+        second.decision
+    );
+    let (old, new) = (1u64, second.version);
+
+    let (a, host_a) = instance(dir.path());
+    let (b, host_b) = instance(dir.path());
+    let _killed = Killed(vec![a, b]);
+    for h in [&host_a, &host_b] {
+        h.wait_until_ready(Duration::from_secs(20)).await.unwrap();
+    }
+    let timer = movierec_fakehost::TimerPayload::new(false, false);
+    let fired = host_a
+        .fire_timer("RecommendAllUsers", &timer)
+        .await
+        .unwrap();
+    assert_eq!(fired.status, 200, "{}", fired.text);
+    let shards = fired.body["Outputs"]["shards"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        shards.len(),
+        13,
+        "610 users in shards of 50: {}",
+        fired.text
+    );
+
+    // Readers on both instances while the shards are worked.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (done, hosts) = (done.clone(), [host_a.clone(), host_b.clone()]);
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut i = 0usize;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let user = 1 + (i * 37) % 610;
+                let got = hosts[i % 2]
+                    .get(&format!("/recommendations/{user}"))
+                    .await
+                    .unwrap();
+                assert_eq!(got.status, 200);
+                let body: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+                seen.push(body["model_version"].as_u64().unwrap());
+                i += 1;
+            }
+            seen
+        })
+    };
+    // Every shard to one instance, and the first five again to the other, at once.
+    let mut deliveries = Vec::new();
+    for (k, m) in shards.iter().enumerate() {
+        let (first, second) = if k % 2 == 0 {
+            (&host_a, &host_b)
+        } else {
+            (&host_b, &host_a)
+        };
+        deliveries.push((first.clone(), shard_invocation(m, 1)));
+        if k < 5 {
+            deliveries.push((second.clone(), shard_invocation(m, 2)));
+        }
+    }
+    let answers = futures::future::join_all(
+        deliveries
+            .into_iter()
+            .map(|(h, body)| async move { h.invoke("RecommendShard", &body).await.unwrap() }),
+    )
+    .await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.text);
+    }
+    let seen = reader.await.unwrap();
+
+    assert_eq!(state.store.serving_version().await.unwrap(), Some(new));
+    let published = by_user(state.store.published_recommendations().await.unwrap());
+    assert_eq!(published.len(), 610);
+    assert!(published.values().all(|l| l.version == new));
+    // A reader saw the old version until the switch, and never went back.
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|&v| v == old || v == new), "{seen:?}");
+    let switched = seen.iter().position(|&v| v == new).unwrap_or(seen.len());
+    assert!(
+        seen[switched..].iter().all(|&v| v == new),
+        "a reader went back to the old version: {seen:?}"
+    );
+    let published_by: HashSet<bool> = answers
+        .iter()
+        .map(|a| {
+            a.body["ReturnValue"]["published"]
+                .as_bool()
+                .unwrap_or(false)
+        })
+        .collect();
+    assert!(
+        published_by.contains(&true),
+        "one delivery published the version"
+    );
+}
