@@ -116,8 +116,7 @@ async fn write_into(
             for page in received {
                 parts.push(page)?;
             }
-            let rows = parts.rows;
-            Ok((rows, parts.finish()?))
+            parts.finish()
         },
     );
     let mut movie_ids = BTreeSet::new();

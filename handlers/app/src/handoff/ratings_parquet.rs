@@ -41,7 +41,7 @@ pub struct PartWriter {
     parts: usize,
     current: Option<(PathBuf, SerializedFileWriter<File>, usize)>,
     group: Vec<RatingRecord>,
-    pub rows: u64,
+    rows: u64,
 }
 
 impl PartWriter {
@@ -65,11 +65,12 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Writes what is held and closes the last part; returns the part count.
-    pub fn finish(mut self) -> Result<usize, WriteError> {
+    /// Writes what is held and closes the last part; returns the rows
+    /// written and the part count.
+    pub fn finish(mut self) -> Result<(u64, usize), WriteError> {
         self.flush_group()?;
         self.close_part()?;
-        Ok(self.parts)
+        Ok((self.rows, self.parts))
     }
 
     fn flush_group(&mut self) -> Result<(), WriteError> {
