@@ -9,9 +9,12 @@ use tokio::sync::Mutex;
 
 use super::{load_model_version, VersionModels};
 
+/// The loaded version and its models.
+type Loaded = Option<(u64, Arc<VersionModels>)>;
+
 #[derive(Clone, Default)]
 pub struct VersionCache {
-    slot: Arc<Mutex<Option<(u64, Arc<VersionModels>)>>>,
+    slot: Arc<Mutex<Loaded>>,
 }
 
 impl VersionCache {
