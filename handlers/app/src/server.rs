@@ -43,15 +43,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut timers = Vec::new();
+    let mut local_queues = None;
     if mode == Mode::Standalone {
         let dir = function_json::locate(state.settings.functions_dir.as_deref())?;
         let defs = function_json::read_all(&dir)?;
         let queues = LocalQueues::start(&state, &defs)?;
-        timers = scheduler::spawn(state.clone(), scheduler::timers(&defs)?, queues);
+        timers = scheduler::spawn(state.clone(), scheduler::timers(&defs)?, queues.clone());
+        local_queues = Some(queues);
     }
     tracing::info!(addr = %listener.local_addr()?, ?mode, "serving");
     let limits = state.settings.limits.clone();
-    let app = router(state.clone(), mode);
+    let app = router(state.clone(), mode, local_queues);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

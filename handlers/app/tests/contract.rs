@@ -222,8 +222,22 @@ impl App {
         )
     }
 
+    /// Fires a timer; RecommendAllUsers' queue output (its shards) is then
+    /// delivered to RecommendShard one message at a time, as the host's queue
+    /// would. The answer is the timer's.
     async fn fire(&self, function: &str, timer: TimerPayload) -> (u16, Value) {
-        pair(self.host.fire_timer(function, &timer).await.unwrap())
+        let answer = pair(self.host.fire_timer(function, &timer).await.unwrap());
+        for shard in answer.1["Outputs"]["shards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let body =
+                json!({"Data": {"shard": shard.to_string()}, "Metadata": {"DequeueCount": "1"}});
+            let (status, done) = self.invoke("RecommendShard", body).await;
+            assert_eq!(status, 200, "RecommendShard: {done}");
+        }
+        answer
     }
 
     /// A GET forwarded by the host.

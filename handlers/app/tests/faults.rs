@@ -716,6 +716,11 @@ async fn serving_survives_sigkill_mid_recommend_all_and_the_next_run_publishes()
     let env: &[(&str, &str)] = &[
         ("MOVIEREC_BOOTSTRAP_DATA", data.path().to_str().unwrap()),
         ("MOVIEREC_JOB_LEASE_SECONDS", "3"),
+        // Shards killed with the server are lost messages: sent again by the
+        // next RecommendAllUsers a second after their send.
+        ("MOVIEREC_SHARD_RESEND_SECONDS", "1"),
+        ("MOVIEREC_SHARD_USERS", "500"),
+        ("MOVIEREC_SHARD_WORKERS", "1"),
         ("MOVIEREC_RANKING_TUNE", "false"),
         ("MOVIEREC_RANKING_RANK", "64"),
         ("MOVIEREC_RANKING_ITERATIONS", "3"),

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +16,9 @@ use movierec::models::load_model_version;
 use movierec::settings::Settings;
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
-use movierec_fakehost::FakeHost;
 use movierec_store::{SqliteStore, Store, UserRecommendations};
 
-use common::root;
+use common::{hosted_instance, root};
 
 /// A store with ml-latest-small (bundled) and one promoted version; shards
 /// of 100 users (ml-latest-small has 610).
@@ -162,37 +160,6 @@ async fn repeated_lost_and_failing_shards_still_publish_every_list_once() {
         .is_some_and(|(v, p)| v == version && !p.is_empty()));
 }
 
-/// `movierec serve` under a stand-in host on `store` (one instance).
-fn instance(store: &std::path::Path) -> (Child, FakeHost) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
-        .arg("serve")
-        .current_dir(root())
-        .env("MOVIEREC_STORE", store)
-        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
-        .env("MOVIEREC_BOOTSTRAP", "false")
-        .env("MOVIEREC_SHARD_USERS", "50")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    (child, FakeHost::new(&format!("http://127.0.0.1:{port}")))
-}
-
-struct Killed(Vec<Child>);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// The host's queue-trigger invocation of RecommendShard.
 fn shard_invocation(message: &serde_json::Value, delivery: u32) -> serde_json::Value {
     serde_json::json!({
@@ -221,9 +188,12 @@ async fn two_instances_work_one_version_and_readers_switch_once() {
     );
     let (old, new) = (1u64, second.version);
 
-    let (a, host_a) = instance(dir.path());
-    let (b, host_b) = instance(dir.path());
-    let _killed = Killed(vec![a, b]);
+    let env = [("MOVIEREC_SHARD_USERS", "50")];
+    let (a, b) = (
+        hosted_instance(dir.path(), &env),
+        hosted_instance(dir.path(), &env),
+    );
+    let (host_a, host_b) = (a.host.clone(), b.host.clone());
     for h in [&host_a, &host_b] {
         h.wait_until_ready(Duration::from_secs(20)).await.unwrap();
     }

@@ -20,11 +20,10 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use common::peers::missing_peer;
 use common::*;
 use movierec_fakehost::{EventBatch, FakeHost, TimerPayload};
 
@@ -39,24 +38,6 @@ const PARAMS: &[(&str, &str)] = &[
     ("MOVIEREC_SHARD_USERS", "1000"),
 ];
 
-fn pyspark_python() -> Option<PathBuf> {
-    let python = std::env::var_os("MOVIEREC_PYSPARK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    let works = Command::new(&python)
-        .args(["-c", "import pyspark, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if works {
-        return Some(python);
-    }
-    missing_peer(
-        "MOVIEREC_REQUIRE_SPARK",
-        &format!("no Python with pyspark and numpy at {}", python.display()),
-    )
-}
-
 fn cli(store: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_movierec"))
         .args(args)
@@ -70,37 +51,6 @@ fn cli(store: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Instance(Child);
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn instance(store: &Path) -> (Instance, FakeHost) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
-        .arg("serve")
-        .current_dir(root())
-        .env("MOVIEREC_STORE", store)
-        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
-        .env("MOVIEREC_BOOTSTRAP", "false")
-        .envs(PARAMS.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    (
-        Instance(child),
-        FakeHost::new(&format!("http://127.0.0.1:{port}")),
-    )
 }
 
 /// RecommendAllUsers, then every shard it sends through RecommendShard.
@@ -177,7 +127,8 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
     let store = dir.path().join("store");
 
     // Ingest: the generator's events, in the host's batches.
-    let (_instance, host) = instance(&store);
+    let instance = hosted_instance(&store, PARAMS);
+    let host = &instance.host;
     host.wait_until_ready(Duration::from_secs(20))
         .await
         .unwrap();
@@ -232,10 +183,10 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
     assert!(liked.len() > 5_000);
 
     assert!(
-        publish(&host).await > 1,
+        publish(host).await > 1,
         "ml-1m's 6040 users take several shards of 1000"
     );
-    let (spark_ndcg, version) = served_ndcg(&host, &liked).await;
+    let (spark_ndcg, version) = served_ndcg(host, &liked).await;
     assert_eq!(version, 1, "the lists served are Spark's");
 
     // The in-process model on the same store, same parameters, served the same way.
@@ -245,8 +196,8 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
         .unwrap();
     assert_eq!(retrained.status, 200, "{}", retrained.text);
     assert!(retrained.text.contains("promoted"), "{}", retrained.text);
-    publish(&host).await;
-    let (app_ndcg, version) = served_ndcg(&host, &liked).await;
+    publish(host).await;
+    let (app_ndcg, version) = served_ndcg(host, &liked).await;
     assert_eq!(version, 2);
     eprintln!(
         "served NDCG@10 on the ml-1m holdout: Spark {spark_ndcg:.4}, in-process {app_ndcg:.4}"

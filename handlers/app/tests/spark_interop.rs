@@ -11,32 +11,11 @@ mod common;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
 use movierec_core::model_files::load_model;
-
-fn pyspark_python() -> Option<PathBuf> {
-    let python = std::env::var_os("MOVIEREC_PYSPARK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    let works = Command::new(&python)
-        .args(["-c", "import pyspark"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if works {
-        return Some(python);
-    }
-    missing_peer(
-        "MOVIEREC_REQUIRE_SPARK",
-        &format!(
-            "no Python with pyspark at {} (run .ci/run, or set MOVIEREC_PYSPARK_PYTHON)",
-            python.display()
-        ),
-    )
-}
 
 /// Runs tools/spark_peer.py with `args`, failing the test with its stderr if it fails; returns stdout.
 fn spark_peer(python: &Path, args: &[&str]) -> Vec<u8> {

@@ -2,6 +2,7 @@
 //! that owns the request (`crate::serving`, `crate::dashboard`,
 //! `crate::functions`, `crate::events`), and turns the result into a response.
 
+use crate::standalone::queues::LocalQueues;
 use std::collections::HashMap;
 
 use axum::body::{to_bytes, Body, Bytes};
@@ -39,7 +40,9 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ),
 ];
 
-pub fn router(state: AppState, mode: Mode) -> Router {
+/// The routes; in standalone mode `queues` carries invocations' queue
+/// outputs to the queue-triggered functions, as the host would.
+pub fn router(state: AppState, mode: Mode, queues: Option<LocalQueues>) -> Router {
     let body_timeout = state.settings.limits.body_timeout;
     let mut router = Router::new()
         .route("/recommendations/{user}", get(recommendations))
@@ -54,6 +57,9 @@ pub fn router(state: AppState, mode: Mode) -> Router {
         .layer(RequestBodyTimeoutLayer::new(body_timeout));
     if mode == Mode::Standalone {
         router = router.layer(axum::middleware::from_fn(guard::standalone_writes));
+    }
+    if let Some(queues) = queues {
+        router = router.layer(Extension(queues));
     }
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
@@ -172,6 +178,7 @@ async fn events(
 async fn invoke(
     State(state): State<AppState>,
     Extension(mode): Extension<Mode>,
+    queues: Option<Extension<LocalQueues>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -202,7 +209,16 @@ async fn invoke(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         tracing::info!(function = function.name(), invocation = id, "invocation");
-        Ok::<_, ApiError>(function.invoke(&state, &request).await?)
+        let response = function.invoke(&state, &request).await?;
+        if let Some(Extension(queues)) = &queues {
+            for (binding, value) in &response.outputs {
+                let messages = value.as_array().cloned().unwrap_or_else(|| vec![value.clone()]);
+                if let Err(e) = queues.send(function, binding, messages) {
+                    tracing::error!(function = function.name(), error = %format!("{e:#}"), "queue output failed");
+                }
+            }
+        }
+        Ok::<_, ApiError>(response)
     }
     .await;
     match result {

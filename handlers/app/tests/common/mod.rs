@@ -142,3 +142,65 @@ pub fn start_serve(store: &Path, env: &[(&str, &str)]) -> Serve {
     std::thread::spawn(move || for _ in lines {});
     Serve { child, url }
 }
+
+/// A Python with pyspark and numpy (what tools/spark/ needs): `MOVIEREC_PYSPARK_PYTHON`,
+/// or `.venv/bin/python` as `.ci/run` sets it up. Without one the test skips with a
+/// message, unless `MOVIEREC_REQUIRE_SPARK=1` (CI), where a missing Spark is a failure.
+pub fn pyspark_python() -> Option<PathBuf> {
+    let python = std::env::var_os("MOVIEREC_PYSPARK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    let works = Command::new(&python)
+        .args(["-c", "import pyspark, numpy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if works {
+        return Some(python);
+    }
+    missing_peer(
+        "MOVIEREC_REQUIRE_SPARK",
+        &format!(
+            "no Python with pyspark and numpy at {} (run .ci/run, or set MOVIEREC_PYSPARK_PYTHON)",
+            python.display()
+        ),
+    )
+}
+
+/// A `movierec serve` process under the host contract (FUNCTIONS_CUSTOMHANDLER_PORT
+/// set, no bootstrap) on `store`, with `env`; killed on drop.
+pub struct HostedInstance {
+    child: Child,
+    /// The Functions host's side of the contract, pointed at this instance.
+    pub host: movierec_fakehost::FakeHost,
+}
+
+impl Drop for HostedInstance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn hosted_instance(store: &Path, env: &[(&str, &str)]) -> HostedInstance {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .arg("serve")
+        .current_dir(root())
+        .env("MOVIEREC_STORE", store)
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .env("MOVIEREC_BOOTSTRAP", "false")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    HostedInstance {
+        child,
+        host: movierec_fakehost::FakeHost::new(&format!("http://127.0.0.1:{port}")),
+    }
+}
