@@ -1,11 +1,15 @@
-//! The two scheduled jobs, independent of how they are triggered (a Functions
-//! host timer, the standalone scheduler, or the bootstrap of `serve`).
+//! The jobs, independent of how they are triggered (a Functions host timer or
+//! queue message, the standalone scheduler and queues, the command line, or
+//! the bootstrap of `serve`): retrain ([`retrain`], or the import of a model
+//! trained outside the app, [`import_model`]) and recommend-for-all (the
+//! coordinator and its shards, [`recommend_all`]).
 //!
-//! Both hold the store's job lease while they run ([`with_lease`]), so a
-//! retrain and a recommend-for-all never overlap, on one instance or across
-//! several (the original demo scheduled both at the same minute), and release
-//! it when they end, however they end. CPU-heavy work runs on
-//! the blocking pool, never on the async workers.
+//! Retrain, import and the recommend-for-all coordinator hold the store's job
+//! lease while they run ([`with_lease`]), so they never overlap, on one
+//! instance or across several (the original demo scheduled both at the same
+//! minute), and release it when they end, however they end. Shards take no
+//! lease: each writes only its users' lists under a version nobody reads yet.
+//! CPU-heavy work runs on the blocking pool, never on the async workers.
 //!
 //! Owns: training, evaluation and promotion, publishing the lists, the lease,
 //! retention. Must not touch: how a job is triggered (`crate::functions`,
