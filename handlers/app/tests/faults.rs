@@ -267,6 +267,19 @@ mod store {
             .map(|v| v.parse().expect("a version number"))
     }
 
+    /// How many shards of `version`'s lists are marked written.
+    pub fn shards_written(dir: &Path, version: u64) -> i64 {
+        open(dir)
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT COUNT(*) FROM meta WHERE key LIKE ?1",
+                    [format!("marker:recommend-all:v{version}:shard:%")],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(0)
+    }
+
     /// The newest model version's recorded metrics.
     pub fn newest_model_metrics(dir: &Path) -> Option<(u64, serde_json::Value)> {
         open(dir)
@@ -734,15 +747,20 @@ async fn serving_survives_sigkill_mid_recommend_all_and_the_next_run_publishes()
     assert_eq!(retrained["status"], "promoted", "setup: {retrained}");
     let new_version = retrained["version"].as_u64().unwrap();
 
-    let _publish = start_job(
-        &mut server,
-        store.path(),
-        &url,
-        "RecommendAllUsers",
-        Duration::from_millis(250),
-    )
-    .await;
+    // RecommendAllUsers plans and answers; the shards then run on the local
+    // queue. The kill comes once the first of them is written.
+    let _publish = tokio::spawn(post_json(
+        format!("{url}/RecommendAllUsers"),
+        json!({}),
+        Duration::from_secs(120),
+    ));
+    let written = server
+        .wait_for(Duration::from_secs(30), "write a shard", |_| {
+            Some(store::shards_written(store.path(), new_version)).filter(|&n| n > 0)
+        })
+        .await;
     server.kill();
+    eprintln!("killed with {written} shards of version {new_version} written");
     let killed = Instant::now();
     assert_eq!(
         store::serving_version(store.path()),
