@@ -52,6 +52,7 @@
 //! - [`settings`]: every environment setting with its default.
 //! - [`files`]: relative file listings (the packaged app folder).
 
+pub mod catalogue;
 pub mod dashboard;
 pub mod events;
 pub mod files;

@@ -161,34 +161,50 @@ pub async fn dead_letters_keep_raw_reason_and_origin(store: &impl Store) {
 }
 
 pub async fn catalogue_upserts_and_looks_up(store: &impl Store) {
+    assert_eq!(store.catalogue_revision().await.unwrap(), None);
     let toy = Movie {
         id: 1,
         title: "Toy Story (1995)".into(),
         genres: vec!["Adventure".into(), "Animation".into()],
+        hidden: false,
     };
     let none = Movie {
         id: 2,
         title: "Untitled, \"quoted\" (2001)".into(),
         genres: vec![],
+        hidden: false,
     };
     store
         .upsert_movies(&[toy.clone(), none.clone()])
         .await
         .unwrap();
+    let first = store.catalogue_revision().await.unwrap();
+    assert!(first.is_some(), "an upsert sets the revision");
     let found = store.movies(&[1, 2, 3]).await.unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(found[&1], toy);
     assert_eq!(found[&2], none);
     let renamed = Movie {
         title: "Toy Story".into(),
+        hidden: true,
         ..toy
     };
     store
         .upsert_movies(std::slice::from_ref(&renamed))
         .await
         .unwrap();
+    let second = store.catalogue_revision().await.unwrap();
+    assert!(
+        second.is_some() && second != first,
+        "every upsert changes the revision"
+    );
     assert_eq!(store.movies(&[1]).await.unwrap()[&1], renamed);
     assert_eq!(store.movie_count().await.unwrap(), 2);
+    assert_eq!(
+        store.all_movies().await.unwrap(),
+        vec![renamed, none],
+        "every movie, hidden ones too, by id"
+    );
 }
 
 /// The summary counts what is stored now: a replaced rating moves from its old

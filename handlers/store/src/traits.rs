@@ -59,11 +59,17 @@ pub trait DeadLetterStore: Send + Sync {
 
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    /// Adds or replaces movies by id.
+    /// Adds or replaces movies by id, then changes the catalogue's revision.
     async fn upsert_movies(&self, movies: &[Movie]) -> Result<()>;
     /// The movies among `ids` that are known.
     async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>>;
+    /// Every movie, hidden ones included.
+    async fn all_movies(&self) -> Result<Vec<Movie>>;
     async fn movie_count(&self) -> Result<u64>;
+    /// A token that changes whenever `upsert_movies` stores anything (one
+    /// point read): readers keep a copy of the catalogue until it changes.
+    /// `None` before the first upsert.
+    async fn catalogue_revision(&self) -> Result<Option<String>>;
 }
 
 #[async_trait]

@@ -53,6 +53,9 @@ pub struct Movie {
     pub id: i32,
     pub title: String,
     pub genres: Vec<String>,
+    /// Never recommended, in any answer, from the moment it is stored.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use movierec::handoff::export::export;
-use movierec::settings::Settings;
-use movierec::state::AppState;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -28,12 +26,7 @@ enum ExportWhat {
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let ExportWhat::Ratings { out } = args.what;
-    let settings = Settings::from_env()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(async {
-        let state = AppState::open(settings).await?;
+    let report = super::on_the_store(|state| async move {
         export(state.store.as_ref(), &state.settings, &out).await
     })?;
     println!("{report}");

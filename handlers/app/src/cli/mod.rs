@@ -9,6 +9,7 @@
 
 mod evaluate;
 mod export;
+mod import;
 mod model;
 mod options;
 mod package;
@@ -19,7 +20,11 @@ mod split;
 mod synth;
 mod train;
 
+use std::future::Future;
+
 use clap::{Parser, Subcommand};
+use movierec::settings::Settings;
+use movierec::state::AppState;
 
 /// movierec: movie recommendations with ALS matrix factorisation.
 #[derive(Debug, Parser)]
@@ -45,6 +50,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Export the stored ratings for an external trainer (tools/spark/).
     Export(export::ExportArgs),
+    /// Load a movie catalogue (movies.csv, movies.dat, u.item, or id,title,genres) into the store.
+    Import(import::ImportArgs),
     /// Import a model trained outside the app into the registry.
     Model(model::ModelArgs),
     /// Lay out the Functions app folder (host.json, function folders, binary) and zip it.
@@ -60,7 +67,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args),
+        Command::Import(args) => import::run(args),
         Command::Model(args) => model::run(args),
         Command::Package(args) => package::run(args),
     }
+}
+
+/// Runs `work` on the store `MOVIEREC_STORE` names (the commands that act on
+/// the app's data rather than on files).
+fn on_the_store<T, F>(work: impl FnOnce(AppState) -> F) -> anyhow::Result<T>
+where
+    F: Future<Output = anyhow::Result<T>>,
+{
+    let settings = Settings::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async { work(AppState::open(settings).await?).await })
 }

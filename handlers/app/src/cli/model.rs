@@ -7,8 +7,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use movierec::jobs::import_model::import;
-use movierec::settings::Settings;
-use movierec::state::AppState;
 
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -27,14 +25,7 @@ enum ModelCommand {
 
 pub fn run(args: ModelArgs) -> anyhow::Result<()> {
     let ModelCommand::Import { dir } = args.what;
-    let settings = Settings::from_env()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let outcome = runtime.block_on(async {
-        let state = AppState::open(settings).await?;
-        import(&state, &dir).await
-    })?;
+    let outcome = super::on_the_store(|state| async move { import(&state, &dir).await })?;
     println!("{outcome}");
     Ok(())
 }

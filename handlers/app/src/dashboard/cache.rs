@@ -195,6 +195,7 @@ mod tests {
                 id,
                 title: format!("m{id}"),
                 genres,
+                hidden: false,
             },
         )
     }

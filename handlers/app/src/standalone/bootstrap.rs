@@ -9,10 +9,11 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use movierec_core::data::{load_ratings, LoadOptions};
 use movierec_core::NoProgress;
-use movierec_store::{Movie, RatingRecord};
+use movierec_store::RatingRecord;
+
+use crate::catalogue::{import_file, read_catalogue};
 use serde::{Deserialize, Serialize};
 
 use crate::jobs::{recommend_all, retrain, JobOutcome, Skip};
@@ -31,34 +32,6 @@ struct ImportProgress {
     chunks: usize,
 }
 
-/// Reads MovieLens `movies.csv` (`movieId,title,genres`, titles quoted when they hold commas).
-pub fn read_movies(path: &Path) -> anyhow::Result<Vec<Movie>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut movies = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
-        let id: i32 = row
-            .get(0)
-            .unwrap_or("")
-            .parse()
-            .with_context(|| format!("{}:{}: bad movieId", path.display(), i + 2))?;
-        let genres = row
-            .get(2)
-            .unwrap_or("")
-            .split('|')
-            .filter(|g| !g.is_empty() && *g != "(no genres listed)")
-            .map(str::to_string)
-            .collect();
-        movies.push(Movie {
-            id,
-            title: row.get(1).unwrap_or("").to_string(),
-            genres,
-        });
-    }
-    Ok(movies)
-}
-
 /// Imports `dir`'s ratings.csv and movies.csv into the store, resuming after
 /// the chunks an earlier, interrupted import recorded.
 pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(usize, usize)> {
@@ -72,8 +45,17 @@ async fn import_resuming(
     dir: &Path,
     progress: Option<ImportProgress>,
 ) -> anyhow::Result<(usize, usize)> {
-    let movies = read_movies(&dir.join("movies.csv"))?;
-    state.store.upsert_movies(&movies).await?;
+    let movies = read_catalogue(&dir.join("movies.csv"))?;
+    if let Some(bad) = movies.bad.first() {
+        anyhow::bail!(
+            "{}:{}: {} ({} bad rows in all)",
+            dir.join("movies.csv").display(),
+            bad.line,
+            bad.reason,
+            movies.bad.len()
+        );
+    }
+    import_file(state.store.as_ref(), &movies).await?;
     let path = dir.join("ratings.csv");
     let report = load_ratings(&path, LoadOptions::default(), &NoProgress)?;
     let records: Vec<RatingRecord> = report
@@ -109,7 +91,7 @@ async fn import_resuming(
         state.store.ingest(chunk, &[]).await?;
     }
     state.store.set_marker(BOOTSTRAP_MARKER, None).await?;
-    Ok((records.len(), movies.len()))
+    Ok((records.len(), movies.movies.len()))
 }
 
 async fn read_progress(state: &AppState) -> anyhow::Result<Option<ImportProgress>> {

@@ -14,6 +14,7 @@
 
 mod scoring;
 mod select;
+pub mod similar;
 
 use ndarray::ArrayView1;
 use rayon::prelude::*;

@@ -1,14 +1,43 @@
 //! The movie catalogue in Cosmos DB: one document per movie, partitioned by
 //! its id, so a lookup is a point read (1 RU) and an import spreads evenly.
+//!
+//! The revision is a marker (one point read) set after the movies are
+//! written, to a value no other writer can produce (time, process, count):
+//! two instances writing at once leave different tokens, never an equal
+//! one that would hide a change from readers.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use azure_data_cosmos::{FeedScope, Query};
 
 use super::documents::{movie_id, MovieDoc};
 use super::{corrupt, cosmos_error, CosmosStore};
-use crate::traits::{CatalogStore, Result};
+use crate::traits::{CatalogStore, MarkerStore, Result};
 use crate::types::*;
+
+const REVISION_MARKER: &str = "catalogue-revision";
+
+fn movie_of(doc: MovieDoc) -> Movie {
+    Movie {
+        id: doc.movie,
+        title: doc.title,
+        genres: doc.genres,
+        hidden: doc.hidden,
+    }
+}
+
+/// A token unique to this write: nanoseconds, process id and a counter.
+fn new_revision() -> String {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    format!("{nanos}-{}-{n}", std::process::id())
+}
 
 #[async_trait]
 impl CatalogStore for CosmosStore {
@@ -21,6 +50,7 @@ impl CatalogStore for CosmosStore {
                 movie: m.id,
                 title: m.title.clone(),
                 genres: m.genres.clone(),
+                hidden: m.hidden,
             })
             .collect();
         self.each_concurrently("store movies", docs, |doc| async move {
@@ -31,7 +61,8 @@ impl CatalogStore for CosmosStore {
                 .map_err(|e| cosmos_error("store a movie", e))
         })
         .await?;
-        Ok(())
+        self.set_marker(REVISION_MARKER, Some(&new_revision()))
+            .await
     }
 
     async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>> {
@@ -42,11 +73,7 @@ impl CatalogStore for CosmosStore {
                 match container.read_item(key.clone(), &key, None).await {
                     Ok(read) => {
                         let doc: MovieDoc = read.into_model().map_err(|e| corrupt("a movie", e))?;
-                        Ok(Some(Movie {
-                            id: doc.movie,
-                            title: doc.title,
-                            genres: doc.genres,
-                        }))
+                        Ok(Some(movie_of(doc)))
                     }
                     Err(e) if e.status().is_not_found() => Ok(None),
                     Err(e) => Err(cosmos_error("look up a movie", e)),
@@ -56,7 +83,24 @@ impl CatalogStore for CosmosStore {
         Ok(found.into_iter().flatten().map(|m| (m.id, m)).collect())
     }
 
+    async fn all_movies(&self) -> Result<Vec<Movie>> {
+        let docs: Vec<MovieDoc> = Self::query_all(
+            &self.inner.movies,
+            "read the catalogue",
+            Query::from("SELECT * FROM c"),
+            FeedScope::full_container(),
+        )
+        .await?;
+        let mut movies: Vec<Movie> = docs.into_iter().map(movie_of).collect();
+        movies.sort_by_key(|m| m.id);
+        Ok(movies)
+    }
+
     async fn movie_count(&self) -> Result<u64> {
         Self::count(&self.inner.movies, "count movies").await
+    }
+
+    async fn catalogue_revision(&self) -> Result<Option<String>> {
+        self.marker(REVISION_MARKER).await
     }
 }

@@ -129,6 +129,9 @@ pub struct MovieDoc {
     pub movie: i32,
     pub title: String,
     pub genres: Vec<String>,
+    /// Absent in documents written before movies could be hidden.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// One file of a model version, as listed in its [`ModelDoc`].

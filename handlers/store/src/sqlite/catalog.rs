@@ -1,13 +1,31 @@
-//! The movie catalogue. Genres are stored `|`-separated, as MovieLens writes them.
+//! The movie catalogue. Genres are stored `|`-separated, as MovieLens writes
+//! them; the revision is a counter in `meta`, raised in the same transaction
+//! as the movies it announces.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
 use super::SqliteStore;
 use crate::traits::{CatalogStore, Result};
 use crate::types::Movie;
+
+const REVISION_KEY: &str = "catalogue_revision";
+
+fn movie_of(row: &Row<'_>) -> rusqlite::Result<Movie> {
+    let genres: String = row.get(2)?;
+    Ok(Movie {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        genres: genres
+            .split('|')
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect(),
+        hidden: row.get(3)?,
+    })
+}
 
 #[async_trait]
 impl CatalogStore for SqliteStore {
@@ -17,12 +35,18 @@ impl CatalogStore for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut stmt = tx.prepare_cached(
-                    "INSERT INTO movies (movie_id, title, genres) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (movie_id) DO UPDATE SET title = excluded.title, genres = excluded.genres",
+                    "INSERT INTO movies (movie_id, title, genres, hidden) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (movie_id) DO UPDATE SET title = excluded.title,
+                        genres = excluded.genres, hidden = excluded.hidden",
                 )?;
                 for m in &movies {
-                    stmt.execute(params![m.id, m.title, m.genres.join("|")])?;
+                    stmt.execute(params![m.id, m.title, m.genres.join("|"), m.hidden])?;
                 }
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, '1')
+                     ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                    [REVISION_KEY],
+                )?;
             }
             tx.commit()
         })
@@ -31,32 +55,28 @@ impl CatalogStore for SqliteStore {
 
     async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>> {
         self.run_inline("read movies", |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT movie_id, title, genres FROM movies WHERE movie_id = ?1")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT movie_id, title, genres, hidden FROM movies WHERE movie_id = ?1",
+            )?;
             let mut found = HashMap::with_capacity(ids.len());
             for &id in ids {
-                let movie = stmt.query_row([id], |row| {
-                    let genres: String = row.get(2)?;
-                    Ok(Movie {
-                        id: row.get(0)?,
-                        title: row.get(1)?,
-                        genres: genres
-                            .split('|')
-                            .filter(|g| !g.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                    })
-                });
-                match movie {
-                    Ok(m) => {
-                        found.insert(m.id, m);
-                    }
-                    Err(rusqlite::Error::QueryReturnedNoRows) => {}
-                    Err(e) => return Err(e),
+                if let Some(m) = stmt.query_row([id], movie_of).optional()? {
+                    found.insert(m.id, m);
                 }
             }
             Ok(found)
         })
+    }
+
+    async fn all_movies(&self) -> Result<Vec<Movie>> {
+        self.run("read the catalogue", |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT movie_id, title, genres, hidden FROM movies ORDER BY movie_id",
+            )?;
+            let rows = stmt.query_map([], movie_of)?;
+            rows.collect()
+        })
+        .await
     }
 
     async fn movie_count(&self) -> Result<u64> {
@@ -64,5 +84,16 @@ impl CatalogStore for SqliteStore {
             conn.query_row("SELECT COUNT(*) FROM movies", [], |r| r.get(0))
         })
         .await
+    }
+
+    async fn catalogue_revision(&self) -> Result<Option<String>> {
+        self.run_inline("read the catalogue revision", |conn| {
+            conn.query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [REVISION_KEY],
+                |r| r.get(0),
+            )
+            .optional()
+        })
     }
 }

@@ -26,7 +26,8 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         CREATE TABLE IF NOT EXISTS movies (
             movie_id INTEGER PRIMARY KEY,
             title    TEXT NOT NULL,
-            genres   TEXT NOT NULL
+            genres   TEXT NOT NULL,
+            hidden   INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE IF NOT EXISTS models (
             version    INTEGER PRIMARY KEY,
@@ -63,5 +64,26 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             expires_at INTEGER NOT NULL
         );
         ",
-    )
+    )?;
+    add_column_if_missing(conn, "movies", "hidden", "INTEGER NOT NULL DEFAULT 0")
+}
+
+/// Stores created before a column existed get it, with its default.
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    declaration: &str,
+) -> rusqlite::Result<()> {
+    let present: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
+        |r| r.get(0),
+    )?;
+    if !present {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {declaration};"
+        ))?;
+    }
+    Ok(())
 }
