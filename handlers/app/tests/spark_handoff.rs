@@ -7,13 +7,10 @@
 //! NDCG@10 on the other 10% is compared with the in-process model's, trained
 //! on the same store with the same parameters and served the same way.
 //!
-//! The issue asked for "within 5%"; measured here it is 7.1% below (0.2697
-//! against 0.2903). Spark's ALS cannot state movierec's graded preference
-//! (every rating is a preference of 1 to Spark) nor its frequency-scaled
-//! regularisation, and a sweep of Spark's regParam (0.05 to 0.5) and alpha
-//! (1 to 3) found nothing better than the mapped 0.23 (0.2709). The test
-//! holds Spark's lists to within 10%, so a regression in the job fails it,
-//! and the 5% target stays open (README, "Past one machine").
+//! The issue asks for "within 5%"; measured here Spark's lists are 3.3% below
+//! (0.2807 against 0.2903). The job feeds Spark `rating - 1.5` (a rating of 1
+//! states "not liked"), the nearest Spark's ALS comes to movierec's graded
+//! preference; fed raw ratings they were 7.1% below (0.2697).
 //!
 //! Needs ../shared (ml-1m) and a Python with pyspark (see spark_interop.rs).
 
@@ -203,7 +200,7 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
         "served NDCG@10 on the ml-1m holdout: Spark {spark_ndcg:.4}, in-process {app_ndcg:.4}"
     );
     assert!(
-        spark_ndcg >= 0.90 * app_ndcg,
-        "Spark's lists NDCG@10 {spark_ndcg:.4} is not within 10% of the in-process model's {app_ndcg:.4}"
+        spark_ndcg >= 0.95 * app_ndcg,
+        "Spark's lists NDCG@10 {spark_ndcg:.4} is not within 5% of the in-process model's {app_ndcg:.4}"
     );
 }

@@ -48,6 +48,12 @@ pub struct AlsParams {
     /// Implicit mode: 0 states a preference of 1 for every positive rating
     /// (Spark); s > 0 states `min(r / s, 1)`: graded by the rating.
     pub preference_scale: f32,
+    /// Implicit mode: subtracted from every rating before it becomes a
+    /// confidence and a preference, so a rating at or below it states "not
+    /// liked" with confidence `1 + alpha * |r - offset|`. 0 in the app's own
+    /// models; the Spark job (tools/spark) trains on `r - 1.5` and records it
+    /// here so fold-in solves the loss Spark fitted.
+    pub rating_offset: f32,
 }
 
 impl Default for AlsParams {
@@ -67,6 +73,7 @@ impl Default for AlsParams {
             unobserved_weight: 1.0,
             reg_with_unobserved: false,
             preference_scale: 0.0,
+            rating_offset: 0.0,
         }
     }
 }
@@ -132,6 +139,9 @@ impl AlsParams {
         if !(self.preference_scale.is_finite() && self.preference_scale >= 0.0) {
             return Err(ParamsError::PreferenceScale(self.preference_scale));
         }
+        if !self.rating_offset.is_finite() {
+            return Err(ParamsError::RatingOffset(self.rating_offset));
+        }
         if self.implicit && self.cg_steps == 0 {
             return Err(ParamsError::CgSteps);
         }
@@ -157,6 +167,8 @@ pub enum ParamsError {
     UnobservedWeight(f32),
     #[error("preference_scale must be 0 (binary) or a finite rating > 0, got {0}")]
     PreferenceScale(f32),
+    #[error("rating_offset must be a finite number, got {0}")]
+    RatingOffset(f32),
     #[error("cg_steps must be at least 1")]
     CgSteps,
 }

@@ -144,6 +144,7 @@ impl ModelOptions {
             reg_with_unobserved: self.reg_with_unobserved.unwrap_or(base.reg_with_unobserved),
             cg_steps: self.cg_steps.unwrap_or(base.cg_steps),
             preference_scale: self.preference_scale.unwrap_or(base.preference_scale),
+            rating_offset: base.rating_offset,
         }
     }
 }

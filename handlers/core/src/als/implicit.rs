@@ -284,6 +284,30 @@ mod tests {
     }
 
     #[test]
+    fn a_rating_offset_solves_the_system_of_the_shifted_ratings() {
+        // What the Spark job trains (r - 1.5) and fold-in must solve alike:
+        // a 1-star rating becomes "not liked" with confidence 1 + alpha/2.
+        let p = AlsParams {
+            rating_offset: 1.5,
+            ..params()
+        };
+        let y = other();
+        let cols = [1u32, 4, 9, 22, 37];
+        let vals = [5.0f32, 3.5, 1.0, 4.0, 2.0];
+        let shifted: Vec<f32> = vals.iter().map(|v| v - 1.5).collect();
+        let want = direct_solution(&params(), &y, &cols, &shifted);
+        let got = ImplicitStep::new(&p, &y)
+            .rows
+            .solve_row_exact(&cols, &vals, false)
+            .unwrap();
+        for i in 0..6 {
+            assert!((got[i] as f64 - want[i]).abs() < 1e-5, "{got:?} vs {want:?}");
+        }
+        let unshifted = direct_solution(&params(), &y, &cols, &vals);
+        assert!((unshifted[0] - want[0]).abs() > 1e-4, "the offset changed nothing");
+    }
+
+    #[test]
     fn a_row_with_nothing_liked_is_zero() {
         let p = params();
         let y = other();

@@ -252,6 +252,7 @@ pub(crate) struct ImplicitRows<'a> {
     /// `a0 * N` when the regularisation counts unobserved pairs, else 0.
     reg_offset: f32,
     preference_scale: f32,
+    rating_offset: f32,
 }
 
 impl<'a> ImplicitRows<'a> {
@@ -277,6 +278,7 @@ impl<'a> ImplicitRows<'a> {
                 0.0
             },
             preference_scale: params.preference_scale,
+            rating_offset: params.rating_offset,
         }
     }
 
@@ -306,9 +308,10 @@ impl<'a> ImplicitRows<'a> {
     }
 
     /// A rating's confidence beyond the unobserved weight, `c - a0`, and its
-    /// target weight `c p` (0 unless the rating is positive).
+    /// target weight `c p` (0 unless the rating, less `rating_offset`, is positive).
     #[inline]
     pub(crate) fn weights(&self, rating: f32) -> (f32, f32) {
+        let rating = rating - self.rating_offset;
         let c = 1.0 + self.alpha * rating.abs();
         let p = if self.preference_scale > 0.0 {
             (rating / self.preference_scale).min(1.0)
