@@ -389,6 +389,7 @@ fn list(user: i32, version: u64, movies: &[i32]) -> UserRecommendations {
                 score: 5.0 - i as f32 * 0.25,
                 // present on some items only: both must survive the round trip
                 predicted_rating: (i % 2 == 0).then_some(4.5 - i as f32 * 0.1),
+                because: (i % 3 == 1).then_some(m + 100),
             })
             .collect(),
     }
@@ -407,6 +408,7 @@ pub async fn recommendations_switch_versions_only_when_published(store: &impl St
                 movie: 9,
                 score: 300.0,
                 predicted_rating: None,
+                because: None,
             }],
         )
         .await

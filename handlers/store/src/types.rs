@@ -112,6 +112,9 @@ pub struct RecommendedItem {
     /// The rating model's predicted rating, when it has one for this user and movie.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_rating: Option<f32>,
+    /// The movie the user liked that this one is closest to ("because you rated").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<i32>,
 }
 
 /// A user's top-N list as written by one model version.

@@ -2,14 +2,17 @@
 //!
 //! Titles and genres reach the store through [`changes`] from a catalogue
 //! file (`movierec import movies FILE`, and the bundled set's movies.csv at
-//! bootstrap), read by [`files`].
+//! bootstrap), read by [`files`], and through [`patches`] while the app runs
+//! (`POST /movies`, the UpsertMovies function: add, change, hide).
 //!
-//! Owns: the file formats and the rules of an import (by id, `hidden`
-//! kept). Must not touch: HTTP, or how serving reads the catalogue
-//! (`crate::serving::catalogue`).
+//! Owns: the file formats, the patch shape and the rules of a change (by
+//! id, `hidden` kept by an import, set by a patch). Must not touch: HTTP
+//! (`crate::http` reads the body and answers), or how serving reads the
+//! catalogue (`crate::serving::catalogue`).
 
 pub mod changes;
 pub mod files;
+pub mod patches;
 
 pub use changes::import_file;
 pub use files::{read_catalogue, BadRow, CatalogueFile, CatalogueFileError, CatalogueFormat};

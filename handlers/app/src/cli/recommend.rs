@@ -61,7 +61,7 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
                 .filter(|r| r.user == user)
                 .map(|r| (r.item, r.rating))
                 .collect();
-            let Some(list) = personal_list(&model, user, &mine, args.n)? else {
+            let Some(list) = personal_list(&model, user, &mine, args.n, |_| true)? else {
                 bail!(
                     "user {user} is not in the model and has no ratings of known items in {}: nothing to recommend from",
                     args.ratings.display()

@@ -144,7 +144,7 @@ impl DashboardCache {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let movies = lookup.movies(version.unwrap_or(0), &ids).await?;
+        let movies = lookup.movies(&ids).await?;
         let tallies = Arc::new(ListTallies::count(version, &lists, &movies));
         *held = Some(tallies.clone());
         Ok(tallies)
@@ -182,6 +182,7 @@ mod tests {
                     movie,
                     score: 1.0,
                     predicted_rating: None,
+                    because: None,
                 })
                 .collect(),
         }

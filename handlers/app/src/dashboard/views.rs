@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::cache::ListTallies;
 use super::{Dashboard, DashboardError};
 use crate::models::ModelMetrics;
-use crate::serving::{title_and_genres, Recommendations, ServeError};
+use crate::serving::{title_and_genres, ListRequest, Recommendations, ServeError};
 
 /// How many rows of a user's rating history a view holds at most.
 pub const MAX_HISTORY: usize = 500;
@@ -217,10 +217,7 @@ pub async fn recommended_view(
 ) -> Result<RecommendedView, DashboardError> {
     let top = &tallies.top_movies[..n.min(tallies.top_movies.len())];
     let ids: Vec<i32> = top.iter().map(|&(movie, _)| movie).collect();
-    let movies = dashboard
-        .serving
-        .movies(tallies.version.unwrap_or(0), &ids)
-        .await?;
+    let movies = dashboard.serving.movies(&ids).await?;
     Ok(RecommendedView {
         model_version: tallies.version,
         users: tallies.users,
@@ -283,14 +280,17 @@ pub async fn user_view(
     ratings.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.movie.cmp(&b.movie)));
     let rated = ratings.len();
     ratings.truncate(limit);
-    let (recommendations, unavailable) = match dashboard.serving.recommend(user, n).await {
+    let (recommendations, unavailable) = match dashboard
+        .serving
+        .recommend(user, &ListRequest::first(n))
+        .await
+    {
         Ok(list) => (Some(list), None),
         Err(ServeError::NoModel) => (None, Some(ServeError::NoModel.to_string())),
         Err(e) => return Err(e.into()),
     };
-    let version = recommendations.as_ref().map_or(0, |r| r.model_version);
     let ids: Vec<i32> = ratings.iter().map(|r| r.movie).collect();
-    let movies = dashboard.serving.movies(version, &ids).await?;
+    let movies = dashboard.serving.movies(&ids).await?;
     let history = ratings
         .iter()
         .map(|r| {

@@ -3,8 +3,9 @@
 //! [`Function`] names every function, exactly as its folder under
 //! `functions/` (the Functions host's `function.json`): the routes and the
 //! standalone scheduler both dispatch on it, never on a string. The host
-//! forwards the HTTP functions (GetRecommendations, Dashboard, DashboardData)
-//! as plain requests, which `crate::http` routes to `crate::serving` and
+//! forwards the HTTP functions (GetRecommendations, SimilarMovies,
+//! UpsertMovies, Dashboard, DashboardData, OpenApi) as plain requests, which
+//! `crate::http` routes to `crate::serving`, `crate::catalogue` and
 //! `crate::dashboard`; it invokes the others with a JSON payload, which
 //! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a job
 //! run ([`timers`], [`recommend_shard`]) and the host's answer.
@@ -27,19 +28,25 @@ pub enum Function {
     RecommendAllUsers,
     RecommendShard,
     GetRecommendations,
+    SimilarMovies,
+    UpsertMovies,
     Dashboard,
     DashboardData,
+    OpenApi,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 10] = [
         Function::IngestRatings,
         Function::RetrainModel,
         Function::RecommendAllUsers,
         Function::RecommendShard,
         Function::GetRecommendations,
+        Function::SimilarMovies,
+        Function::UpsertMovies,
         Function::Dashboard,
         Function::DashboardData,
+        Function::OpenApi,
     ];
 
     /// The function's name: its folder under `functions/`.
@@ -50,8 +57,11 @@ impl Function {
             Function::RecommendAllUsers => "RecommendAllUsers",
             Function::RecommendShard => "RecommendShard",
             Function::GetRecommendations => "GetRecommendations",
+            Function::SimilarMovies => "SimilarMovies",
+            Function::UpsertMovies => "UpsertMovies",
             Function::Dashboard => "Dashboard",
             Function::DashboardData => "DashboardData",
+            Function::OpenApi => "OpenApi",
         }
     }
 

@@ -68,6 +68,10 @@ impl From<ServeError> for ApiError {
         match e {
             ServeError::Query(q) => q.into(),
             ServeError::NoModel => ApiError::NoModel,
+            unknown @ ServeError::UnknownMovie(_) => ApiError::NotFound {
+                message: unknown.to_string(),
+                hint: "similar movies come from the ranking model: a movie nobody has rated before the last retrain has none yet".into(),
+            },
             ServeError::Store(s) => ApiError::Store(s),
             model @ ServeError::Model(_) => ApiError::Internal(model.into()),
         }

@@ -1,7 +1,12 @@
 //! # http: the app's one HTTP surface, the same for the Functions host and standalone mode
 //!
-//! - `GET /recommendations/{user}?n=10`: GetRecommendations (forwarded as is by
-//!   the host, which has `enableForwardingHttpRequest` and an empty route prefix);
+//! - `GET /recommendations/{user}?n=&offset=&genre=&exclude=`: GetRecommendations
+//!   (forwarded as is by the host, which has `enableForwardingHttpRequest` and
+//!   an empty route prefix), to `crate::serving`;
+//! - `GET /movies/{movie}/similar?n=`: SimilarMovies, to `crate::serving`;
+//! - `POST /movies`: UpsertMovies, movie patches, to `crate::catalogue`;
+//! - `GET /openapi.json`: OpenApi, the document of all of these
+//!   (handlers/app/openapi.json, tested against them in tests/openapi.rs);
 //! - `POST /IngestRatings`, `/RetrainModel`, `/RecommendAllUsers`: the host's
 //!   invocations of the non-HTTP functions;
 //! - `POST /events`: standalone mode's stand-in for the Event Hub;
@@ -34,4 +39,4 @@ pub enum Mode {
 }
 
 pub use error::ApiError;
-pub use routes::router;
+pub use routes::{router, OPENAPI_DOCUMENT};

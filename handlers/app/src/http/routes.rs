@@ -15,13 +15,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::{guard, ApiError, Mode};
+use crate::catalogue::patches::{apply_patches, read_patches, PatchOutcome, MAX_PATCHES};
 use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::functions::{ingest_ratings, Function};
 use crate::invocation::{InvocationRequest, InvocationResponse};
-use crate::serving::{query, Recommendations};
+use crate::serving::{query, ListRequest, Recommendations, SimilarMovies};
 use crate::state::AppState;
 
+/// The OpenAPI 3 document of every HTTP route (handlers/app/openapi.json).
+pub const OPENAPI_DOCUMENT: &str = include_str!("../../openapi.json");
 /// Largest timer invocation body (the host's timer payload is a few hundred bytes).
 const MAX_TIMER_BYTES: usize = 64 << 10;
 /// The header the host sets on every invocation and forwarded request, and
@@ -46,6 +49,9 @@ pub fn router(state: AppState, mode: Mode, queues: Option<LocalQueues>) -> Route
     let body_timeout = state.settings.limits.body_timeout;
     let mut router = Router::new()
         .route("/recommendations/{user}", get(recommendations))
+        .route("/movies/{movie}/similar", get(similar_movies))
+        .route("/movies", post(upsert_movies))
+        .route("/openapi.json", get(openapi))
         .route("/", get(root))
         .route("/dashboard", get(dashboard_page))
         .route("/dashboard/{view}", get(dashboard_data))
@@ -85,15 +91,60 @@ async fn root(
     dashboard_page(state, query).await
 }
 
-/// `GET /recommendations/{user}?n=`: GetRecommendations.
+/// `GET /recommendations/{user}?n=&offset=&genre=&exclude=`: GetRecommendations.
 async fn recommendations(
     State(state): State<AppState>,
     Path(user): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Recommendations>, ApiError> {
     let user = query::parse_user(&user)?;
-    let n = query::parse_n(params.get("n").map(String::as_str))?;
-    Ok(Json(state.serving.recommend(user, n).await?))
+    let request = ListRequest::from_query(&params)?;
+    Ok(Json(state.serving.recommend(user, &request).await?))
+}
+
+/// `GET /movies/{id}/similar?n=`: SimilarMovies.
+async fn similar_movies(
+    State(state): State<AppState>,
+    Path(movie): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<SimilarMovies>, ApiError> {
+    let movie = query::parse_movie(&movie)?;
+    let n = query::only_n(&params)?;
+    Ok(Json(state.serving.similar(movie, n).await?))
+}
+
+/// `POST /movies`: UpsertMovies, a JSON array of movie patches.
+async fn upsert_movies(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<PatchOutcome>, ApiError> {
+    let bytes = read_body(&headers, body, state.settings.limits.events_body_bytes).await?;
+    let (patches, rejected) = read_patches(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            e.to_string(),
+            format!("send an array of at most {MAX_PATCHES} patches, e.g. [{{\"movie_id\":31,\"title\":\"Dangerous Minds (1995)\",\"genres\":[\"Drama\"]}},{{\"movie_id\":32,\"hidden\":true}}]"),
+        )
+    })?;
+    let outcome = apply_patches(state.store.as_ref(), patches, rejected).await?;
+    tracing::info!(
+        added = outcome.added,
+        changed = outcome.changed,
+        unchanged = outcome.unchanged,
+        rejected = outcome.rejected.len(),
+        "movies upserted"
+    );
+    Ok(Json(outcome))
+}
+
+/// `GET /openapi.json`: OpenApi, the API's description (checked in beside
+/// the crate, tested against these routes).
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI_DOCUMENT,
+    )
+        .into_response()
 }
 
 /// `GET /` and `GET /dashboard`: the dashboard page.

@@ -4,16 +4,19 @@
 //! lists) and a rating model (explicit ALS: the predicted ratings), each as
 //! Spark's `ALSModel` files. This folder owns [`VersionModels`], moving them
 //! in and out of the store's registry as named byte buffers, and
-//! [`RatingVector`] (a user's vector in the rating model) and the figures a
-//! version was promoted on ([`ModelMetrics`]). Serving, the dashboard and the
+//! [`RatingVector`] (a user's vector in the rating model), the reasons of a
+//! list ([`Reasons`]) and the figures a version was promoted on
+//! ([`ModelMetrics`]). Serving, the dashboard and the
 //! jobs use it; it must not know about HTTP, jobs or leases.
 
 pub mod cache;
 pub mod files;
 pub mod metrics;
 mod rating_vector;
+pub mod reasons;
 
 pub use cache::VersionCache;
 pub use files::{load_model_version, version_to_files, VersionModels};
 pub use metrics::ModelMetrics;
 pub use rating_vector::RatingVector;
+pub use reasons::Reasons;

@@ -1,67 +1,115 @@
-//! Titles and genres for the movies of an answer, read from the store's
-//! catalogue and kept per published version.
+//! The catalogue every answer is filtered and titled with: the whole of the
+//! store's movies, held as one immutable snapshot and swapped when the
+//! store's catalogue revision changes.
 //!
-//! A GET shows ten titles, and the catalogue changes only with an import, so
-//! the cache starts afresh whenever a new version is published. Ids the
-//! catalogue lacks are remembered too (`None`), so they cost no more reads.
+//! Each GET reads the revision (one small store read, made beside the list's
+//! read), so an import or a `POST /movies` on any instance, a movie hidden
+//! above all, shows in the very next answer of every instance, with no
+//! retrain and no republish. Reloads are single-flight: requests that arrive
+//! during one wait for it rather than reading the catalogue again.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use movierec_store::{Movie, Store, StoreError};
 
-#[derive(Default)]
-pub struct CatalogueCache {
-    held: RwLock<Held>,
+/// The catalogue at one revision.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    revision: Option<String>,
+    movies: HashMap<i32, Movie>,
+    /// Each genre by its lower-case name, spelled as the catalogue spells it.
+    genres: BTreeMap<String, String>,
 }
 
+impl Catalogue {
+    pub fn new(revision: Option<String>, movies: Vec<Movie>) -> Self {
+        let mut genres = BTreeMap::new();
+        for genre in movies.iter().flat_map(|m| &m.genres) {
+            genres
+                .entry(genre.to_lowercase())
+                .or_insert_with(|| genre.clone());
+        }
+        Catalogue {
+            revision,
+            movies: movies.into_iter().map(|m| (m.id, m)).collect(),
+            genres,
+        }
+    }
+
+    pub fn movie(&self, id: i32) -> Option<&Movie> {
+        self.movies.get(&id)
+    }
+
+    /// Whether `id` must never be recommended.
+    pub fn is_hidden(&self, id: i32) -> bool {
+        self.movies.get(&id).is_some_and(|m| m.hidden)
+    }
+
+    /// The hidden movies' ids.
+    pub fn hidden(&self) -> impl Iterator<Item = i32> + '_ {
+        self.movies.values().filter(|m| m.hidden).map(|m| m.id)
+    }
+
+    /// The catalogue's spelling of genre `asked` (any case), if it has it.
+    pub fn genre(&self, asked: &str) -> Option<&str> {
+        self.genres.get(&asked.to_lowercase()).map(String::as_str)
+    }
+
+    /// Every genre, in order.
+    pub fn genre_names(&self) -> impl Iterator<Item = &str> {
+        self.genres.values().map(String::as_str)
+    }
+
+    /// A movie's title and genres (`None` and none when it is not there).
+    pub fn title_and_genres(&self, id: i32) -> (Option<String>, Vec<String>) {
+        match self.movies.get(&id) {
+            Some(m) => (Some(m.title.clone()), m.genres.clone()),
+            None => (None, Vec::new()),
+        }
+    }
+
+    /// The entries of `ids` the catalogue has.
+    pub fn entries(&self, ids: &[i32]) -> HashMap<i32, Movie> {
+        ids.iter()
+            .filter_map(|id| self.movies.get(id).map(|m| (*id, m.clone())))
+            .collect()
+    }
+}
+
+/// The snapshot this instance holds, and the lock a reload takes.
 #[derive(Default)]
-struct Held {
-    version: u64,
-    movies: HashMap<i32, Option<Movie>>,
+pub struct CatalogueCache {
+    held: RwLock<Option<Arc<Catalogue>>>,
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl CatalogueCache {
-    /// The catalogue entries of `ids` (unknown ids are absent), through the
-    /// cache kept for published `version`.
-    pub async fn movies(
-        &self,
-        store: &dyn Store,
-        version: u64,
-        ids: &[i32],
-    ) -> Result<HashMap<i32, Movie>, StoreError> {
-        let mut found = HashMap::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        {
-            let held = self.held.read().expect("lock");
-            for &id in ids {
-                match held.movies.get(&id).filter(|_| held.version == version) {
-                    Some(Some(m)) => {
-                        found.insert(id, m.clone());
-                    }
-                    Some(None) => {}
-                    None => missing.push(id),
-                }
-            }
+    /// The catalogue at the store's current revision.
+    pub async fn current(&self, store: &dyn Store) -> Result<Arc<Catalogue>, StoreError> {
+        let revision = store.catalogue_revision().await?;
+        if let Some(held) = self.held_at(&revision) {
+            return Ok(held);
         }
-        if !missing.is_empty() {
-            let fetched = store.movies(&missing).await?;
-            let mut held = self.held.write().expect("lock");
-            if held.version != version {
-                *held = Held {
-                    version,
-                    movies: HashMap::new(),
-                };
-            }
-            for id in missing {
-                let movie = fetched.get(&id).cloned();
-                if let Some(m) = &movie {
-                    found.insert(id, m.clone());
-                }
-                held.movies.insert(id, movie);
-            }
+        let _reloading = self.reloading.lock().await;
+        if let Some(held) = self.held_at(&revision) {
+            return Ok(held);
         }
-        Ok(found)
+        // The revision is read before the movies: a change between the two
+        // reads leaves a snapshot newer than its revision, reloaded next time.
+        let catalogue = Arc::new(Catalogue::new(revision, store.all_movies().await?));
+        *self.held.write().expect("lock") = Some(catalogue.clone());
+        tracing::debug!(movies = catalogue.movies.len(), "loaded the catalogue");
+        Ok(catalogue)
+    }
+
+    fn held_at(&self, revision: &Option<String>) -> Option<Arc<Catalogue>> {
+        self.held
+            .read()
+            .expect("lock")
+            .as_ref()
+            .filter(|c| &c.revision == revision)
+            .cloned()
     }
 }
 
@@ -71,5 +119,39 @@ pub fn title_and_genres(movies: &HashMap<i32, Movie>, id: i32) -> (Option<String
     match movies.get(&id) {
         Some(m) => (Some(m.title.clone()), m.genres.clone()),
         None => (None, Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn movie(id: i32, genres: &[&str], hidden: bool) -> Movie {
+        Movie {
+            id,
+            title: format!("Movie {id}"),
+            genres: genres.iter().map(|g| g.to_string()).collect(),
+            hidden,
+        }
+    }
+
+    #[test]
+    fn genres_match_in_any_case_and_hidden_movies_are_known() {
+        let c = Catalogue::new(
+            Some("1".into()),
+            vec![
+                movie(1, &["Sci-Fi", "Drama"], false),
+                movie(2, &["Comedy"], true),
+            ],
+        );
+        assert_eq!(c.genre("sci-fi"), Some("Sci-Fi"));
+        assert_eq!(c.genre("Western"), None);
+        assert_eq!(
+            c.genre_names().collect::<Vec<_>>(),
+            ["Comedy", "Drama", "Sci-Fi"]
+        );
+        assert!(c.is_hidden(2) && !c.is_hidden(1) && !c.is_hidden(3));
+        assert_eq!(c.hidden().collect::<Vec<_>>(), [2]);
+        assert_eq!(c.title_and_genres(3), (None, vec![]));
     }
 }

@@ -13,6 +13,9 @@ pub enum ServeError {
     /// Nothing is published yet: no model, no popular list.
     #[error("no recommendations have been published yet")]
     NoModel,
+    /// The published ranking model does not know this movie.
+    #[error("movie {0} is not in the published ranking model")]
+    UnknownMovie(i32),
     /// The store failed; the request can be retried.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -23,6 +23,7 @@
 
 pub mod catalogue;
 mod error;
+pub mod filters;
 pub mod model_slot;
 pub mod personal;
 pub mod query;
@@ -34,14 +35,15 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use movierec_store::{Movie, RecommendedItem, Store, StoreError};
 
-pub use catalogue::title_and_genres;
+pub use catalogue::{title_and_genres, Catalogue};
 pub use error::ServeError;
+pub use filters::{Filter, ListRequest};
 pub use model_slot::ServingModel;
 pub use personal::{personal_list, PersonalList};
 pub use query::QueryError;
-pub use response::{Item, Recommendations, Source};
+pub use response::{Because, Item, Recommendations, SimilarItem, SimilarMovies, Source};
 
-use crate::models::RatingVector;
+use crate::models::{RatingVector, Reasons};
 use catalogue::CatalogueCache;
 use model_slot::ModelSlot;
 
@@ -78,118 +80,204 @@ impl Serving {
         self.model.loads()
     }
 
-    /// The catalogue entries of `ids`, cached for published `version`.
-    pub async fn movies(
-        &self,
-        version: u64,
-        ids: &[i32],
-    ) -> Result<HashMap<i32, Movie>, StoreError> {
-        self.catalogue
-            .movies(self.store.as_ref(), version, ids)
-            .await
+    /// The catalogue at the store's current revision (see [`catalogue`]).
+    pub async fn catalogue(&self) -> Result<Arc<Catalogue>, StoreError> {
+        self.catalogue.current(self.store.as_ref()).await
     }
 
-    /// `user`'s top `n` (see the module doc for where it comes from).
-    pub async fn recommend(&self, user: i32, n: usize) -> Result<Recommendations, ServeError> {
-        if let Some(list) = self.store.recommendations(user).await? {
-            if list.items.len() >= n {
-                let items = &list.items[..n];
-                return self
-                    .answer(user, Source::Batch, list.version, list.generated_at, items)
-                    .await;
+    /// The catalogue entries of `ids` that it has.
+    pub async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>, StoreError> {
+        Ok(self.catalogue().await?.entries(ids))
+    }
+
+    /// `user`'s page of recommendations (see the module doc for where it
+    /// comes from). The stored list and the catalogue's revision are read at
+    /// once; the user's ratings only when the list does not answer.
+    pub async fn recommend(
+        &self,
+        user: i32,
+        request: &ListRequest,
+    ) -> Result<Recommendations, ServeError> {
+        let store = self.store.as_ref();
+        let (list, catalogue) =
+            tokio::join!(store.recommendations(user), self.catalogue.current(store));
+        let (list, catalogue) = (list?, catalogue?);
+        let filter = Filter::new(request, &catalogue)?;
+        let page = request.offset..request.end();
+        if let Some(list) = list {
+            let kept: Vec<RecommendedItem> = list
+                .items
+                .into_iter()
+                .filter(|i| filter.keeps(i.movie))
+                .take(page.end)
+                .collect();
+            if kept.len() >= page.end {
+                let answer = Answer {
+                    user,
+                    source: Source::Batch,
+                    model_version: list.version,
+                    generated_at: list.generated_at,
+                };
+                return Ok(answer.with(&kept[page], &catalogue));
             }
         }
-        let ratings = self.store.user_ratings(user).await?;
+        let ratings = store.user_ratings(user).await?;
         if ratings.is_empty() {
-            return self.popular(user, n, &HashSet::new()).await;
+            return self
+                .popular(user, request, &filter, &HashSet::new(), &catalogue)
+                .await;
         }
         let serving = self.model().await?.ok_or(ServeError::NoModel)?;
         let ranking = &serving.models.ranking;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
-        let Some(list) =
-            personal_list(ranking, user, &rated, n).map_err(|e| ServeError::Model(e.into()))?
+        let Some(list) = personal_list(ranking, user, &rated, page.end, |m| filter.keeps(m))
+            .map_err(|e| ServeError::Model(e.into()))?
         else {
             // Rated only movies the model has never seen: the popular list, minus those.
             let seen = rated.iter().map(|r| r.0).collect();
-            return self.popular(user, n, &seen).await;
+            return self
+                .popular(user, request, &filter, &seen, &catalogue)
+                .await;
         };
         let rating = serving
             .models
             .rating
             .as_ref()
             .and_then(|r| Some((r, RatingVector::for_user(r, user, &rated)?)));
+        let reasons = Reasons::new(ranking, &serving.item_vectors, &ratings, |m| {
+            catalogue.is_hidden(m)
+        });
         let items: Vec<RecommendedItem> = list
             .items
             .into_iter()
+            .skip(page.start)
             .map(|s| {
                 let movie = ranking.items.id(s.item);
                 RecommendedItem {
                     movie,
                     score: s.score,
                     predicted_rating: rating.as_ref().and_then(|(r, v)| v.predict(r, movie)),
+                    because: reasons.because(movie),
                 }
             })
             .collect();
-        let now = Utc::now().timestamp();
-        self.answer(user, list.source, serving.version, now, &items)
-            .await
+        let answer = Answer {
+            user,
+            source: list.source,
+            model_version: serving.version,
+            generated_at: Utc::now().timestamp(),
+        };
+        Ok(answer.with(&items, &catalogue))
     }
 
-    /// The most liked movies of the published version, leaving out `seen`.
+    /// The most liked movies of the published version that `filter` keeps,
+    /// leaving out `seen`, paged as `request` asks.
     async fn popular(
         &self,
         user: i32,
-        n: usize,
+        request: &ListRequest,
+        filter: &Filter<'_>,
         seen: &HashSet<i32>,
+        catalogue: &Catalogue,
     ) -> Result<Recommendations, ServeError> {
         let Some((version, popular)) = self.store.popular().await? else {
             return Err(ServeError::NoModel);
         };
         let items: Vec<RecommendedItem> = popular
             .into_iter()
-            .filter(|i| !seen.contains(&i.movie))
-            .take(n)
+            .filter(|i| !seen.contains(&i.movie) && filter.keeps(i.movie))
+            .skip(request.offset)
+            .take(request.n)
             .collect();
-        let now = Utc::now().timestamp();
-        self.answer(user, Source::Popular, version, now, &items)
-            .await
+        let answer = Answer {
+            user,
+            source: Source::Popular,
+            model_version: version,
+            generated_at: Utc::now().timestamp(),
+        };
+        Ok(answer.with(&items, catalogue))
     }
 
-    /// The answer for `items`, with titles and genres.
-    async fn answer(
-        &self,
-        user: i32,
-        source: Source,
-        model_version: u64,
-        generated_at: i64,
-        items: &[RecommendedItem],
-    ) -> Result<Recommendations, ServeError> {
-        let ids: Vec<i32> = items.iter().map(|i| i.movie).collect();
-        let movies = self.movies(model_version, &ids).await?;
+    /// The `n` movies most like `movie` in the published ranking model, none
+    /// of them hidden.
+    pub async fn similar(&self, movie: i32, n: usize) -> Result<SimilarMovies, ServeError> {
+        let (catalogue, model) =
+            tokio::join!(self.catalogue.current(self.store.as_ref()), self.model());
+        let (catalogue, serving) = (catalogue?, model?.ok_or(ServeError::NoModel)?);
+        let items = &serving.models.ranking.items;
+        let index = items.get(movie).ok_or(ServeError::UnknownMovie(movie))?;
+        let none = HashSet::new();
+        let filter = Filter::hidden_only(&catalogue, &none);
+        let similar = serving
+            .item_vectors
+            .most_similar(index, n, |i| !filter.keeps(items.id(i)));
+        let (title, genres) = catalogue.title_and_genres(movie);
+        Ok(SimilarMovies {
+            movie_id: movie,
+            title,
+            genres,
+            model_version: serving.version,
+            items: similar
+                .into_iter()
+                .map(|s| {
+                    let id = items.id(s.item);
+                    let (title, genres) = catalogue.title_and_genres(id);
+                    SimilarItem {
+                        movie_id: id,
+                        title,
+                        genres,
+                        similarity: s.score,
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
+/// What every answer says besides its items.
+struct Answer {
+    user: i32,
+    source: Source,
+    model_version: u64,
+    generated_at: i64,
+}
+
+impl Answer {
+    /// The answer for `items`, with titles and genres, and reasons unless
+    /// the movie they name is hidden now.
+    fn with(self, items: &[RecommendedItem], catalogue: &Catalogue) -> Recommendations {
         let items = items
             .iter()
             .map(|i| {
-                let (title, genres) = title_and_genres(&movies, i.movie);
+                let (title, genres) = catalogue.title_and_genres(i.movie);
+                let because = i
+                    .because
+                    .filter(|m| !catalogue.is_hidden(*m))
+                    .map(|movie_id| Because {
+                        movie_id,
+                        title: catalogue.movie(movie_id).map(|m| m.title.clone()),
+                    });
                 Item {
                     movie_id: i.movie,
                     title,
                     genres,
                     score: i.score,
                     predicted_rating: i.predicted_rating,
+                    because,
                 }
             })
             .collect();
         let generated_at = Utc
-            .timestamp_opt(generated_at, 0)
+            .timestamp_opt(self.generated_at, 0)
             .single()
             .unwrap_or_else(Utc::now)
             .to_rfc3339();
-        Ok(Recommendations {
-            user,
-            source,
-            model_version,
+        Recommendations {
+            user: self.user,
+            source: self.source,
+            model_version: self.model_version,
             generated_at,
             items,
-        })
+        }
     }
 }

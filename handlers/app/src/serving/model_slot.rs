@@ -10,15 +10,29 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use movierec_core::topn::similar::ItemVectors;
 use movierec_store::{Store, StoreError};
 
 use super::ServeError;
 use crate::models::{load_model_version, VersionModels};
 
-/// A version's loaded models (ranking and rating) and its number.
+/// A version's loaded models (ranking and rating), its number, and the
+/// ranking model's unit item vectors ("more like this", and the reasons).
 pub struct ServingModel {
     pub version: u64,
     pub models: VersionModels,
+    pub item_vectors: ItemVectors,
+}
+
+impl ServingModel {
+    pub fn new(version: u64, models: VersionModels) -> Self {
+        let item_vectors = ItemVectors::new(&models.ranking);
+        ServingModel {
+            version,
+            models,
+            item_vectors,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -53,7 +67,7 @@ impl ModelSlot {
                 Err(other) => ServeError::Model(other),
             }
         })?;
-        let loaded = Arc::new(ServingModel { version, models });
+        let loaded = Arc::new(ServingModel::new(version, models));
         self.install(loaded.clone());
         self.loads.fetch_add(1, Ordering::Relaxed);
         tracing::info!(version, "loaded the published model");

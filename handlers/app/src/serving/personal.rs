@@ -1,10 +1,11 @@
 //! The decision at the heart of a GET, with no I/O: a user's list from a
 //! ranking model is ordered by their trained row when the model has one, else
 //! by a vector folded in from their ratings; the movies they rated are left
-//! out. The HTTP path and `movierec recommend` both call [`personal_list`].
+//! out, and so is any movie the caller's filter refuses. The HTTP path and
+//! `movierec recommend` both call [`personal_list`].
 
 use movierec_core::model::AlsModel;
-use movierec_core::topn::{top_n_for_vector, Scored};
+use movierec_core::topn::{top_n_for_vector_where, Scored};
 
 use super::Source;
 
@@ -19,20 +20,23 @@ pub struct PersonalList {
     pub left_out: usize,
 }
 
-/// The top `n` of `model` for `user`, who rated `rated` (movie, rating).
-/// `None` when the model has no row for the user and knows none of the
-/// movies they rated: nothing personal can be said (callers fall back to
-/// the popular list, or say so).
+/// The top `n` of `model` for `user`, who rated `rated` (movie, rating),
+/// among the movies `keep` accepts. `None` when the model has no row for the
+/// user and knows none of the movies they rated: nothing personal can be said
+/// (callers fall back to the popular list, or say so).
 pub fn personal_list(
     model: &AlsModel,
     user: i32,
     rated: &[(i32, f32)],
     n: usize,
+    keep: impl Fn(i32) -> bool,
 ) -> Result<Option<PersonalList>, movierec_core::als::SolveError> {
-    let exclude: Vec<u32> = rated
+    let mut exclude: Vec<u32> = rated
         .iter()
         .filter_map(|&(m, _)| model.items.get(m))
         .collect();
+    exclude.sort_unstable();
+    exclude.dedup();
     let (vector, source) = match model.users.get(user) {
         Some(u) => (model.user_factors.row(u as usize).to_vec(), Source::Model),
         None => match model.fold_in(rated)? {
@@ -40,9 +44,15 @@ pub fn personal_list(
             None => return Ok(None),
         },
     };
+    let items = top_n_for_vector_where(
+        model,
+        &vector,
+        |i| exclude.binary_search(&i).is_err() && keep(model.items.id(i)),
+        n,
+    );
     Ok(Some(PersonalList {
         source,
-        items: top_n_for_vector(model, &vector, &exclude, n),
+        items,
         left_out: exclude.len(),
     }))
 }

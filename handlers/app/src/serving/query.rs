@@ -62,6 +62,38 @@ pub fn parse_n(raw: Option<&str>) -> Result<usize, QueryError> {
     count("n", raw, DEFAULT_N, MAX_N)
 }
 
+/// A movie id: a 32-bit integer.
+pub fn parse_movie(raw: &str) -> Result<i32, QueryError> {
+    raw.parse::<i32>().map_err(|_| {
+        QueryError::new(
+            format!("movie id {raw:?} is not a 32-bit integer"),
+            "use e.g. /movies/31/similar",
+        )
+    })
+}
+
+/// A query of `n` alone (and the host's `code`): the length it asks.
+pub fn only_n(pairs: &[(String, String)]) -> Result<usize, QueryError> {
+    let mut n = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "n" if n.is_some() => return Err(QueryError::new("n is given twice", "give n once")),
+            "n" => n = Some(parse_n(Some(value))?),
+            "code" => {}
+            other => {
+                return Err(QueryError::new(
+                    format!(
+                        "unknown query parameter {:?}",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                    "the only parameter is n",
+                ))
+            }
+        }
+    }
+    Ok(n.unwrap_or(DEFAULT_N))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,35 @@ pub struct Item {
     pub score: f32,
     /// The rating model's prediction of this user's rating, when it has one.
     pub predicted_rating: Option<f32>,
+    /// The liked movie this one is closest to, when there is one.
+    pub because: Option<Because>,
+}
+
+/// "Because you rated ...": the movie of the user's rated 4 or more that
+/// this one is closest to in the ranking model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Because {
+    pub movie_id: i32,
+    pub title: Option<String>,
+}
+
+/// What `GET /movies/{id}/similar` answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimilarMovies {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    pub model_version: u64,
+    pub items: Vec<SimilarItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SimilarItem {
+    pub movie_id: i32,
+    pub title: Option<String>,
+    pub genres: Vec<String>,
+    /// Cosine similarity of the item vectors (-1 to 1), best first.
+    pub similarity: f32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -301,10 +301,16 @@ mod tests {
             .solve_row_exact(&cols, &vals, false)
             .unwrap();
         for i in 0..6 {
-            assert!((got[i] as f64 - want[i]).abs() < 1e-5, "{got:?} vs {want:?}");
+            assert!(
+                (got[i] as f64 - want[i]).abs() < 1e-5,
+                "{got:?} vs {want:?}"
+            );
         }
         let unshifted = direct_solution(&params(), &y, &cols, &vals);
-        assert!((unshifted[0] - want[0]).abs() > 1e-4, "the offset changed nothing");
+        assert!(
+            (unshifted[0] - want[0]).abs() > 1e-4,
+            "the offset changed nothing"
+        );
     }
 
     #[test]

@@ -71,6 +71,24 @@ pub fn top_n_for_vector(
     select_top(scores.view(), n)
 }
 
+/// The top `n` items for a user vector among the items `keep` accepts (dense
+/// indices): a GET's list with its filters.
+pub fn top_n_for_vector_where(
+    model: &AlsModel,
+    user_vector: &[f32],
+    keep: impl Fn(u32) -> bool,
+    n: usize,
+) -> Vec<Scored> {
+    let v = ArrayView1::from(user_vector);
+    let mut scores = model.item_factors.dot(&v);
+    for (i, s) in scores.iter_mut().enumerate() {
+        if !keep(i as u32) {
+            *s = f32::NEG_INFINITY;
+        }
+    }
+    select_top(scores.view(), n)
+}
+
 /// Top `n` for the given users (dense indices). `seen` has one row per model
 /// user holding the items to leave out, sorted (as [`Csr`]'s constructors
 /// make them). Results reach `sink` in the order of `users`, a batch at a time.

@@ -4,10 +4,13 @@
 //! The revision is a marker (one point read) set after the movies are
 //! written, to a value no other writer can produce (time, process, count):
 //! two instances writing at once leave different tokens, never an equal
-//! one that would hide a change from readers.
+//! one that would hide a change from readers. It is cached for
+//! `serving_version_ttl` like the serving version: a change made on this
+//! instance shows at once, one made elsewhere within that time.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use azure_data_cosmos::{FeedScope, Query};
@@ -61,8 +64,10 @@ impl CatalogStore for CosmosStore {
                 .map_err(|e| cosmos_error("store a movie", e))
         })
         .await?;
-        self.set_marker(REVISION_MARKER, Some(&new_revision()))
-            .await
+        let revision = new_revision();
+        self.set_marker(REVISION_MARKER, Some(&revision)).await?;
+        self.remember_revision(Some(revision));
+        Ok(())
     }
 
     async fn movies(&self, ids: &[i32]) -> Result<HashMap<i32, Movie>> {
@@ -101,6 +106,19 @@ impl CatalogStore for CosmosStore {
     }
 
     async fn catalogue_revision(&self) -> Result<Option<String>> {
-        self.marker(REVISION_MARKER).await
+        if let Some((revision, at)) = &*self.inner.revision.read().expect("lock") {
+            if at.elapsed() < self.inner.config.serving_version_ttl {
+                return Ok(revision.clone());
+            }
+        }
+        let revision = self.marker(REVISION_MARKER).await?;
+        self.remember_revision(revision.clone());
+        Ok(revision)
+    }
+}
+
+impl CosmosStore {
+    fn remember_revision(&self, revision: Option<String>) {
+        *self.inner.revision.write().expect("lock") = Some((revision, Instant::now()));
     }
 }

@@ -78,8 +78,9 @@ pub struct CosmosConfig {
     pub concurrency: usize,
     /// 429 retries per request before the error surfaces.
     pub throttle_retries: u32,
-    /// How long a cached serving version is trusted before it is read again
-    /// (a GET is then one point read). Publishing on this instance updates it at once.
+    /// How long a cached serving version, or catalogue revision, is trusted
+    /// before it is read again (a GET is then one point read). Publishing, or
+    /// changing the catalogue, on this instance updates it at once.
     pub serving_version_ttl: Duration,
 }
 
@@ -114,6 +115,8 @@ struct Inner {
     recommendations: ContainerClient,
     /// The serving version as last read, and when.
     serving: RwLock<Option<(Option<u64>, Instant)>>,
+    /// The catalogue revision as last read or written, and when.
+    revision: RwLock<Option<(Option<String>, Instant)>>,
 }
 
 impl std::fmt::Debug for CosmosStore {
@@ -150,6 +153,7 @@ impl CosmosStore {
             registry: open(containers::REGISTRY).await?,
             recommendations: open(containers::RECOMMENDATIONS).await?,
             serving: RwLock::new(None),
+            revision: RwLock::new(None),
             config,
         };
         tracing::info!(

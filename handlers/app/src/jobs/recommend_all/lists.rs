@@ -1,5 +1,6 @@
 //! The lists themselves: a set of the ranking model's users' top-N (rated
-//! movies left out) with the rating model's predicted rating per item, and
+//! movies left out) with the rating model's predicted rating and the reason
+//! per item, and
 //! the popular list for users with no ratings. Pure computation on loaded
 //! models; the callers read and write the store.
 
@@ -7,17 +8,19 @@ use std::collections::HashMap;
 
 use movierec_core::data::RatingMatrix;
 use movierec_core::topn::recommend_users;
+use movierec_core::topn::similar::ItemVectors;
 use movierec_core::NoProgress;
 use movierec_store::{RatingRecord, RecommendedItem, UserRecommendations};
 
 use crate::jobs::evaluation::RELEVANT;
-use crate::models::{RatingVector, VersionModels};
+use crate::models::{RatingVector, Reasons, VersionModels};
 
 /// Length of the popular list kept for users with no ratings.
 pub const POPULAR_LEN: usize = 100;
 
 /// The lists of `users` (ids, all in the ranking model), leaving out what
-/// `rated` says they rated.
+/// `rated` says they rated, each item with its reason (see
+/// [`crate::models::reasons`]).
 pub fn user_lists(
     models: &VersionModels,
     users: &[i32],
@@ -32,6 +35,11 @@ pub fn user_lists(
         &model.users,
         &model.items,
     );
+    let mut by_user: HashMap<i32, Vec<&RatingRecord>> = HashMap::new();
+    for r in rated {
+        by_user.entry(r.user).or_default().push(r);
+    }
+    let vectors = ItemVectors::new(model);
     let indices: Vec<u32> = users.iter().filter_map(|&u| model.users.get(u)).collect();
     let mut lists = Vec::with_capacity(indices.len());
     recommend_users(model, &indices, &seen, top_n, &NoProgress, |batch| {
@@ -41,6 +49,8 @@ pub fn user_lists(
                 .rating
                 .as_ref()
                 .and_then(|r| Some((r, RatingVector::for_trained(r, user)?)));
+            let mine = by_user.get(&user).map(Vec::as_slice).unwrap_or_default();
+            let reasons = Reasons::new(model, &vectors, mine.iter().copied(), |_| false);
             UserRecommendations {
                 user,
                 version,
@@ -56,6 +66,7 @@ pub fn user_lists(
                             predicted_rating: rating_vector
                                 .as_ref()
                                 .and_then(|(r, v)| v.predict(r, movie)),
+                            because: reasons.because(movie),
                         }
                     })
                     .collect(),
@@ -93,6 +104,7 @@ impl LikedCounts {
                 movie,
                 score: count as f32,
                 predicted_rating: anyone.as_ref().and_then(|(r, v)| v.predict(r, movie)),
+                because: None,
             })
             .collect()
     }

@@ -180,10 +180,9 @@ pub(super) async fn publish_if_complete(
         Some(m) => m,
         None => state.shard_models.get(store, plan.version).await?,
     };
-    state.serving.install(Arc::new(ServingModel {
-        version: plan.version,
-        models: (*models).clone(),
-    }));
+    state
+        .serving
+        .install(Arc::new(ServingModel::new(plan.version, (*models).clone())));
     let users: u64 = written.iter().flatten().map(|&u| u as u64).sum();
     tracing::info!(
         version = plan.version,
