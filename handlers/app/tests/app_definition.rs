@@ -118,7 +118,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
     ]);
     assert!(
         stdout.contains(
-            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, RecommendAllUsers, RecommendShard, RetrainModel"
+            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, OpenApi, RecommendAllUsers, RecommendShard, RetrainModel, SimilarMovies, UpsertMovies"
         ),
         "{stdout}"
     );
@@ -141,6 +141,9 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
         "RecommendAllUsers",
         "RecommendShard",
         "GetRecommendations",
+        "SimilarMovies",
+        "UpsertMovies",
+        "OpenApi",
     ] {
         assert!(
             names.contains(&format!("{f}/function.json")),
@@ -235,6 +238,8 @@ fn every_http_route_in_function_json_is_served() {
         "/dashboard/models",
         "/dashboard/user?user=1",
         "/recommendations/1",
+        "/movies/1/similar",
+        "/openapi.json",
     ];
     let mut routes = Vec::new();
     for entry in std::fs::read_dir(root().join("functions")).unwrap() {
@@ -242,19 +247,35 @@ fn every_http_route_in_function_json_is_served() {
         let f = read_json(&format!("functions/{name}/function.json"));
         let trigger = &f["bindings"][0];
         if trigger["type"] == "httpTrigger" {
-            routes.push((name, trigger["route"].as_str().unwrap().to_string()));
+            let methods: Vec<String> = trigger["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_string())
+                .collect();
+            routes.push((
+                name,
+                trigger["route"].as_str().unwrap().to_string(),
+                methods,
+            ));
         }
     }
-    assert_eq!(routes.len(), 3, "{routes:?}");
-    for path in paths {
+    assert_eq!(routes.len(), 6, "{routes:?}");
+    let owners_of = |method: &str, path: &str| -> Vec<String> {
         let bare = path.split('?').next().unwrap();
-        let owners: Vec<&str> = routes
+        routes
             .iter()
-            .filter(|(_, route)| template_matches(route, bare))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        assert_eq!(owners.len(), 1, "{path} is routed to {owners:?}");
+            .filter(|(_, route, methods)| {
+                template_matches(route, bare) && methods.iter().any(|m| m == method)
+            })
+            .map(|(name, _, _)| name.clone())
+            .collect()
+    };
+    for path in paths {
+        let owners = owners_of("get", path);
+        assert_eq!(owners.len(), 1, "GET {path} is routed to {owners:?}");
     }
+    assert_eq!(owners_of("post", "/movies"), ["UpsertMovies"]);
     let store = tempfile::tempdir().unwrap();
     let serve = start_serve(store.path(), &[("MOVIEREC_BOOTSTRAP", "false")]);
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -194,6 +194,7 @@ on_every_backend!(
     a_much_worse_model_is_recorded_but_not_promoted,
     jobs_never_overlap,
     get_answers_bad_requests_with_json_errors_and_serves_new_users,
+    catalogue_filters_pages_reasons_and_hiding_through_the_host,
     dashboard_shows_what_the_store_holds,
 );
 
@@ -248,6 +249,23 @@ impl App {
     async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.send_get(path).await;
         (r.status, r.json())
+    }
+
+    /// A JSON POST forwarded by the host.
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .host
+            .forward(movierec_fakehost::ForwardedRequest::post_json(path, body))
+            .await
+            .unwrap();
+        (r.status, r.json())
+    }
+
+    /// The movie ids of `GET path`, which must answer 200.
+    async fn ids(&self, path: &str) -> Vec<i64> {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        movie_ids(&body)
     }
 
     async fn page(&self, path: &str) -> (u16, String) {
@@ -885,6 +903,220 @@ async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+fn movie_ids(body: &Value) -> Vec<i64> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["movie_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The test catalogue: every movie "Movie m"; odd ones are "Odd", multiples
+/// of 3 also "Three".
+fn catalogue_patches() -> Value {
+    Value::Array(
+        (1..=30)
+            .map(|m| {
+                let mut genres = vec![if m % 2 == 1 { "Odd" } else { "Even" }];
+                if m % 3 == 0 {
+                    genres.push("Three");
+                }
+                json!({"movie_id": m, "title": format!("Movie {m}"), "genres": genres})
+            })
+            .collect(),
+    )
+}
+
+async fn catalogue_filters_pages_reasons_and_hiding_through_the_host(app: App) {
+    let (status, body) = app.post("/movies", &catalogue_patches()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["added"], 30, "{body}");
+    let (_, again) = app.post("/movies", &catalogue_patches()).await;
+    assert_eq!(
+        (again["added"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(30)),
+        "{again}"
+    );
+    let (status, mixed) = app
+        .post(
+            "/movies",
+            &json!([{"movie_id": 31}, {"movie_id": 32, "title": "Movie 32", "genres": ["Even"], "hidden": true}, {"title": "no id"}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{mixed}");
+    assert_eq!(mixed["added"], 1, "{mixed}");
+    let rejected: Vec<i64> = mixed["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rejected, [0, 2], "{mixed}");
+    assert!(
+        mixed["rejected"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("needs a title"),
+        "{mixed}"
+    );
+    let (status, body) = app.post("/movies", &json!({"movie_id": 1})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["hint"].as_str().unwrap().contains("array"), "{body}");
+
+    app.ingest(&training_events()).await;
+    app.fire("RetrainModel", timer(true)).await;
+    app.fire("RecommendAllUsers", timer(true)).await;
+
+    // user 3 has 8 movies left unrated; the published list (10 long) holds them all
+    let all = app.ids("/recommendations/3?n=8").await;
+    assert_eq!(all.len(), 8);
+    let mut paged = Vec::new();
+    for offset in [0, 2, 4, 6] {
+        let page = app
+            .ids(&format!("/recommendations/3?n=2&offset={offset}"))
+            .await;
+        assert_eq!(page.len(), 2);
+        assert!(
+            page.iter().all(|m| !paged.contains(m)),
+            "pages overlap: {paged:?} {page:?}"
+        );
+        paged.extend(page);
+    }
+    assert_eq!(paged, all, "pages 1..4 of 2 are the top 8");
+    // a page past the published list comes from the model, and agrees with it
+    let (_, tail) = app.get("/recommendations/3?n=3&offset=6").await;
+    assert_eq!(tail["source"], "model", "{tail}");
+    assert_eq!(movie_ids(&tail), all[6..].to_vec());
+
+    // filters: genres (any case, several), exclusions
+    let (_, three) = app.get("/recommendations/3?genre=three").await;
+    for item in three["items"].as_array().unwrap() {
+        assert!(
+            item["genres"].as_array().unwrap().contains(&json!("Three")),
+            "{three}"
+        );
+    }
+    assert!(!three["items"].as_array().unwrap().is_empty(), "{three}");
+    let either = app
+        .ids("/recommendations/3?n=8&genre=Three&genre=odd")
+        .await;
+    assert!(
+        either.iter().all(|m| m % 2 == 1 || m % 3 == 0),
+        "{either:?}"
+    );
+    let without = app
+        .ids(&format!(
+            "/recommendations/3?n=7&exclude={},{}",
+            all[0], all[1]
+        ))
+        .await;
+    assert_eq!(
+        without,
+        all[2..].to_vec(),
+        "excluded movies leave, the rest move up"
+    );
+    // the function key the host accepts in the query is no parameter of ours
+    assert_eq!(app.ids("/recommendations/3?n=8&code=secret").await, all);
+
+    for (path, needle) in [
+        ("/recommendations/3?offset=-1", "offset="),
+        ("/recommendations/3?offset=901", "offset="),
+        ("/recommendations/3?exclude=7,x", "not a movie id"),
+        (
+            "/recommendations/3?genre=Western",
+            "not a genre of the catalogue",
+        ),
+        ("/recommendations/3?genres=Odd", "unknown query parameter"),
+        ("/recommendations/3?n=2&n=3", "given twice"),
+        ("/movies/1/similar?n=0", "out of range"),
+        ("/movies/x/similar", "not a 32-bit integer"),
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+        assert!(!body["hint"].as_str().unwrap().is_empty(), "{path}: {body}");
+    }
+    let (_, western) = app.get("/recommendations/3?genre=Western").await;
+    assert!(
+        western["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Even, Odd, Three"),
+        "{western}"
+    );
+
+    // reasons: one of user 3's liked (odd, rated 4.5) movies, with its title
+    let (_, list) = app.get("/recommendations/3?n=8").await;
+    let liked: Vec<i64> = (1..=30)
+        .filter(|m| (3 * 7 + m * 3) % 4 != 0 && m % 2 == 1)
+        .collect();
+    let reasons: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["because"])
+        .collect();
+    assert!(reasons.iter().any(|b| b.is_object()), "{list}");
+    for because in reasons.iter().filter(|b| b.is_object()) {
+        let m = because["movie_id"].as_i64().unwrap();
+        assert!(liked.contains(&m), "{because} is not a liked movie");
+        assert_eq!(because["title"], format!("Movie {m}"));
+    }
+
+    // more like this: odd movies are liked together
+    let (status, similar) = app.get("/movies/1/similar?n=5").await;
+    assert_eq!(status, 200, "{similar}");
+    assert_eq!(similar["title"], "Movie 1");
+    let like_one = movie_ids(&similar);
+    assert_eq!(like_one.len(), 5);
+    assert!(!like_one.contains(&1));
+    assert_eq!(like_one[0] % 2, 1, "{similar}");
+    let (status, missing) = app.get("/movies/999/similar").await;
+    assert_eq!(status, 404, "{missing}");
+
+    // hiding: gone at once from every answer, back when shown again
+    let top = all[0];
+    let popular_top = app.ids("/recommendations/5000?n=30").await[0];
+    let hide = |movie: i64, hidden: bool| json!([{"movie_id": movie, "hidden": hidden}]);
+    let (status, body) = app.post("/movies", &hide(top, true)).await;
+    assert_eq!((status, body["changed"].as_i64()), (200, Some(1)), "{body}");
+    app.post("/movies", &hide(popular_top, true)).await;
+    app.ingest(&[event(5001, 1, 5.0, 1), event(5001, 3, 5.0, 2)])
+        .await;
+    let answers = [
+        ("batch", app.get("/recommendations/3?n=5").await.1),
+        ("model", app.get("/recommendations/3?n=8").await.1),
+        ("fold-in", app.get("/recommendations/5001?n=20").await.1),
+        ("popular", app.get("/recommendations/5000?n=30").await.1),
+    ];
+    for (source, answer) in &answers {
+        assert_eq!(answer["source"], *source, "{answer}");
+        let ids = movie_ids(answer);
+        assert!(
+            !ids.contains(&top) && !ids.contains(&popular_top),
+            "{source}: {answer}"
+        );
+        assert!(
+            !ids.contains(&32),
+            "{source}: movie 32 was added hidden: {answer}"
+        );
+    }
+    for movie in [1, 2, 3] {
+        let ids = app.ids(&format!("/movies/{movie}/similar?n=30")).await;
+        assert!(
+            !ids.contains(&top) && !ids.contains(&popular_top),
+            "similar to {movie}: {ids:?}"
+        );
+    }
+    app.post("/movies", &hide(top, false)).await;
+    app.post("/movies", &hide(popular_top, false)).await;
+    assert_eq!(app.ids("/recommendations/3?n=8").await, all, "shown again");
 }
 
 /// The local server's counters: `/__shim/stats` plus `query`.

@@ -79,6 +79,27 @@ async fn dashboard_renders_and_follows_the_chosen_user_in_a_browser() {
             "the page must work offline and script-free, found {outside:?}"
         );
     }
+    // Each listed movie links to the movies like it, and that link answers;
+    // each recommendation says which of the user's movies it comes from.
+    let (_, list) = get(&format!("{}/recommendations/414?n=100", serve.url)).await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let first = &list["items"][0];
+    let link = format!("href=\"/movies/{}/similar\"", first["movie_id"]);
+    assert!(html.contains(&link), "no {link} on the page");
+    assert!(html.contains("Because you rated"));
+    let because = first["because"]["title"]
+        .as_str()
+        .expect("a reason for user 414's first item");
+    assert!(
+        html.contains(&format!("<td class=\"because\">{because}</td>")) || because.contains('&'),
+        "{because}"
+    );
+    let (status, similar) = get(&format!(
+        "{}/movies/{}/similar",
+        serve.url, first["movie_id"]
+    ))
+    .await;
+    assert_eq!(status, 200, "{similar}");
     let (status, root_page) = get(&format!("{}/", serve.url)).await;
     assert_eq!(status, 200);
     assert!(

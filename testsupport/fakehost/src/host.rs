@@ -230,4 +230,15 @@ impl ForwardedRequest {
             body: None,
         }
     }
+
+    /// `curl -X POST -H 'Content-Type: application/json' -d <body>` to the host.
+    pub fn post_json(path_and_query: &str, body: &serde_json::Value) -> Self {
+        let mut request = ForwardedRequest::get(path_and_query);
+        request.method = Method::POST;
+        request
+            .headers
+            .push(("Content-Type".into(), "application/json".into()));
+        request.body = Some(body.to_string().into_bytes());
+        request
+    }
 }

@@ -53,15 +53,17 @@ fn with_code(path: &str, code: Option<&str>) -> String {
     }
 }
 
-/// A table cell's movie: its title with its genres below.
-fn movie_cell(title: &Option<String>, movie: i32, genres: &[String]) -> String {
+/// A table cell's movie: its title with its genres below, and a link to the
+/// movies like it (`GET /movies/{id}/similar`, the SimilarMovies function).
+fn movie_cell(title: &Option<String>, movie: i32, genres: &[String], code: Option<&str>) -> String {
     let title = match title {
         Some(t) => escape(t),
         None => format!("movie {movie} <span class=\"muted\">(not in the catalogue)</span>"),
     };
     format!(
-        r#"<td>{title}<span class="genres">{}</span></td>"#,
-        escape(&genres.join(", "))
+        r#"<td>{title}<span class="genres">{} · <a class="similar" href="{}">similar</a></span></td>"#,
+        escape(&genres.join(", ")),
+        escape(&with_code(&format!("/movies/{movie}/similar"), code))
     )
 }
 
@@ -237,7 +239,7 @@ fn user_panels(html: &mut String, page: &PageInput) {
             let _ = write!(
                 html,
                 r#"<tr>{}<td class="num">{:.1}</td><td class="date">{}</td></tr>"#,
-                movie_cell(&r.title, r.movie_id, &r.genres),
+                movie_cell(&r.title, r.movie_id, &r.genres, page.code),
                 r.rating,
                 escape(&r.date)
             );
@@ -264,19 +266,28 @@ fn user_panels(html: &mut String, page: &PageInput) {
                 list.model_version,
                 escape(&when(&list.generated_at))
             );
-            html.push_str(r#"<div class="scroll"><table><thead><tr><th class="num">#</th><th>Movie</th><th class="num" title="the ranking model's score: the list's order">Score</th><th class="num" title="the rating model's prediction of this user's rating">Predicted</th></tr></thead><tbody>"#);
+            html.push_str(r#"<div class="scroll"><table><thead><tr><th class="num">#</th><th>Movie</th><th class="num" title="the ranking model's score: the list's order">Score</th><th class="num" title="the rating model's prediction of this user's rating">Predicted</th><th title="the movie this user rated 4 or more that it is closest to">Because you rated</th></tr></thead><tbody>"#);
             for (i, item) in list.items.iter().enumerate() {
                 let predicted = item
                     .predicted_rating
                     .map(|r| format!("{r:.1}★"))
                     .unwrap_or_else(|| "–".into());
+                let because = match &item.because {
+                    Some(b) => escape(
+                        &b.title
+                            .clone()
+                            .unwrap_or_else(|| format!("movie {}", b.movie_id)),
+                    ),
+                    None => "–".into(),
+                };
                 let _ = write!(
                     html,
-                    r#"<tr><td class="num">{}</td>{}<td class="num">{:.2}</td><td class="num">{}</td></tr>"#,
+                    r#"<tr><td class="num">{}</td>{}<td class="num">{:.2}</td><td class="num">{}</td><td class="because">{}</td></tr>"#,
                     i + 1,
-                    movie_cell(&item.title, item.movie_id, &item.genres),
+                    movie_cell(&item.title, item.movie_id, &item.genres, page.code),
                     item.score,
-                    predicted
+                    predicted,
+                    because
                 );
             }
             html.push_str("</tbody></table></div>");
