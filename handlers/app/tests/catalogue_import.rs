@@ -1,8 +1,9 @@
 //! `movierec import movies FILE` on the embedded store: the three MovieLens
 //! catalogues load whole, a file with broken rows loads its good rows and
 //! names the bad ones by line (or loads nothing with `--on-error fail`), and
-//! importing again changes nothing. (The store calls it makes are the
-//! catalogue checks of the store conformance suite, run on both backends.)
+//! importing again changes nothing. The same command on Cosmos DB (the local
+//! server, `MOVIEREC_STORE=cosmos`) loads the same movies and keeps a hidden
+//! one hidden.
 
 mod common;
 
@@ -124,5 +125,60 @@ fn broken_rows_are_reported_by_line_and_the_good_ones_load_unless_told_to_fail()
             (1, "One".into(), "Drama".into()),
             (4, "Four, The".into(), "Comedy|Drama".into())
         ]
+    );
+}
+
+#[cfg(feature = "cosmos")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_import_on_cosmos_db_loads_the_good_rows_and_keeps_hidden_movies_hidden() {
+    use movierec_store::cosmos::local::{test_config, test_endpoint, EMULATOR_KEY};
+    use movierec_store::{CatalogStore, CosmosStore, Movie};
+    let Some(endpoint) = test_endpoint() else {
+        return;
+    };
+    let config = test_config(&endpoint, "import");
+    let database = config.database.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalogue.csv");
+    std::fs::write(
+        &file,
+        "id,title,genres\n1,One,Drama\nseven,Bad id,Drama\n4,\"Four, The\",Comedy|Drama\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_movierec"))
+            .args(["import", "movies", s(&file)])
+            .args(extra)
+            .env("MOVIEREC_STORE", "cosmos")
+            .env("MOVIEREC_COSMOS_ENDPOINT", &endpoint)
+            .env("MOVIEREC_COSMOS_KEY", EMULATOR_KEY)
+            .env("MOVIEREC_COSMOS_DATABASE", &database)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--on-error", "fail"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("catalogue.csv:3:"));
+    let store = CosmosStore::connect(config).await.unwrap();
+    assert!(store.all_movies().await.unwrap().is_empty(), "a failed import stores nothing");
+
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let titles = |movies: Vec<Movie>| -> Vec<(i32, String, bool)> {
+        movies.into_iter().map(|m| (m.id, m.title, m.hidden)).collect()
+    };
+    assert_eq!(
+        titles(store.all_movies().await.unwrap()),
+        vec![(1, "One".into(), false), (4, "Four, The".into(), false)]
+    );
+    let mut four = store.movies(&[4]).await.unwrap().remove(&4).unwrap();
+    four.hidden = true;
+    store.upsert_movies(&[four]).await.unwrap();
+    let out = run(&[]);
+    assert!(out.status.success());
+    assert_eq!(
+        titles(store.all_movies().await.unwrap()),
+        vec![(1, "One".into(), false), (4, "Four, The".into(), true)],
+        "importing again keeps movie 4 hidden"
     );
 }

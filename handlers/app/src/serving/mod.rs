@@ -1,25 +1,34 @@
 //! # serving: the one path a GET of recommendations takes
 //!
-//! `GET /recommendations/{user}?n=` arrives here from `crate::http` as a user
-//! id and a length, already parsed by [`query`], and [`Serving::recommend`]
-//! decides where the list comes from (the answer's `source` says which):
-//! - `batch`: the user's list published by RecommendAllUsers (one store read);
-//! - `model`: the user is in the published ranking model but asked for more
-//!   items than the stored list holds, so the list is computed from the model;
+//! `GET /recommendations/{user}?n=&offset=&genre=&exclude=` arrives here from
+//! `crate::http` as a user id and a [`ListRequest`] (parsed by [`filters`] and
+//! [`query`]), and [`Serving::recommend`] decides where the page comes from
+//! (the answer's `source` says which):
+//! - `batch`: the user's list published by RecommendAllUsers holds the page
+//!   once the filters are applied (one store read, beside the catalogue's
+//!   revision);
+//! - `model`: it does not (a page or a filter past its length), so the user's
+//!   ratings are read and the list is computed from their model row, with
+//!   the filters as a mask ([`personal`]);
 //! - `fold-in`: the user has ratings but no list (rated after the last
 //!   batch): their factors are solved against the ranking model's item
 //!   factors now, in closed form ([`personal`]);
 //! - `popular`: the user has no ratings: the most liked movies.
 //!
-//! Each item carries the ranking `score` and, from the version's rating
-//! model, the user's `predicted_rating` (also folded in for a new user).
-//! Titles and genres come from the catalogue ([`catalogue`], cached per
-//! published version); the published version's models are held in
+//! Every path asks one [`Filter`] whether a movie may be shown, so a hidden
+//! movie (the [`catalogue`] snapshot, swapped when the store's catalogue
+//! revision moves) is never in any answer. Each item carries the ranking
+//! `score`, the user's `predicted_rating` from the version's rating model
+//! (also folded in for a new user) and `because` (stored with a published
+//! list, found from the ratings otherwise: `crate::models::reasons`).
+//! [`Serving::similar`] answers `GET /movies/{id}/similar` from the ranking
+//! model's unit item vectors. The published version's models are held in
 //! [`model_slot`] and swapped whole, loaded once however many requests ask.
 //!
-//! Owns: the model swap, the catalogue cache, the row-or-fold-in-or-popular
-//! decision, and [`ServeError`]. Must not touch: HTTP (statuses, headers are
-//! `crate::http`'s), and it never writes to the store.
+//! Owns: the model swap, the catalogue snapshot, the filters, the
+//! row-or-fold-in-or-popular decision, and [`ServeError`]. Must not touch:
+//! HTTP (statuses, headers are `crate::http`'s), and it never writes to the
+//! store.
 
 pub mod catalogue;
 mod error;
