@@ -109,7 +109,11 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     // A folder without _SUCCESS is refused with the reason.
     let unfinished = dir.path().join("unfinished");
     std::fs::create_dir_all(&unfinished).unwrap();
-    let out = movierec(&["model", "import", s(&unfinished)]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .args(["model", "import", s(&unfinished)])
+        .env("MOVIEREC_STORE", dir.path().join("untouched"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("_SUCCESS"));
 
