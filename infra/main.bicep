@@ -51,7 +51,7 @@ param retrainSchedule string = '0 0 */6 * * *'
 param recommendSchedule string = '0 */5 * * * *'
 
 @description('Length of each published list, MOVIEREC_TOP_N.')
-param topN int = 10
+param topN int = 50
 
 @description('A new version is rejected if its lists\' holdout NDCG@10 is worse than the promoted one\'s by more than this share (or not above the most-popular list\'s), MOVIEREC_PROMOTION_MARGIN.')
 param promotionMargin string = '0.02'

@@ -160,12 +160,22 @@ async fn the_same_import_on_cosmos_db_loads_the_good_rows_and_keeps_hidden_movie
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("catalogue.csv:3:"));
     let store = CosmosStore::connect(config).await.unwrap();
-    assert!(store.all_movies().await.unwrap().is_empty(), "a failed import stores nothing");
+    assert!(
+        store.all_movies().await.unwrap().is_empty(),
+        "a failed import stores nothing"
+    );
 
     let out = run(&[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let titles = |movies: Vec<Movie>| -> Vec<(i32, String, bool)> {
-        movies.into_iter().map(|m| (m.id, m.title, m.hidden)).collect()
+        movies
+            .into_iter()
+            .map(|m| (m.id, m.title, m.hidden))
+            .collect()
     };
     assert_eq!(
         titles(store.all_movies().await.unwrap()),

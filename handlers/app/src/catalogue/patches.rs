@@ -52,6 +52,14 @@ pub struct PatchOutcome {
     pub rejected: Vec<Rejected>,
 }
 
+/// A body's patches: the readable ones with their places in the array, and
+/// the unreadable ones, rejected.
+#[derive(Debug, Default)]
+pub struct ReadPatches {
+    pub patches: Vec<(usize, MoviePatch)>,
+    pub rejected: Vec<Rejected>,
+}
+
 /// Why a body cannot be read as patches at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PatchBodyError {
@@ -63,11 +71,8 @@ pub enum PatchBodyError {
     TooMany(usize),
 }
 
-/// The body's patches, each read on its own: the readable ones with their
-/// places, and the unreadable ones rejected.
-pub fn read_patches(
-    body: &[u8],
-) -> Result<(Vec<(usize, MoviePatch)>, Vec<Rejected>), PatchBodyError> {
+/// The body's patches, each read on its own.
+pub fn read_patches(body: &[u8]) -> Result<ReadPatches, PatchBodyError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(PatchBodyError::NotJson)?;
     let serde_json::Value::Array(items) = value else {
         return Err(PatchBodyError::NotArray);
@@ -98,7 +103,7 @@ pub fn read_patches(
             }),
         }
     }
-    Ok((patches, rejected))
+    Ok(ReadPatches { patches, rejected })
 }
 
 /// A patch's own values: a title of 1 to 500 characters, genres of 1 to
@@ -129,13 +134,16 @@ fn check(patch: &MoviePatch) -> Result<(), String> {
     Ok(())
 }
 
-/// Applies `patches` (see the module doc); `rejected` are the body's
-/// unreadable ones, answered beside the rest.
+/// Applies the readable patches (see the module doc); the unreadable ones
+/// are answered beside the rest.
 pub async fn apply_patches(
     store: &dyn Store,
-    patches: Vec<(usize, MoviePatch)>,
-    mut rejected: Vec<Rejected>,
+    read: ReadPatches,
 ) -> Result<PatchOutcome, StoreError> {
+    let ReadPatches {
+        patches,
+        mut rejected,
+    } = read;
     let mut ids: Vec<i32> = patches.iter().map(|(_, p)| p.movie_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -213,7 +221,10 @@ mod tests {
             {"movie_id": 4, "title": "New", "genres": ["Drama", "A|B"]},
             {"movie_id": 5, "title": "Fine", "genres": ["Drama"]}
         ]"#;
-        let (ok, rejected) = read_patches(body).unwrap();
+        let ReadPatches {
+            patches: ok,
+            rejected,
+        } = read_patches(body).unwrap();
         assert_eq!(ok.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 5]);
         let why: Vec<(usize, Option<i32>)> =
             rejected.iter().map(|r| (r.index, r.movie_id)).collect();

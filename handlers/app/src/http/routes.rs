@@ -120,13 +120,13 @@ async fn upsert_movies(
     body: Body,
 ) -> Result<Json<PatchOutcome>, ApiError> {
     let bytes = read_body(&headers, body, state.settings.limits.events_body_bytes).await?;
-    let (patches, rejected) = read_patches(&bytes).map_err(|e| {
+    let read = read_patches(&bytes).map_err(|e| {
         ApiError::bad_request(
             e.to_string(),
             format!("send an array of at most {MAX_PATCHES} patches, e.g. [{{\"movie_id\":31,\"title\":\"Dangerous Minds (1995)\",\"genres\":[\"Drama\"]}},{{\"movie_id\":32,\"hidden\":true}}]"),
         )
     })?;
-    let outcome = apply_patches(state.store.as_ref(), patches, rejected).await?;
+    let outcome = apply_patches(state.store.as_ref(), read).await?;
     tracing::info!(
         added = outcome.added,
         changed = outcome.changed,

@@ -8,7 +8,7 @@
 //! retrain and no republish. Reloads are single-flight: requests that arrive
 //! during one wait for it rather than reading the catalogue again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use movierec_store::{Movie, Store, StoreError};
@@ -18,22 +18,38 @@ use movierec_store::{Movie, Store, StoreError};
 pub struct Catalogue {
     revision: Option<String>,
     movies: HashMap<i32, Movie>,
+    /// The hidden movies' ids (usually none: a GET checks it for every
+    /// movie the model scores, so an empty set must cost nothing).
+    hidden: HashSet<i32>,
     /// Each genre by its lower-case name, spelled as the catalogue spells it.
     genres: BTreeMap<String, String>,
+    /// Each genre's movies (as spelled), sorted: a genre filter is a binary
+    /// search in a small array, not a lookup of every scored movie's entry.
+    members: HashMap<String, Vec<i32>>,
 }
 
 impl Catalogue {
     pub fn new(revision: Option<String>, movies: Vec<Movie>) -> Self {
         let mut genres = BTreeMap::new();
-        for genre in movies.iter().flat_map(|m| &m.genres) {
-            genres
-                .entry(genre.to_lowercase())
-                .or_insert_with(|| genre.clone());
+        let mut members: HashMap<String, Vec<i32>> = HashMap::new();
+        for movie in &movies {
+            for genre in &movie.genres {
+                let spelled = genres
+                    .entry(genre.to_lowercase())
+                    .or_insert_with(|| genre.clone());
+                members.entry(spelled.clone()).or_default().push(movie.id);
+            }
+        }
+        for ids in members.values_mut() {
+            ids.sort_unstable();
+            ids.dedup();
         }
         Catalogue {
             revision,
+            hidden: movies.iter().filter(|m| m.hidden).map(|m| m.id).collect(),
             movies: movies.into_iter().map(|m| (m.id, m)).collect(),
             genres,
+            members,
         }
     }
 
@@ -43,17 +59,25 @@ impl Catalogue {
 
     /// Whether `id` must never be recommended.
     pub fn is_hidden(&self, id: i32) -> bool {
-        self.movies.get(&id).is_some_and(|m| m.hidden)
+        !self.hidden.is_empty() && self.hidden.contains(&id)
     }
 
     /// The hidden movies' ids.
     pub fn hidden(&self) -> impl Iterator<Item = i32> + '_ {
-        self.movies.values().filter(|m| m.hidden).map(|m| m.id)
+        self.hidden.iter().copied()
     }
 
     /// The catalogue's spelling of genre `asked` (any case), if it has it.
     pub fn genre(&self, asked: &str) -> Option<&str> {
         self.genres.get(&asked.to_lowercase()).map(String::as_str)
+    }
+
+    /// The movies of `genre` (as the catalogue spells it), sorted.
+    pub fn members(&self, genre: &str) -> &[i32] {
+        self.members
+            .get(genre)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Every genre, in order.

@@ -7,6 +7,7 @@
 //! one question for every path of [`super::Serving::recommend`]: may this
 //! movie be shown? Hidden movies never may.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::catalogue::Catalogue;
@@ -140,8 +141,8 @@ fn truncated(raw: &str) -> String {
 /// A [`ListRequest`] checked against the catalogue.
 pub struct Filter<'a> {
     catalogue: &'a Catalogue,
-    /// The catalogue's spelling of each genre asked.
-    genres: Vec<&'a str>,
+    /// The movies of any genre asked, sorted; `None` when none was asked.
+    members: Option<Cow<'a, [i32]>>,
     exclude: &'a HashSet<i32>,
 }
 
@@ -159,9 +160,24 @@ impl<'a> Filter<'a> {
             };
             genres.push(genre);
         }
+        genres.sort_unstable();
+        genres.dedup();
+        let members = match genres.as_slice() {
+            [] => None,
+            [one] => Some(Cow::Borrowed(catalogue.members(one))),
+            several => {
+                let mut union: Vec<i32> = several
+                    .iter()
+                    .flat_map(|g| catalogue.members(g).iter().copied())
+                    .collect();
+                union.sort_unstable();
+                union.dedup();
+                Some(Cow::Owned(union))
+            }
+        };
         Ok(Filter {
             catalogue,
-            genres,
+            members,
             exclude: &request.exclude,
         })
     }
@@ -170,23 +186,24 @@ impl<'a> Filter<'a> {
     pub fn hidden_only(catalogue: &'a Catalogue, none: &'a HashSet<i32>) -> Self {
         Filter {
             catalogue,
-            genres: Vec::new(),
+            members: None,
             exclude: none,
         }
     }
 
-    /// Whether `movie` may be in the answer.
+    /// Whether `movie` may be in the answer. Asked for every movie the
+    /// model scores, so what was not asked costs no lookup.
     pub fn keeps(&self, movie: i32) -> bool {
-        if self.exclude.contains(&movie) {
+        if !self.exclude.is_empty() && self.exclude.contains(&movie) {
             return false;
         }
-        match self.catalogue.movie(movie) {
-            Some(m) if m.hidden => false,
-            Some(m) => {
-                self.genres.is_empty() || m.genres.iter().any(|g| self.genres.contains(&g.as_str()))
-            }
-            // Not in the catalogue: shown untitled, unless genres were asked.
-            None => self.genres.is_empty(),
+        if self.catalogue.is_hidden(movie) {
+            return false;
+        }
+        match &self.members {
+            None => true,
+            // A movie the catalogue lacks has no genre: not kept.
+            Some(members) => members.binary_search(&movie).is_ok(),
         }
     }
 }

@@ -19,8 +19,10 @@ use super::{Limits, Shards, TRAINER_DEFAULT};
 pub const STORE_DIR: &str = ".movierec";
 /// The Cosmos DB database (MOVIEREC_COSMOS_DATABASE).
 pub const COSMOS_DATABASE: &str = "movierec";
-/// Length of each user's stored list (MOVIEREC_TOP_N).
-pub const TOP_N: usize = 10;
+/// Length of each user's stored list (MOVIEREC_TOP_N): 50, so a GET's
+/// second to fifth page of 10, or a genre filter, is answered from the
+/// published list (README, Serving: filters).
+pub const TOP_N: usize = 50;
 /// MOVIEREC_PROMOTION_MARGIN: 2%.
 pub const PROMOTION_MARGIN: f64 = 0.02;
 /// Share of ratings held out to evaluate a new model (MOVIEREC_HOLDOUT_FRACTION).
