@@ -87,10 +87,7 @@ impl Catalogue {
 
     /// A movie's title and genres (`None` and none when it is not there).
     pub fn title_and_genres(&self, id: i32) -> (Option<String>, Vec<String>) {
-        match self.movies.get(&id) {
-            Some(m) => (Some(m.title.clone()), m.genres.clone()),
-            None => (None, Vec::new()),
-        }
+        title_and_genres(&self.movies, id)
     }
 
     /// The entries of `ids` the catalogue has.

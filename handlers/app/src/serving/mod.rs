@@ -108,8 +108,7 @@ impl Serving {
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
         let store = self.store.as_ref();
-        let (list, catalogue) =
-            tokio::join!(store.recommendations(user), self.catalogue.current(store));
+        let (list, catalogue) = tokio::join!(store.recommendations(user), self.catalogue());
         let (list, catalogue) = (list?, catalogue?);
         let filter = Filter::new(request, &catalogue)?;
         let page = request.offset..request.end();
@@ -210,8 +209,7 @@ impl Serving {
     /// The `n` movies most like `movie` in the published ranking model, none
     /// of them hidden.
     pub async fn similar(&self, movie: i32, n: usize) -> Result<SimilarMovies, ServeError> {
-        let (catalogue, model) =
-            tokio::join!(self.catalogue.current(self.store.as_ref()), self.model());
+        let (catalogue, model) = tokio::join!(self.catalogue(), self.model());
         let (catalogue, serving) = (catalogue?, model?.ok_or(ServeError::NoModel)?);
         let items = &serving.models.ranking.items;
         let index = items.get(movie).ok_or(ServeError::UnknownMovie(movie))?;
