@@ -23,7 +23,10 @@ Steps, as the app's RetrainModel does them:
     app's reg is mapped to regParam = reg * (mean_n + w*N) / mean_n, averaged
     over users and items (ml-1m: 0.01 -> 0.23), times the mean confidence of
     the offset values over that of the raw ones (ml-1m: 0.68), so data and
-    regularisation keep their balance. The offset goes into model.json's
+    regularisation keep their balance, and at most a tenth of the mean
+    confidence of the positive entries (ranking_reg_cap: past that Spark's
+    factors shrink to zero; at the 25M shape the mapping alone gives 2.89).
+    The offset goes into model.json's
     params (rating_offset), so the app's fold-in solves the loss Spark
     fitted. With ranking_tune it then chooses among
     0.5x, 1x and 2x that value by NDCG@k on a validation split cut from the
@@ -163,14 +166,37 @@ def split(df, fraction, seed, salt):
 RATING_OFFSET = 1.5
 
 
+# The mapped regParam is kept at or below this fraction of the mean confidence
+# of the positive entries (ranking_reg_cap).
+REG_CAP_FRACTION = 0.1
+
+
+def ranking_reg_cap(stats):
+    """The largest regParam the ranking model is given (docstring, step 2).
+
+    Spark regularises a row by regParam * n (n its positive entries). While the
+    factors are small, one update makes a row (1/regParam) times the mean of
+    c * factor over its positives, so a round trip scales the factors by about
+    (mean positive confidence / regParam)^2 times an eigenvalue of the
+    row-normalised co-occurrence (1 for the popularity direction, well below 1
+    for the personal ones). As regParam nears the mean positive confidence
+    every direction shrinks each iteration and the model goes to zero: at the
+    25M shape the mapping gave 2.89 against a mean positive confidence near 3,
+    and Spark's lists scored NDCG@10 0.0006 (a tenth of its users, same items:
+    the fit stopped with "A is not positive definite"). A tenth of the mean
+    positive confidence keeps the personal directions growing; on ml-1m the
+    mapped value (0.16) is below it and unchanged."""
+    return REG_CAP_FRACTION * stats["mean_positive_confidence"]
+
+
 def ranking_reg(app, stats):
     confidence = stats["mean_offset_confidence"] / stats["mean_confidence"]
     if not app.get("reg_with_unobserved"):
-        return app["reg"] * confidence
+        return min(app["reg"] * confidence, ranking_reg_cap(stats))
     w = app.get("unobserved_weight", 1.0)
     user_side = (stats["mean_user_n"] + w * stats["n_items"]) / stats["mean_user_n"]
     item_side = (stats["mean_item_n"] + w * stats["n_users"]) / stats["mean_item_n"]
-    return app["reg"] * (user_side + item_side) / 2.0 * confidence
+    return min(app["reg"] * (user_side + item_side) / 2.0 * confidence, ranking_reg_cap(stats))
 
 
 def fit_ranking(train, app, reg):
@@ -221,10 +247,13 @@ def stats_of(df, alpha=1.0):
     items = df.groupBy("item").count()
     u = users.agg(F.count("*"), F.avg("count")).first()
     i = items.agg(F.count("*"), F.avg("count")).first()
+    shifted = F.col("rating") - RATING_OFFSET
     c = df.agg(F.avg(1.0 + alpha * F.abs("rating")),
-               F.avg(1.0 + alpha * F.abs(F.col("rating") - RATING_OFFSET))).first()
+               F.avg(1.0 + alpha * F.abs(shifted)),
+               F.avg(F.when(shifted > 0, 1.0 + alpha * shifted))).first()
     return {"n_users": u[0], "mean_user_n": float(u[1]), "n_items": i[0], "mean_item_n": float(i[1]),
-            "mean_confidence": float(c[0]), "mean_offset_confidence": float(c[1])}
+            "mean_confidence": float(c[0]), "mean_offset_confidence": float(c[1]),
+            "mean_positive_confidence": float(c[2] or 1.0)}
 
 
 def list_metrics(spark, model, train, holdout, k, relevant, coverage=False):
@@ -416,6 +445,7 @@ def main():
             "ranking": {"rank": rank_app["rank"], "maxIter": rank_app["iterations"], "regParam": chosen,
                         "alpha": rank_app["alpha"], "implicitPrefs": True, "seed": rank_app["seed"],
                         "nonnegative": rank_app.get("nonnegative", False), "mapped_regParam": base_reg,
+                        "regParam_cap": ranking_reg_cap(stats),
                         "rating_offset": RATING_OFFSET,
                         "app_reg": rank_app["reg"], "app_reg_chosen": rank_app["reg"] * chosen / base_reg},
             "rating": {"rank": rate_app["rank"], "maxIter": rate_app["iterations"], "regParam": rating_reg,

@@ -80,13 +80,12 @@ pub fn top_n_for_vector_where(
     n: usize,
 ) -> Vec<Scored> {
     let v = ArrayView1::from(user_vector);
-    let mut scores = model.item_factors.dot(&v);
-    for (i, s) in scores.iter_mut().enumerate() {
-        if !keep(i as u32) {
-            *s = f32::NEG_INFINITY;
-        }
+    let scores = model.item_factors.dot(&v);
+    let mut best = Best::new(n, &[]);
+    for (i, &s) in scores.iter().enumerate() {
+        best.offer_where(i as u32, s, &keep);
     }
-    select_top(scores.view(), n)
+    best.into_list()
 }
 
 /// Top `n` for the given users (dense indices). `seen` has one row per model
@@ -219,6 +218,35 @@ mod tests {
             let want: Vec<(u32, f32)> = brute.into_iter().take(n).collect();
             let got: Vec<(u32, f32)> = list.items.iter().map(|s| (s.item, s.score)).collect();
             assert_eq!(got, want, "user {u}");
+        }
+    }
+
+    #[test]
+    fn top_n_where_equals_filtering_every_item_first() {
+        // Integer factors with many tied scores: the filter asked late must
+        // still give the ties to the lower index, as filtering first does.
+        let itf = Array2::from_shape_fn((500, 3), |(i, k)| ((i * 7 + k * 5) % 9) as f32 - 4.0);
+        let model = AlsModel::new(
+            IdMap::from_ids([1]),
+            IdMap::from_ids(0..500),
+            Array2::zeros((1, 3)),
+            itf,
+            FactorLayout::Plain,
+            None,
+        );
+        let vector = [1.0, -2.0, 0.5];
+        for (n, modulus) in [(10, 3), (50, 7), (5, 1000)] {
+            let keep = |i: u32| i % modulus == 1;
+            let mut scores = model.item_factors.dot(&ArrayView1::from(&vector[..]));
+            scores
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| !keep(*i as u32))
+                .for_each(|(_, s)| *s = f32::NEG_INFINITY);
+            let want = select_top(scores.view(), n);
+            let got = top_n_for_vector_where(&model, &vector, keep, n);
+            assert_eq!(got, want, "n {n}, every {modulus}th item");
+            assert!(got.iter().all(|s| keep(s.item)));
         }
     }
 

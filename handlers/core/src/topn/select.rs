@@ -57,6 +57,16 @@ impl<'a> Best<'a> {
         }
     }
 
+    /// Offers one item's score if `keep` accepts the item. `keep` is asked
+    /// only when the score would enter the list: a filtered GET pays for its
+    /// filter on the few items that beat the floor, not on every item.
+    #[inline]
+    pub(super) fn offer_where(&mut self, item: u32, score: f32, keep: impl Fn(u32) -> bool) {
+        if score > self.floor && keep(item) {
+            self.offer(item, score);
+        }
+    }
+
     pub(super) fn into_list(self) -> Vec<Scored> {
         self.list
     }
