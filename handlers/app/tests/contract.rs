@@ -193,6 +193,7 @@ on_every_backend!(
     timers_retrain_promote_and_publish,
     a_much_worse_model_is_recorded_but_not_promoted,
     jobs_never_overlap,
+    a_retrain_timed_with_an_idle_recommend_run_still_runs,
     get_answers_bad_requests_with_json_errors_and_serves_new_users,
     catalogue_filters_pages_reasons_and_hiding_through_the_host,
     dashboard_shows_what_the_store_holds,
@@ -829,6 +830,28 @@ async fn jobs_never_overlap(app: App) {
         "{body}"
     );
     assert!(app.store.models().await.unwrap().is_empty());
+}
+
+/// The default schedules meet every six hours (RecommendAllUsers every five
+/// minutes, RetrainModel at minute 0): a recommend run with nothing to
+/// publish must not take the lease from the retrain fired in the same second.
+async fn a_retrain_timed_with_an_idle_recommend_run_still_runs(app: App) {
+    app.ingest(&training_events()).await;
+    app.fire("RetrainModel", timer(true)).await;
+    app.fire("RecommendAllUsers", timer(true)).await;
+    for round in 0..3 {
+        let (_, retrain) = tokio::join!(
+            app.fire("RecommendAllUsers", timer(true)),
+            app.fire("RetrainModel", timer(true))
+        );
+        assert_eq!(
+            retrain.1["ReturnValue"]["outcome"], "done",
+            "round {round}: {}",
+            retrain.1
+        );
+        // The promoted version is published before the next round meets again.
+        app.fire("RecommendAllUsers", timer(true)).await;
+    }
 }
 
 async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App) {

@@ -120,7 +120,8 @@ fn events_in_retrain_recommend_all_and_seen_excluded_lists_out() {
         }
         assert!(
             Instant::now() < deadline,
-            "no republished list within 90 s: {body}"
+            "no republished list within 90 s: {body}\nthe server's last log lines:\n{}",
+            server.log_tail()
         );
         std::thread::sleep(Duration::from_millis(500));
     };

@@ -160,6 +160,61 @@ async fn repeated_lost_and_failing_shards_still_publish_every_list_once() {
         .is_some_and(|(v, p)| v == version && !p.is_empty()));
 }
 
+/// Retrains that promote faster than a publication completes: the version
+/// in progress is published first, then the newest; a plan whose shards
+/// have been out past the resend time gives way to the newest at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_promoted_mid_publication_waits_for_the_one_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut settings) = promoted_store(dir.path()).await;
+    settings.shards.resend_after = Duration::from_secs(3600);
+    state = AppState::new(settings.clone(), state.store.clone());
+    let promote = |state: AppState| async move {
+        match retrain::run(&state).await.unwrap() {
+            JobOutcome::Done(r) => assert_eq!(r.status.as_str(), "promoted", "{}", r.decision),
+            skipped => panic!("retrain skipped: {skipped}"),
+        }
+        state.store.promoted_model().await.unwrap().unwrap().version
+    };
+
+    let first = plan(&state).await;
+    let v1 = first[0].version;
+    let v2 = promote(state.clone()).await;
+    assert!(v2 > v1);
+    // The coordinator keeps the plan in progress: nothing new is sent.
+    assert!(plan(&state).await.is_empty());
+    for m in &first {
+        shard::run(&state, m).await.unwrap();
+    }
+    assert_eq!(state.store.serving_version().await.unwrap(), Some(v1));
+    // Then the newest is planned and published.
+    let second = plan(&state).await;
+    assert!(!second.is_empty() && second.iter().all(|m| m.version == v2));
+    for m in &second[..second.len() - 1] {
+        shard::run(&state, m).await.unwrap();
+    }
+
+    // A third version while the second's last shard is out past the resend
+    // time: the second's plan is replaced, and its late shard does nothing.
+    let v3 = promote(state.clone()).await;
+    settings.shards.resend_after = Duration::ZERO;
+    let impatient = AppState::new(settings.clone(), state.store.clone());
+    let third = plan(&impatient).await;
+    assert!(!third.is_empty() && third.iter().all(|m| m.version == v3));
+    let late = shard::run(&impatient, second.last().unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(late, ShardOutcome::Ignored { .. }), "{late:?}");
+    for m in &third {
+        shard::run(&impatient, m).await.unwrap();
+    }
+    assert_eq!(state.store.serving_version().await.unwrap(), Some(v3));
+    assert_eq!(
+        by_user(state.store.published_recommendations().await.unwrap()).len(),
+        610
+    );
+}
+
 /// The host's queue-trigger invocation of RecommendShard.
 fn shard_invocation(message: &serde_json::Value, delivery: u32) -> serde_json::Value {
     serde_json::json!({

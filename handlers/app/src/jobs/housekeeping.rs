@@ -1,8 +1,8 @@
 //! Retention, run at the end of each retrain (under its lease): dead letters
 //! older than the retention setting are deleted, and the files of promoted
 //! versions past the newest few are deleted (their records and metrics stay
-//! in the history). The serving and the promoted versions keep their files
-//! whatever their age. A failure here is logged and retried at the next
+//! in the history). The serving and the promoted versions, and a version
+//! whose lists are being published, keep their files whatever their age. A failure here is logged and retried at the next
 //! retrain; it never fails the retrain.
 
 use std::collections::BTreeSet;
@@ -36,6 +36,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<HousekeepingReport> {
         .map(|m| m.version)
         .collect();
     keep.extend(state.store.serving_version().await?);
+    // A version still being published, though a newer one was promoted since.
+    keep.extend(
+        super::recommend_all::Plan::current(state.store.as_ref())
+            .await?
+            .map(|plan| plan.version),
+    );
     // Oldest first.
     for m in models
         .iter()

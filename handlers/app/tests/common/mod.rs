@@ -6,9 +6,11 @@ pub mod peers;
 #[allow(unused_imports)]
 pub use peers::missing_peer;
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// The workspace root (two levels above this crate).
 pub fn root() -> PathBuf {
@@ -105,6 +107,19 @@ pub fn evaluate_json(train: &Path, test: &Path, extra: &[&str]) -> serde_json::V
 pub struct Serve {
     child: Child,
     pub url: String,
+    /// The last [`LOG_TAIL`] lines the server logged, for failure messages.
+    log: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// How many of the server's last log lines [`Serve::log_tail`] keeps.
+const LOG_TAIL: usize = 200;
+
+impl Serve {
+    /// The server's last log lines, oldest first, one per line.
+    pub fn log_tail(&self) -> String {
+        let log = self.log.lock().unwrap();
+        log.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
 }
 
 impl Drop for Serve {
@@ -139,8 +154,18 @@ pub fn start_serve(store: &Path, env: &[(&str, &str)]) -> Serve {
         }
     };
     // keep draining stderr so the server never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
-    Serve { child, url }
+    let log = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL)));
+    let tail = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut tail = tail.lock().unwrap();
+            if tail.len() == LOG_TAIL {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+    });
+    Serve { child, url, log }
 }
 
 /// A Python with pyspark and numpy (what tools/spark/ needs): `MOVIEREC_PYSPARK_PYTHON`,

@@ -10,7 +10,9 @@
 //!   timer's queue output binding), the standalone app on its local queue.
 //!   On a later run it sends again every shard still not written
 //!   `MOVIEREC_SHARD_RESEND_SECONDS` after the last send (a lost message),
-//!   and publishes if every shard is written but nobody published.
+//!   and publishes if every shard is written but nobody published. A version
+//!   promoted meanwhile is planned once the one in progress is published (or
+//!   its shards have been out past the resend time).
 //! - RecommendShard ([`shard::run`], queue-triggered, no lease): writes one
 //!   shard's lists and, when every shard is written, publishes: readers
 //!   switch to the new version at once, never seeing part of it.
@@ -27,6 +29,7 @@ pub mod plan;
 pub mod shard;
 
 use anyhow::Context;
+use movierec_store::Store;
 use serde::Serialize;
 
 use super::{with_lease, JobOutcome, Skip};
@@ -76,32 +79,52 @@ impl super::Report for RecommendReport {
 }
 
 /// The coordinator: plans, resends or publishes (see the module doc).
+///
+/// Most runs find the promoted version published already; they say so
+/// without taking the lease, which a retrain timed for the same second (the
+/// default schedules meet every six hours) would otherwise find taken and skip.
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    if let Err(reason) = version_to_publish(state.store.as_ref()).await? {
+        return Ok(JobOutcome::Skipped { reason });
+    }
     with_lease(state, "recommend-all", coordinate).await
+}
+
+/// The promoted version if it is not published yet, else why there is nothing to do.
+async fn version_to_publish(store: &dyn Store) -> anyhow::Result<Result<u64, Skip>> {
+    let Some(promoted) = store.promoted_model().await? else {
+        return Ok(Err(Skip::NothingPromoted));
+    };
+    if store.serving_version().await? == Some(promoted.version) {
+        return Ok(Err(Skip::AlreadyPublished(promoted.version)));
+    }
+    Ok(Ok(promoted.version))
 }
 
 async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
     let started = std::time::Instant::now();
     let store = state.store.as_ref();
-    let Some(promoted) = store.promoted_model().await? else {
-        return Ok(JobOutcome::Skipped {
-            reason: Skip::NothingPromoted,
-        });
+    // Again under the lease: a retrain or a shard may have changed it since.
+    let version = match version_to_publish(store).await? {
+        Ok(version) => version,
+        Err(reason) => return Ok(JobOutcome::Skipped { reason }),
     };
-    let version = promoted.version;
-    if store.serving_version().await? == Some(version) {
-        return Ok(JobOutcome::Skipped {
-            reason: Skip::AlreadyPublished(version),
-        });
-    }
     let now = chrono::Utc::now().timestamp();
+    let resend_after = state.settings.shards.resend_after.as_secs() as i64;
     let (plan, to_send) = match Plan::current(store).await? {
-        Some(plan) if plan.version == version => {
+        // A version promoted while an older one is being published waits for
+        // it, unless the older one's shards have been out past the resend time:
+        // retrains more frequent than a publication would otherwise replace
+        // every plan before its last shard lands, and nothing would publish.
+        Some(plan)
+            if plan.version == version
+                || (plan.version < version && now - plan.sent_at < resend_after) =>
+        {
             let written = plan.written(store).await?;
             let missing: Vec<u32> = (0..plan.shards)
                 .filter(|&k| written[k as usize].is_none())
                 .collect();
-            let due = now - plan.sent_at >= state.settings.shards.resend_after.as_secs() as i64;
+            let due = now - plan.sent_at >= resend_after;
             if missing.is_empty() {
                 shard::publish_if_complete(&state, &plan, None).await?;
                 (plan, Vec::new())
