@@ -50,6 +50,10 @@ param retrainSchedule string = '0 0 */6 * * *'
 @description('RecommendAllUsers schedule (NCRONTAB, 6 fields), MOVIEREC_RECOMMEND_SCHEDULE.')
 param recommendSchedule string = '0 */5 * * * *'
 
+@description('Who trains: in-process (RetrainModel) or external (a Spark job writes model folders into the models container and RetrainModel imports the newest), MOVIEREC_TRAINER.')
+@allowed(['in-process', 'external'])
+param trainer string = 'in-process'
+
 @description('Length of each published list, MOVIEREC_TOP_N.')
 param topN int = 50
 
@@ -71,6 +75,7 @@ param tags object = { app: 'movierec' }
 
 var unique = uniqueString(resourceGroup().id, namePrefix)
 var deploymentContainer = 'deployments'
+var modelsContainer = 'models'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -99,6 +104,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     principalId: identity.outputs.principalId
     deploymentContainer: deploymentContainer
+    modelsContainer: modelsContainer
   }
 }
 
@@ -150,6 +156,8 @@ module functionApp 'modules/functionapp.bicep' = {
     movierecSettings: union(model, {
       MOVIEREC_RETRAIN_SCHEDULE: retrainSchedule
       MOVIEREC_RECOMMEND_SCHEDULE: recommendSchedule
+      MOVIEREC_TRAINER: trainer
+      MOVIEREC_EXTERNAL_MODELS: '${storage.outputs.blobEndpoint}${modelsContainer}'
       MOVIEREC_TOP_N: topN
       MOVIEREC_PROMOTION_MARGIN: promotionMargin
       MOVIEREC_HOLDOUT_FRACTION: holdoutFraction
@@ -165,3 +173,4 @@ output functionAppUrl string = functionApp.outputs.url
 output cosmosEndpoint string = cosmos.outputs.endpoint
 output eventHubsNamespace string = eventHubs.outputs.fullyQualifiedNamespace
 output identityClientId string = identity.outputs.clientId
+output modelsContainerUrl string = '${storage.outputs.blobEndpoint}${modelsContainer}'

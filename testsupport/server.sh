@@ -4,10 +4,13 @@
 # package-lock.json):
 #   cosmos     Cosmos DB (NoSQL API): @vercel/cosmosdb-server behind cosmos/shim.js
 #   eventhubs  an AMQP 1.0 Event Hubs stand-in: eventhubs/server.js (rhea)
+#   blob       Azure Blob Storage: Azurite's Blob service alone, blob/server.js
+#              (account devstoreaccount1, data in a fresh temporary directory)
 #
 #   bash testsupport/server.sh start cosmos [PORT]     (default 8082)
 #   bash testsupport/server.sh start eventhubs [PORT]  (default 5672)
-#   bash testsupport/server.sh stop cosmos|eventhubs
+#   bash testsupport/server.sh start blob [PORT]       (default 10000)
+#   bash testsupport/server.sh stop cosmos|eventhubs|blob
 #
 # `start` prints the line to export, e.g.
 #   export MOVIEREC_TEST_COSMOS_ENDPOINT=http://127.0.0.1:8082/
@@ -19,7 +22,8 @@ name="${2:-}"
 case "$name" in
   cosmos) entry=shim.js; port="${3:-8082}"; variable=MOVIEREC_TEST_COSMOS_ENDPOINT; url="http://127.0.0.1:${port}/" ;;
   eventhubs) entry=server.js; port="${3:-5672}"; variable=MOVIEREC_TEST_EVENTHUBS_ENDPOINT; url="amqp://127.0.0.1:${port}" ;;
-  *) echo "usage: $0 start|stop cosmos|eventhubs [PORT]" >&2; exit 2 ;;
+  blob) entry=server.js; port="${3:-10000}"; variable=MOVIEREC_TEST_BLOB_ENDPOINT; url="http://127.0.0.1:${port}/devstoreaccount1" ;;
+  *) echo "usage: $0 start|stop cosmos|eventhubs|blob [PORT]" >&2; exit 2 ;;
 esac
 dir="$here/$name"
 pidfile="$dir/server.pid"
@@ -31,7 +35,7 @@ case "$action" in
     fi
     exit 0 ;;
   start) ;;
-  *) echo "usage: $0 start|stop cosmos|eventhubs [PORT]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop cosmos|eventhubs|blob [PORT]" >&2; exit 2 ;;
 esac
 cd "$dir"
 if [ ! -d node_modules ]; then

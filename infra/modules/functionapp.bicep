@@ -41,6 +41,8 @@ var identitySettings = {
   MOVIEREC_COSMOS_ENDPOINT: cosmosEndpoint
   MOVIEREC_COSMOS_DATABASE: cosmosDatabase
   MOVIEREC_COSMOS_CLIENT_ID: identityClientId
+  // The Azure SDK's user-assigned identity (the Blob container of external models).
+  AZURE_CLIENT_ID: identityClientId
   MOVIEREC_BOOTSTRAP: 'false'
 }
 

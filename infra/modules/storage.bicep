@@ -1,12 +1,14 @@
-// The Function App's storage account: the host's state (timers, leases) and
-// the container Flex Consumption deploys the app zip from, and the queue
-// recommend-for-all's shards travel on. Shared keys are off; the identity
+// The Function App's storage account: the host's state (timers, leases),
+// the container Flex Consumption deploys the app zip from, the queue
+// recommend-for-all's shards travel on, and the container an external
+// training job (tools/spark/) writes model folders into. Shared keys are off; the identity
 // gets Storage Blob Data Owner and Storage Queue Data Contributor.
 param name string
 param location string
 param tags object
 param principalId string
 param deploymentContainer string
+param modelsContainer string
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -30,6 +32,13 @@ resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
 resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobs
   name: deploymentContainer
+}
+
+// With MOVIEREC_TRAINER=external RetrainModel imports the newest complete
+// folder from here; the Spark job writes it (abfss:// or wasbs://).
+resource models 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobs
+  name: modelsContainer
 }
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
@@ -61,7 +70,8 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// Storage Blob Data Owner: deployment package, timer and lease blobs.
+// Storage Blob Data Owner: deployment package, timer and lease blobs, and
+// reading the model folders.
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, principalId, 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
   scope: account

@@ -13,7 +13,7 @@ use movierec::handoff::params::TrainingParams;
 use movierec::handoff::ratings_parquet::read_parts;
 use movierec::jobs::{retrain, JobOutcome, Skip};
 use movierec::models::{load_model_version, ModelMetrics};
-use movierec::settings::{Settings, Trainer};
+use movierec::settings::{ExternalModels, Settings, Trainer};
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
 use movierec_core::model_files::{save_model, ModelExtras};
@@ -159,7 +159,7 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     job_folder(&state, first.version, &newest, ndcg * 1.01).await;
     std::fs::create_dir_all(dir.path().join("models/20261202T0400")).unwrap(); // being written
     let mut settings = Settings::for_tests(store_dir.clone());
-    settings.trainer = Trainer::External(dir.path().join("models"));
+    settings.trainer = Trainer::External(ExternalModels::Folder(dir.path().join("models")));
     let external = AppState::new(settings, store.clone());
     let JobOutcome::Done(imported) = retrain::run(&external).await.unwrap() else {
         panic!()
@@ -179,4 +179,139 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
         } => assert!(p.ends_with("20261202T0300")),
         other => panic!("imported again: {other:?}"),
     }
+}
+
+/// Uploads every file under `dir` to `container` as `folder/<path below dir>`.
+async fn upload_folder(
+    container: &azure_storage_blob::BlobContainerClient,
+    dir: &std::path::Path,
+    folder: &str,
+) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = std::fs::read(&path).unwrap();
+            container
+                .blob_client(&format!("{folder}/{relative}"))
+                .upload(azure_core::http::RequestContent::from(bytes), None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// External mode reading a Blob container (Azurite here; in Azure the
+/// container the Databricks job writes to): the newest folder with its
+/// `_SUCCESS` blob is downloaded and imported once, directory entries and
+/// unfinished folders are passed over, and the SAS never shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container() {
+    let Some(account) = common::blob::endpoint() else {
+        return;
+    };
+    let sas = common::blob::account_sas();
+    let name = format!(
+        "models-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let container_url = format!("{account}/{name}?{sas}");
+    let container = azure_storage_blob::BlobContainerClient::new(
+        azure_core::http::Url::parse(&container_url).unwrap(),
+        None,
+        None,
+    )
+    .unwrap();
+    container.create(None).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let state = bundled_store(&store_dir).await;
+    let JobOutcome::Done(first) = retrain::run(&state).await.unwrap() else {
+        panic!()
+    };
+    let ndcg = first.metrics.lists.ndcg_at_k.unwrap();
+    let older = dir.path().join("older");
+    job_folder(&state, first.version, &older, ndcg).await;
+    upload_folder(&container, &older, "20261203T0100").await;
+    let newest = dir.path().join("newest");
+    job_folder(&state, first.version, &newest, ndcg * 1.01).await;
+    upload_folder(&container, &newest, "20261203T0200").await;
+    // A hierarchical namespace's directory entry, beside the files under it.
+    container
+        .blob_client("20261203T0200/ranking")
+        .upload(azure_core::http::RequestContent::from(Vec::new()), None)
+        .await
+        .unwrap();
+    // A later folder still being written (no _SUCCESS yet).
+    container
+        .blob_client("20261203T0300/ranking/metadata/part-00000")
+        .upload(azure_core::http::RequestContent::from(b"{}".to_vec()), None)
+        .await
+        .unwrap();
+
+    let external = |query: &str| {
+        let mut settings = Settings::for_tests(store_dir.clone());
+        settings.trainer = Trainer::External(ExternalModels::Container {
+            url: reqwest::Url::parse(&format!("{account}/{name}?{query}")).unwrap(),
+            client_id: None,
+        });
+        AppState::new(settings, state.store.clone())
+    };
+
+    // A SAS the server refuses: an error naming the container, without the SAS.
+    let refused = retrain::run(&external(&common::blob::forged_sas()))
+        .await
+        .unwrap_err();
+    let said = format!("{refused:#}");
+    assert!(said.contains(&name), "{said}");
+    assert!(!said.contains("sig="), "the SAS leaked: {said}");
+
+    let good = external(&sas);
+    let JobOutcome::Done(imported) = retrain::run(&good).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (imported.version, imported.status),
+        (2, ModelStatus::Promoted),
+        "{}",
+        imported.decision
+    );
+    assert!(
+        imported.decision.contains(&format!("{name}/20261203T0200")),
+        "{}",
+        imported.decision
+    );
+    assert!(!imported.decision.contains("sig="), "{}", imported.decision);
+    let promoted = state.store.promoted_model().await.unwrap().unwrap();
+    assert_eq!(promoted.version, 2);
+    let models = load_model_version(state.store.as_ref(), 2).await.unwrap();
+    let trained = load_model_version(state.store.as_ref(), first.version)
+        .await
+        .unwrap();
+    assert_eq!(
+        models.ranking.users.len(),
+        trained.ranking.users.len(),
+        "the imported ranking model has every user"
+    );
+    match retrain::run(&good).await.unwrap() {
+        JobOutcome::Skipped {
+            reason: Skip::AlreadyImported(p),
+        } => {
+            assert!(p.ends_with("20261203T0200"), "{p}");
+            assert!(!p.contains("sig="), "{p}");
+        }
+        other => panic!("imported again: {other:?}"),
+    }
+    container.delete(None).await.unwrap();
 }

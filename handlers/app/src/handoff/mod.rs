@@ -6,12 +6,15 @@
 //! ratings, the catalogue and the app's training parameters ([`params`]) as
 //! files the job reads; [`model_folder`] reads a folder the job wrote (two
 //! models in Spark's ALSModel layout with movierec's extras) back into a
-//! version's models and holdout figures.
+//! version's models and holdout figures; [`blob_models`] finds and downloads
+//! such a folder from a Blob container, where a cloud Spark job writes it.
 //!
 //! Owns these file layouts. Must not touch the registry's promotion rules or
 //! publishing: recording an imported version is `crate::jobs::import_model`'s,
 //! through the same gate as an in-process retrain.
 
+#[cfg(feature = "blob")]
+pub mod blob_models;
 pub mod export;
 pub mod model_folder;
 mod movies_parquet;

@@ -1,7 +1,8 @@
 //! Recording a version trained outside the app (tools/spark/): `movierec
 //! model import DIR`, and RetrainModel with `MOVIEREC_TRAINER=external`,
 //! which imports the newest complete folder under `MOVIEREC_EXTERNAL_MODELS`
-//! that it has not imported before.
+//! (a directory, or a Blob container it downloads the folder from) that it
+//! has not imported before.
 //!
 //! The job's holdout figures go through the same gate as an in-process
 //! retrain ([`super::evaluation::decide`]): a version is promoted only if its
@@ -18,6 +19,7 @@ use super::retrain::RetrainReport;
 use super::{with_lease, JobOutcome, Skip};
 use crate::handoff::model_folder;
 use crate::models::{version_to_files, ModelMetrics};
+use crate::settings::ExternalModels;
 use crate::state::AppState;
 
 /// The marker naming the last folder imported from MOVIEREC_EXTERNAL_MODELS.
@@ -27,7 +29,10 @@ const IMPORTED_MARKER: &str = "external-models:imported";
 pub async fn import(state: &AppState, dir: &Path) -> anyhow::Result<JobOutcome<RetrainReport>> {
     let dir = dir.to_path_buf();
     with_lease(state, "import", move |state| async move {
-        import_folder(&state, &dir).await.map(JobOutcome::Done)
+        let shown = dir.display().to_string();
+        import_folder(&state, &dir, &shown)
+            .await
+            .map(JobOutcome::Done)
     })
     .await
 }
@@ -35,22 +40,76 @@ pub async fn import(state: &AppState, dir: &Path) -> anyhow::Result<JobOutcome<R
 /// RetrainModel in external mode (called under the lease by the retrain job).
 pub(super) async fn import_newest(
     state: &AppState,
+    source: &ExternalModels,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    match source {
+        ExternalModels::Folder(root) => import_newest_folder(state, root).await,
+        ExternalModels::Container { url, client_id } => {
+            import_newest_blob(state, url, client_id.as_deref()).await
+        }
+    }
+}
+
+async fn import_newest_folder(
+    state: &AppState,
     root: &Path,
 ) -> anyhow::Result<JobOutcome<RetrainReport>> {
     let Some(newest) = model_folder::newest_complete(root)? else {
         return Ok(JobOutcome::Skipped {
-            reason: Skip::NoExternalModel(root.to_path_buf()),
+            reason: Skip::NoExternalModel(root.display().to_string()),
         });
     };
     let name = folder_name(&newest);
-    if state.store.marker(IMPORTED_MARKER).await?.as_deref() == Some(name.as_str()) {
+    if already_imported(state, &name).await? {
         return Ok(JobOutcome::Skipped {
-            reason: Skip::AlreadyImported(newest),
+            reason: Skip::AlreadyImported(newest.display().to_string()),
         });
     }
-    let report = import_folder(state, &newest).await?;
+    let report = import_folder(state, &newest, &newest.display().to_string()).await?;
     state.store.set_marker(IMPORTED_MARKER, Some(&name)).await?;
     Ok(JobOutcome::Done(report))
+}
+
+#[cfg(feature = "blob")]
+async fn import_newest_blob(
+    state: &AppState,
+    url: &reqwest::Url,
+    client_id: Option<&str>,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    let container = crate::handoff::blob_models::BlobModels::connect(url, client_id)?;
+    let Some(name) = container.newest_complete().await? else {
+        return Ok(JobOutcome::Skipped {
+            reason: Skip::NoExternalModel(container.shown().to_string()),
+        });
+    };
+    let shown = format!("{}/{name}", container.shown().trim_end_matches('/'));
+    if already_imported(state, &name).await? {
+        return Ok(JobOutcome::Skipped {
+            reason: Skip::AlreadyImported(shown),
+        });
+    }
+    let local = tempfile::tempdir().context("a temporary folder for the downloaded model")?;
+    let files = container.download(&name, local.path()).await?;
+    tracing::info!(folder = %shown, files, "downloaded a model folder");
+    let report = import_folder(state, local.path(), &shown).await?;
+    state.store.set_marker(IMPORTED_MARKER, Some(&name)).await?;
+    Ok(JobOutcome::Done(report))
+}
+
+#[cfg(not(feature = "blob"))]
+async fn import_newest_blob(
+    _state: &AppState,
+    url: &reqwest::Url,
+    _client_id: Option<&str>,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    anyhow::bail!(
+        "MOVIEREC_EXTERNAL_MODELS is a Blob container ({}), but this build has no Blob support: build with the `blob` feature (on by default)",
+        url.host_str().unwrap_or_default()
+    )
+}
+
+async fn already_imported(state: &AppState, name: &str) -> anyhow::Result<bool> {
+    Ok(state.store.marker(IMPORTED_MARKER).await?.as_deref() == Some(name))
 }
 
 fn folder_name(dir: &Path) -> String {
@@ -59,7 +118,8 @@ fn folder_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-async fn import_folder(state: &AppState, dir: &Path) -> anyhow::Result<RetrainReport> {
+/// Reads the folder at `dir` and records it; `shown` names where it came from.
+async fn import_folder(state: &AppState, dir: &Path, shown: &str) -> anyhow::Result<RetrainReport> {
     let source: PathBuf = dir.to_path_buf();
     let trained = tokio::task::spawn_blocking(move || model_folder::read(&source)).await??;
     let current = state.store.promoted_model().await?;
@@ -77,7 +137,7 @@ async fn import_folder(state: &AppState, dir: &Path) -> anyhow::Result<RetrainRe
         Vec::new()
     };
     let version = state.store.next_model_version().await?;
-    let decision = format!("{decision} (trained outside the app: {})", dir.display());
+    let decision = format!("{decision} (trained outside the app: {shown})");
     let record = ModelRecord {
         version,
         created_at: chrono::Utc::now().timestamp(),

@@ -47,10 +47,11 @@ pub enum Skip {
     NothingPromoted,
     #[error("version {0} is already published")]
     AlreadyPublished(u64),
-    #[error("no complete model folder (with _SUCCESS) under {}", .0.display())]
-    NoExternalModel(std::path::PathBuf),
-    #[error("{} is already imported", .0.display())]
-    AlreadyImported(std::path::PathBuf),
+    /// Where it looked: a directory, or a container without its query.
+    #[error("no complete model folder (with _SUCCESS) under {0}")]
+    NoExternalModel(String),
+    #[error("{0} is already imported")]
+    AlreadyImported(String),
 }
 
 /// Written as its text, as the answers always were.

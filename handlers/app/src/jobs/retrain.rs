@@ -72,8 +72,8 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
 }
 
 async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    if let Trainer::External(root) = &state.settings.trainer {
-        return super::import_model::import_newest(&state, root).await;
+    if let Trainer::External(source) = &state.settings.trainer {
+        return super::import_model::import_newest(&state, source).await;
     }
     let records = state
         .store

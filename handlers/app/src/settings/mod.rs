@@ -25,7 +25,7 @@ pub mod schedules;
 
 pub use defaults::Setting;
 pub use limits::Limits;
-pub use scale::{Shards, Trainer, TRAINER_DEFAULT};
+pub use scale::{ExternalModels, Shards, Trainer, TRAINER_DEFAULT};
 pub use schedules::SCHEDULE_DEFAULTS;
 
 /// Where the store lives.
@@ -387,6 +387,38 @@ mod tests {
 
     fn error(vars: &[(&str, &str)]) -> SettingError {
         with(vars).expect_err("an invalid setting")
+    }
+
+    #[test]
+    fn external_models_are_a_directory_or_a_container_whose_sas_is_never_shown() {
+        let external = |place: &str| {
+            with(&[
+                ("MOVIEREC_TRAINER", "external"),
+                ("MOVIEREC_EXTERNAL_MODELS", place),
+                ("AZURE_CLIENT_ID", "id-1"),
+            ])
+        };
+        assert_eq!(
+            external("/mnt/models").unwrap().trainer,
+            Trainer::External(ExternalModels::Folder("/mnt/models".into()))
+        );
+        let sas = "https://acct.blob.core.windows.net/models?sv=2021-08-06&sig=SECRET";
+        let Trainer::External(container) = external(sas).unwrap().trainer else {
+            panic!("not external")
+        };
+        assert!(matches!(
+            &container,
+            ExternalModels::Container { client_id: Some(id), .. } if id == "id-1"
+        ));
+        assert_eq!(
+            container.to_string(),
+            "https://acct.blob.core.windows.net/models"
+        );
+        assert!(!format!("{container:?}").contains("SECRET"));
+        let e = external("https://acct.blob.core.windows.net/?sig=SECRET").unwrap_err();
+        assert_eq!(e.name, "MOVIEREC_EXTERNAL_MODELS");
+        assert!(e.expected.contains("names no container"), "{e}");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
     }
 
     #[test]

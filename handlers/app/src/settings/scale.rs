@@ -15,9 +15,73 @@ pub enum Trainer {
     /// `in-process`: RetrainModel trains both models itself.
     InProcess,
     /// `external`: a job outside the app (tools/spark/train_models.py) writes
-    /// model folders under this directory (MOVIEREC_EXTERNAL_MODELS);
-    /// RetrainModel imports the newest complete one it has not imported yet.
-    External(PathBuf),
+    /// model folders there (MOVIEREC_EXTERNAL_MODELS); RetrainModel imports
+    /// the newest complete one it has not imported yet.
+    External(ExternalModels),
+}
+
+/// Where the external job's model folders are (MOVIEREC_EXTERNAL_MODELS).
+#[derive(Clone, PartialEq)]
+pub enum ExternalModels {
+    /// A directory (a mounted share, or a local folder).
+    Folder(PathBuf),
+    /// A Blob container, `https://ACCOUNT.blob.core.windows.net/CONTAINER`:
+    /// read with the SAS the URL carries, else with the app's managed
+    /// identity (a user-assigned one by `client_id`, from AZURE_CLIENT_ID).
+    Container {
+        url: reqwest::Url,
+        client_id: Option<String>,
+    },
+}
+
+impl ExternalModels {
+    fn parse(value: &str, client_id: Option<String>) -> Result<Self, SettingError> {
+        if !(value.starts_with("https://") || value.starts_with("http://")) {
+            return Ok(ExternalModels::Folder(PathBuf::from(value)));
+        }
+        let bad = |why: &str| SettingError {
+            name: "MOVIEREC_EXTERNAL_MODELS",
+            value: redact(value),
+            expected: format!(
+                "a Blob container URL, https://ACCOUNT.blob.core.windows.net/CONTAINER ({why})"
+            )
+            .into(),
+        };
+        let url = reqwest::Url::parse(value).map_err(|e| bad(&e.to_string()))?;
+        if url.path().trim_matches('/').is_empty() {
+            return Err(bad("it names no container"));
+        }
+        Ok(ExternalModels::Container { url, client_id })
+    }
+}
+
+/// The URL without its query: a SAS token is a secret and never shown.
+fn redact(value: &str) -> String {
+    match value.split_once('?') {
+        Some((base, _)) => format!("{base}?(query hidden)"),
+        None => value.to_string(),
+    }
+}
+
+/// As logs and answers show it: a container without its query (a SAS).
+impl std::fmt::Display for ExternalModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExternalModels::Folder(dir) => write!(f, "{}", dir.display()),
+            ExternalModels::Container { url, .. } => {
+                let mut shown = url.clone();
+                shown.set_query(None);
+                write!(f, "{shown}")
+            }
+        }
+    }
+}
+
+/// Debug as Display: the query (a SAS) stays out of every `{:?}` too.
+impl std::fmt::Debug for ExternalModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExternalModels({self})")
+    }
 }
 
 /// How recommend-for-all is cut and worked.
@@ -54,11 +118,14 @@ impl Trainer {
         match value.as_deref().map(str::trim) {
             None | Some(TRAINER_DEFAULT) => Ok(Trainer::InProcess),
             Some("external") => match src.var("MOVIEREC_EXTERNAL_MODELS") {
-                Some(dir) => Ok(Trainer::External(PathBuf::from(dir))),
+                Some(place) => Ok(Trainer::External(ExternalModels::parse(
+                    place.trim(),
+                    src.var("AZURE_CLIENT_ID"),
+                )?)),
                 None => Err(SettingError {
                     name: "MOVIEREC_EXTERNAL_MODELS",
                     value: String::new(),
-                    expected: "the directory the external training job writes model folders into (required with MOVIEREC_TRAINER=external; in Azure an Azure Files share mounted into the Function App)".into(),
+                    expected: "where the external training job writes model folders (required with MOVIEREC_TRAINER=external): a Blob container URL, https://ACCOUNT.blob.core.windows.net/CONTAINER, or a directory".into(),
                 }),
             },
             Some(other) => Err(SettingError {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod bicep;
+pub mod blob;
 pub mod peers;
 #[allow(unused_imports)]
 pub use peers::missing_peer;

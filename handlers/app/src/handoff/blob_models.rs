@@ -1,0 +1,186 @@
+//! Model folders in a Blob container: where the Spark job's output lands when
+//! it runs on Databricks, Synapse or Fabric (`abfss://CONTAINER@ACCOUNT...`).
+//! RetrainModel in external mode finds the newest complete folder there (its
+//! `_SUCCESS` blob written) and downloads it into a local folder, which
+//! [`super::model_folder`] then reads like any other.
+//!
+//! A folder is the first path segment of its blobs' names, directly under the
+//! container. Directory entries of a hierarchical namespace (ADLS Gen2 lists
+//! them as empty blobs) are skipped. The URL's query, a SAS when there is one,
+//! is a secret: errors and logs name the container without it.
+//!
+//! Owns listing and downloading; must not read the folder's contents (that is
+//! `model_folder`'s) or touch the store.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use azure_core::credentials::TokenCredential;
+use azure_storage_blob::models::BlobContainerClientListBlobsOptions;
+use azure_storage_blob::BlobContainerClient;
+use futures::TryStreamExt;
+
+use super::model_folder::COMPLETE;
+
+/// One container of job output folders.
+pub struct BlobModels {
+    client: BlobContainerClient,
+    /// The container as shown: without the query.
+    shown: String,
+}
+
+impl BlobModels {
+    /// A client for `url`: with the SAS the URL carries, or else with the
+    /// managed identity (`client_id` picks a user-assigned one).
+    pub fn connect(url: &reqwest::Url, client_id: Option<&str>) -> anyhow::Result<Self> {
+        let mut shown = url.clone();
+        shown.set_query(None);
+        let shown = shown.to_string();
+        let credential: Option<Arc<dyn TokenCredential>> = if carries_sas(url) {
+            None
+        } else {
+            Some(
+                movierec_azure::credential(client_id)
+                    .with_context(|| format!("signing in to read the model container {shown}"))?,
+            )
+        };
+        let url = azure_core::http::Url::parse(url.as_str())
+            .with_context(|| format!("the model container URL {shown}"))?;
+        let client = BlobContainerClient::new(url, credential, None)
+            .with_context(|| format!("a client for the model container {shown}"))?;
+        Ok(BlobModels { client, shown })
+    }
+
+    /// The container as logs show it (no query).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The newest complete folder's name (by name: the job names them by time).
+    pub async fn newest_complete(&self) -> anyhow::Result<Option<String>> {
+        let names = self.names(None).await?;
+        Ok(names
+            .iter()
+            .filter_map(|n| n.strip_suffix(COMPLETE)?.strip_suffix('/'))
+            .filter(|folder| !folder.is_empty() && !folder.contains('/'))
+            .max()
+            .map(str::to_string))
+    }
+
+    /// Downloads every file of `folder` into `into`, keeping the paths below
+    /// the folder; returns the number of files.
+    pub async fn download(&self, folder: &str, into: &Path) -> anyhow::Result<usize> {
+        let prefix = format!("{folder}/");
+        let names = self.names(Some(&prefix)).await?;
+        let files = files_only(&names);
+        for name in &files {
+            let relative = &name[prefix.len()..];
+            let target = into.join(relative);
+            let blob = self
+                .client
+                .blob_client(name)
+                .download(None)
+                .await
+                .with_context(|| format!("downloading {name} from {}", self.shown))?;
+            let bytes = blob
+                .body
+                .collect()
+                .await
+                .with_context(|| format!("reading {name} from {}", self.shown))?;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(&target, &bytes)
+                .with_context(|| format!("writing {}", target.display()))?;
+        }
+        Ok(files.len())
+    }
+
+    /// Every blob name in the container, or under `prefix`.
+    async fn names(&self, prefix: Option<&str>) -> anyhow::Result<Vec<String>> {
+        let options = BlobContainerClientListBlobsOptions {
+            prefix: prefix.map(str::to_string),
+            ..Default::default()
+        };
+        let mut pages = self
+            .client
+            .list_blobs(Some(options))
+            .with_context(|| format!("listing {}", self.shown))?
+            .into_pages();
+        let mut names = Vec::new();
+        while let Some(page) = pages
+            .try_next()
+            .await
+            .with_context(|| format!("listing {}", self.shown))?
+        {
+            let page = page
+                .into_model()
+                .with_context(|| format!("reading the listing of {}", self.shown))?;
+            names.extend(page.blob_items.into_iter().filter_map(|b| b.name));
+        }
+        Ok(names)
+    }
+}
+
+/// A SAS carries its signature in `sig`.
+fn carries_sas(url: &reqwest::Url) -> bool {
+    url.query_pairs().any(|(k, _)| k == "sig")
+}
+
+/// The names that are files: a name that another name continues with `/` is
+/// a directory entry (a hierarchical namespace lists those as blobs).
+fn files_only(names: &[String]) -> Vec<&String> {
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    sorted
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| {
+            // After sorting, a directory's children follow it (`a` < `a/...`),
+            // though other names (`a-b`, `a.c`) may come between.
+            !sorted[i + 1..]
+                .iter()
+                .take_while(|next| next.starts_with(name.as_str()))
+                .any(|next| next[name.len()..].starts_with('/'))
+        })
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_entries_are_not_files() {
+        let names: Vec<String> = [
+            "v1/ranking",
+            "v1/ranking-old.txt",
+            "v1/ranking/metadata",
+            "v1/ranking/metadata/part-00000",
+            "v1/_SUCCESS",
+        ]
+        .map(String::from)
+        .to_vec();
+        let files: Vec<&str> = files_only(&names).into_iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            files,
+            vec![
+                "v1/_SUCCESS",
+                "v1/ranking-old.txt",
+                "v1/ranking/metadata/part-00000"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sas_is_recognised_by_its_signature() {
+        let sas =
+            reqwest::Url::parse("https://a.blob.core.windows.net/m?sv=2021-08-06&sig=x").unwrap();
+        let plain = reqwest::Url::parse("https://a.blob.core.windows.net/m").unwrap();
+        assert!(carries_sas(&sas));
+        assert!(!carries_sas(&plain));
+    }
+}
