@@ -234,8 +234,12 @@ impl App {
             .into_iter()
             .flatten()
         {
-            let body =
-                json!({"Data": {"shard": shard.to_string()}, "Metadata": {"DequeueCount": "1"}});
+            let body = movierec_fakehost::queue_invocation(
+                "RecommendShard",
+                "shard",
+                &shard.to_string(),
+                1,
+            );
             let (status, done) = self.invoke("RecommendShard", body).await;
             assert_eq!(status, 200, "RecommendShard: {done}");
         }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use movierec::handoff::export::export;
 use movierec::handoff::params::TrainingParams;
 use movierec::handoff::ratings_parquet::read_parts;
+use movierec::jobs::retrain::RetrainReport;
 use movierec::jobs::{retrain, JobOutcome, Skip};
 use movierec::models::{load_model_version, ModelMetrics};
 use movierec::settings::{ExternalModels, Settings, Trainer};
@@ -95,14 +96,26 @@ async fn job_folder(state: &AppState, version: u64, dir: &std::path::Path, ndcg:
     std::fs::write(dir.join("_SUCCESS"), b"").unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest_once() {
+/// A temporary folder with the bundled store in `store/` and its first
+/// version trained in process: (the folder, the store's path, the app, the retrain).
+async fn trained_store() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    AppState,
+    RetrainReport,
+) {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
     let state = bundled_store(&store_dir).await;
     let JobOutcome::Done(first) = retrain::run(&state).await.unwrap() else {
-        panic!()
+        panic!("the first retrain did not run")
     };
+    (dir, store_dir, state, first)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest_once() {
+    let (dir, store_dir, state, first) = trained_store().await;
     let ndcg = first.metrics.lists.ndcg_at_k.unwrap();
     let popular = first.metrics.popular.ndcg_at_k.unwrap();
 
@@ -234,12 +247,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
     .unwrap();
     container.create(None).await.unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let store_dir = dir.path().join("store");
-    let state = bundled_store(&store_dir).await;
-    let JobOutcome::Done(first) = retrain::run(&state).await.unwrap() else {
-        panic!()
-    };
+    let (dir, store_dir, state, first) = trained_store().await;
     let ndcg = first.metrics.lists.ndcg_at_k.unwrap();
     let older = dir.path().join("older");
     job_folder(&state, first.version, &older, ndcg).await;

@@ -215,14 +215,6 @@ async fn a_version_promoted_mid_publication_waits_for_the_one_in_progress() {
     );
 }
 
-/// The host's queue-trigger invocation of RecommendShard.
-fn shard_invocation(message: &serde_json::Value, delivery: u32) -> serde_json::Value {
-    serde_json::json!({
-        "Data": {"shard": message.to_string()},
-        "Metadata": {"DequeueCount": delivery.to_string(), "Id": format!("m-{delivery}")}
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_work_one_version_and_readers_switch_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -298,9 +290,15 @@ async fn two_instances_work_one_version_and_readers_switch_once() {
         } else {
             (&host_b, &host_a)
         };
-        deliveries.push((first.clone(), shard_invocation(m, 1)));
+        deliveries.push((
+            first.clone(),
+            movierec_fakehost::queue_invocation("RecommendShard", "shard", &m.to_string(), 1),
+        ));
         if k < 5 {
-            deliveries.push((second.clone(), shard_invocation(m, 2)));
+            deliveries.push((
+                second.clone(),
+                movierec_fakehost::queue_invocation("RecommendShard", "shard", &m.to_string(), 2),
+            ));
         }
     }
     let answers = futures::future::join_all(

@@ -63,7 +63,8 @@ async fn publish(host: &FakeHost) -> usize {
         .unwrap_or_default();
     assert!(!shards.is_empty(), "no shards sent: {}", fired.text);
     for m in &shards {
-        let body = serde_json::json!({"Data": {"shard": m.to_string()}, "Metadata": {"DequeueCount": "1"}});
+        let body =
+            movierec_fakehost::queue_invocation("RecommendShard", "shard", &m.to_string(), 1);
         let answer = host.invoke("RecommendShard", &body).await.unwrap();
         assert_eq!(answer.status, 200, "{}", answer.text);
     }

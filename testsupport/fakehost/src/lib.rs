@@ -26,6 +26,8 @@
 //!   `PartitionKeyArray`, `PropertiesArray`, `SystemPropertiesArray` are JSON
 //!   strings; `PartitionContext` and `sys` are objects ([`events`], after the
 //!   extension's `EventHubTriggerBindingStrategy`).
+//! - **Queue messages**: `Data.<binding>` the message's text, `DequeueCount`
+//!   and the rest of the binding data JSON-encoded ([`queue`]).
 //! - **Timers**: `Data.timer` is the `TimerInfo` object, `ScheduleStatus`
 //!   possibly null ([`timer`]).
 //! - **Answers**: a non-2xx answer fails the invocation before its body is
@@ -45,11 +47,13 @@ pub mod answer;
 pub mod dotnet;
 pub mod events;
 mod host;
+pub mod queue;
 pub mod timer;
 pub mod wire;
 
 pub use answer::{Delivery, Forwarded, HostAnswer, Ping};
 pub use events::{EventBatch, PartitionContext, RetryContext};
 pub use host::{FakeHost, ForwardedRequest, FOREVER_CAP, HOST_VERSION};
+pub use queue::queue_invocation;
 pub use timer::TimerPayload;
 pub use wire::{Error, Result};
