@@ -21,9 +21,9 @@
 //! Soundness: these functions (and `upper_gram`, `solve_augmented` beside
 //! them) are safe to call, but an `AVX2 = true` instantiation runs AVX2
 //! instructions; that is why they are visible inside the crate only, and
-//! their two callers (`als::implicit`'s CG and `model::rowsolve`'s explicit
-//! row) pass `true` only under [`have_avx2_fma`], from a
-//! `#[target_feature(enable = "avx2,fma")]` function.
+//! their callers (`als::implicit`'s CG, `model::rowsolve`'s explicit row and
+//! `topn`'s scoring of one user vector) pass `true` only under
+//! [`have_avx2_fma`], from a `#[target_feature(enable = "avx2,fma")]` function.
 
 #[inline(always)]
 pub(crate) fn madd<const AVX2: bool>(a: f32, b: f32, c: f32) -> f32 {

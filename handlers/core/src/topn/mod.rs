@@ -20,6 +20,7 @@ use ndarray::ArrayView1;
 use rayon::prelude::*;
 
 use crate::data::Csr;
+use crate::linalg::lanes::{dot, have_avx2_fma};
 use crate::model::AlsModel;
 use crate::progress::{Progress, ProgressEvent};
 use scoring::PackedItems;
@@ -61,14 +62,13 @@ pub fn top_n_for_vector(
     exclude: &[u32],
     n: usize,
 ) -> Vec<Scored> {
-    let v = ArrayView1::from(user_vector);
-    let mut scores = model.item_factors.dot(&v);
+    let mut scores = item_scores(model, user_vector);
     for &i in exclude {
         if let Some(s) = scores.get_mut(i as usize) {
             *s = f32::NEG_INFINITY;
         }
     }
-    select_top(scores.view(), n)
+    select_top(ArrayView1::from(&scores), n)
 }
 
 /// The top `n` items for a user vector among the items `keep` accepts (dense
@@ -79,13 +79,44 @@ pub fn top_n_for_vector_where(
     keep: impl Fn(u32) -> bool,
     n: usize,
 ) -> Vec<Scored> {
-    let v = ArrayView1::from(user_vector);
-    let scores = model.item_factors.dot(&v);
+    let scores = item_scores(model, user_vector);
     let mut best = Best::new(n, &[]);
     for (i, &s) in scores.iter().enumerate() {
         best.offer_where(i as u32, s, &keep);
     }
     best.into_list()
+}
+
+/// Every item's score for one user vector, in item order: one dot product
+/// per item row, with AVX2 and FMA where the CPU has them. ndarray's mat-vec
+/// (no BLAS) was 18% of a filtered GET's CPU at rank 128 in `perf`.
+fn item_scores(model: &AlsModel, user_vector: &[f32]) -> Vec<f32> {
+    let width = model.item_factors.ncols();
+    assert_eq!(
+        user_vector.len(),
+        width,
+        "a user vector of the model's width"
+    );
+    let rows = model
+        .item_factors
+        .as_slice()
+        .expect("factor matrices are contiguous");
+    #[cfg(target_arch = "x86_64")]
+    if have_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { item_scores_avx2(rows, user_vector) };
+    }
+    rows.chunks_exact(width.max(1))
+        .map(|row| dot::<false>(row, user_vector))
+        .collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn item_scores_avx2(rows: &[f32], user_vector: &[f32]) -> Vec<f32> {
+    rows.chunks_exact(user_vector.len().max(1))
+        .map(|row| dot::<true>(row, user_vector))
+        .collect()
 }
 
 /// Top `n` for the given users (dense indices). `seen` has one row per model
