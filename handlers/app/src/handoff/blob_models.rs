@@ -12,6 +12,7 @@
 //! Owns listing and downloading; must not read the folder's contents (that is
 //! `model_folder`'s) or touch the store.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -32,11 +33,13 @@ pub struct BlobModels {
 
 impl BlobModels {
     /// A client for `url`: with the SAS the URL carries, or else with the
-    /// managed identity (`client_id` picks a user-assigned one).
-    pub fn connect(url: &reqwest::Url, client_id: Option<&str>) -> anyhow::Result<Self> {
-        let mut shown = url.clone();
-        shown.set_query(None);
-        let shown = shown.to_string();
+    /// managed identity (`client_id` picks a user-assigned one). `shown` is
+    /// the container as errors name it: the URL without its query.
+    pub fn connect(
+        url: &reqwest::Url,
+        client_id: Option<&str>,
+        shown: String,
+    ) -> anyhow::Result<Self> {
         let credential: Option<Arc<dyn TokenCredential>> = if carries_sas(url) {
             None
         } else {
@@ -129,24 +132,20 @@ fn carries_sas(url: &reqwest::Url) -> bool {
     url.query_pairs().any(|(k, _)| k == "sig")
 }
 
-/// The names that are files: a name that another name continues with `/` is
-/// a directory entry (a hierarchical namespace lists those as blobs).
+/// The names that are files, sorted: a name that is the path of another
+/// name's folder is a directory entry (a hierarchical namespace lists those
+/// as blobs).
 fn files_only(names: &[String]) -> Vec<&String> {
-    let mut sorted: Vec<&String> = names.iter().collect();
-    sorted.sort();
-    sorted
+    let folders: HashSet<&str> = names
         .iter()
-        .enumerate()
-        .filter(|(i, name)| {
-            // After sorting, a directory's children follow it (`a` < `a/...`),
-            // though other names (`a-b`, `a.c`) may come between.
-            !sorted[i + 1..]
-                .iter()
-                .take_while(|next| next.starts_with(name.as_str()))
-                .any(|next| next[name.len()..].starts_with('/'))
-        })
-        .map(|(_, name)| *name)
-        .collect()
+        .flat_map(|name| name.match_indices('/').map(|(at, _)| &name[..at]))
+        .collect();
+    let mut files: Vec<&String> = names
+        .iter()
+        .filter(|name| !folders.contains(name.as_str()))
+        .collect();
+    files.sort();
+    files
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! older than the retention setting are deleted, and the files of promoted
 //! versions past the newest few are deleted (their records and metrics stay
 //! in the history). The serving and the promoted versions, and a version
-//! whose lists are being published, keep their files whatever their age. A failure here is logged and retried at the next
-//! retrain; it never fails the retrain.
+//! whose lists are being published, keep their files whatever their age. A
+//! failure here is logged and retried at the next retrain; it never fails
+//! the retrain.
 
 use std::collections::BTreeSet;
 

@@ -45,7 +45,7 @@ pub(super) async fn import_newest(
     match source {
         ExternalModels::Folder(root) => import_newest_folder(state, root).await,
         ExternalModels::Container { url, client_id } => {
-            import_newest_blob(state, url, client_id.as_deref()).await
+            import_newest_blob(state, url, client_id.as_deref(), source.to_string()).await
         }
     }
 }
@@ -75,8 +75,9 @@ async fn import_newest_blob(
     state: &AppState,
     url: &reqwest::Url,
     client_id: Option<&str>,
+    shown: String,
 ) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    let container = crate::handoff::blob_models::BlobModels::connect(url, client_id)?;
+    let container = crate::handoff::blob_models::BlobModels::connect(url, client_id, shown)?;
     let Some(name) = container.newest_complete().await? else {
         return Ok(JobOutcome::Skipped {
             reason: Skip::NoExternalModel(container.shown().to_string()),
@@ -99,12 +100,12 @@ async fn import_newest_blob(
 #[cfg(not(feature = "blob"))]
 async fn import_newest_blob(
     _state: &AppState,
-    url: &reqwest::Url,
+    _url: &reqwest::Url,
     _client_id: Option<&str>,
+    shown: String,
 ) -> anyhow::Result<JobOutcome<RetrainReport>> {
     anyhow::bail!(
-        "MOVIEREC_EXTERNAL_MODELS is a Blob container ({}), but this build has no Blob support: build with the `blob` feature (on by default)",
-        url.host_str().unwrap_or_default()
+        "MOVIEREC_EXTERNAL_MODELS is a Blob container ({shown}), but this build has no Blob support: build with the `blob` feature (on by default)"
     )
 }
 
