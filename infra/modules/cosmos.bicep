@@ -20,7 +20,7 @@ var containers = [
   { name: 'ratings', partitionKey: '/user', indexed: ['/user/?'] }
   { name: 'deadletters', partitionKey: '/id', indexed: [] }
   { name: 'movies', partitionKey: '/id', indexed: [] }
-  { name: 'recommendations', partitionKey: '/user', indexed: ['/version/?'] }
+  { name: 'recommendations', partitionKey: '/user', indexed: ['/version/?', '/user/?'] }
   { name: 'registry', partitionKey: '/pk', indexed: ['/pk/?', '/version/?', '/status/?'] }
 ]
 

@@ -11,6 +11,11 @@
 //   - queries and point reads need `x-ms-documentdb-query-enablecrosspartition`
 //     (the server has one partition key range and otherwise answers 400, or
 //     500 for a missing document instead of 404).
+//   - the inner server numbers databases in order, and the 63rd (and every
+//     64th after it) gets a resource id whose base64 holds a "/", which the
+//     SDK cannot take apart ("failed to extract database RID from container
+//     RID"): such a database is deleted and created again at once, under the
+//     next number, before the creation is answered.
 // And it adds what a test of throttling needs:
 //   - writes to documents of databases whose name starts with "throttle" are
 //     answered 429 with `x-ms-retry-after-ms` once every THROTTLE_EVERY
@@ -107,6 +112,14 @@ function fixBody(req, body, selfAddress) {
   return JSON.stringify(json);
 }
 
+/** The id of a database just created with a resource id the SDK cannot parse, or null. */
+function ridWithSlash(req, { innerRes, raw }) {
+  if (req.method !== "POST" || req.url.replace(/\/$/, "") !== "/dbs" || innerRes.statusCode !== 201) return null;
+  let created;
+  try { created = JSON.parse(raw); } catch { return null; }
+  return String(created._rid || "").includes("/") ? created.id : null;
+}
+
 function start(innerPort) {
   const selfAddress = `http://127.0.0.1:${args.port}/`;
   const front = http.createServer((req, res) => {
@@ -142,28 +155,42 @@ function start(innerPort) {
       const headers = { ...req.headers, "x-ms-documentdb-query-enablecrosspartition": "true" };
       delete headers["x-ms-documentdb-partitionkeyrangeid"];
       headers.host = `127.0.0.1:${innerPort}`;
-      const inner = http.request(
-        { host: "127.0.0.1", port: innerPort, method: req.method, path: req.url, headers, agent },
-        (innerRes) => {
-          const parts = [];
-          innerRes.on("data", (c) => parts.push(c));
-          innerRes.on("end", () => {
-            const body = fixBody(req, Buffer.concat(parts).toString("utf8"), selfAddress);
-            const out = { ...innerRes.headers };
-            delete out["content-length"];
-            delete out.connection;
-            if (out["content-location"]) out["content-location"] = out["content-location"].replace(/^https:\/\/[^/]+/, selfAddress.slice(0, -1));
-            out["content-length"] = Buffer.byteLength(body);
-            res.writeHead(innerRes.statusCode, out);
-            res.end(body);
-          });
-        },
-      );
-      inner.on("error", (err) => {
+      const body = Buffer.concat(chunks);
+      delete headers["transfer-encoding"];
+      const send = (method, path, payload) => new Promise((resolve, reject) => {
+        const sized = { ...headers, "content-length": String(payload.length) };
+        const inner = http.request(
+          { host: "127.0.0.1", port: innerPort, method, path, headers: sized, agent },
+          (innerRes) => {
+            const parts = [];
+            innerRes.on("data", (c) => parts.push(c));
+            innerRes.on("end", () => resolve({ innerRes, raw: Buffer.concat(parts).toString("utf8") }));
+            innerRes.on("error", reject);
+          },
+        );
+        inner.on("error", reject);
+        inner.end(payload);
+      });
+      (async () => {
+        let answer = await send(req.method, req.url, body);
+        const slashed = ridWithSlash(req, answer);
+        if (slashed) {
+          await send("DELETE", `/dbs/${encodeURIComponent(slashed)}`, Buffer.alloc(0));
+          answer = await send(req.method, req.url, body);
+        }
+        const { innerRes, raw } = answer;
+        const fixed = fixBody(req, raw, selfAddress);
+        const out = { ...innerRes.headers };
+        delete out["content-length"];
+        delete out.connection;
+        if (out["content-location"]) out["content-location"] = out["content-location"].replace(/^https:\/\/[^/]+/, selfAddress.slice(0, -1));
+        out["content-length"] = Buffer.byteLength(fixed);
+        res.writeHead(innerRes.statusCode, out);
+        res.end(fixed);
+      })().catch((err) => {
         res.writeHead(502, { "content-type": "application/json" });
         res.end(JSON.stringify({ code: "BadGateway", message: `cosmos shim: inner server failed: ${err.message}` }));
       });
-      inner.end(Buffer.concat(chunks));
     });
   });
   front.keepAliveTimeout = 60_000;

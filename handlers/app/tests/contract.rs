@@ -197,6 +197,9 @@ on_every_backend!(
     get_answers_bad_requests_with_json_errors_and_serves_new_users,
     catalogue_filters_pages_reasons_and_hiding_through_the_host,
     dashboard_shows_what_the_store_holds,
+    a_rated_movie_leaves_every_answer_at_once,
+    a_change_of_taste_shows_in_the_next_answer,
+    a_rating_on_one_instance_changes_the_next_answer_of_another,
 );
 
 impl App {
@@ -278,6 +281,29 @@ impl App {
         let content_type = r.content_type().unwrap_or_default();
         assert!(content_type.starts_with("text/html"), "{content_type}");
         (r.status, r.text())
+    }
+
+    /// Another instance on the same store: its own store handle (own
+    /// connections and caches), app state and handler, as a second worker
+    /// or machine has.
+    async fn another_instance(&self) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::for_tests(dir.path().to_path_buf());
+        let store: Arc<dyn Store> = match &self.database {
+            None => Arc::new(SqliteStore::open(self.dir.path()).unwrap()),
+            #[cfg(feature = "cosmos")]
+            Some(database) => {
+                let endpoint = movierec_store::cosmos::local::test_endpoint().unwrap();
+                let mut config = movierec_store::cosmos::local::test_config(&endpoint, "twin");
+                config.database = database.clone();
+                cosmos_store(config).await
+            }
+            #[cfg(not(feature = "cosmos"))]
+            Some(_) => unreachable!("a database only with Cosmos DB"),
+        };
+        let mut app = start_on(store, dir, settings).await;
+        app.database = self.database.clone();
+        app
     }
 
     /// The handler restarts (same store, nothing cached).
@@ -932,6 +958,136 @@ async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App
     assert_eq!(r.status().as_u16(), 400);
 }
 
+/// Trains on [`training_events`] with the test catalogue, and publishes.
+async fn published(app: &App) {
+    let (status, body) = app.post("/movies", &catalogue_patches()).await;
+    assert_eq!(status, 200, "{body}");
+    app.ingest(&training_events()).await;
+    let (_, body) = app.fire("RetrainModel", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["status"], "promoted", "{body}");
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+}
+
+/// Acknowledged ratings: the host's answer to the batch was 200.
+async fn rate(app: &App, ratings: &[(i32, i64, f64)], ts: i64) {
+    let events: Vec<Value> = ratings
+        .iter()
+        .map(|&(u, m, r)| event(u, m as i32, r, ts))
+        .collect();
+    let (status, body) = app.ingest(&events).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn a_rated_movie_leaves_every_answer_at_once(app: App) {
+    published(&app).await;
+    let (_, before) = app.get("/recommendations/3?n=8").await;
+    assert_eq!(before["source"], "batch", "{before}");
+    let top = movie_ids(&before);
+    let rated = [top[0], top[3], top[6]];
+    rate(
+        &app,
+        &[(3, rated[0], 5.0), (3, rated[1], 1.0), (3, rated[2], 3.0)],
+        1_700_000_000,
+    )
+    .await;
+
+    let answers = [
+        "/recommendations/3",
+        "/recommendations/3?n=3",
+        "/recommendations/3?n=2&offset=2",
+        "/recommendations/3?genre=Odd",
+        "/recommendations/3?genre=Even,Three",
+    ];
+    for path in answers {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(
+            body["source"], "fold-in",
+            "{path}: the list predates the ratings: {body}"
+        );
+        let ids = movie_ids(&body);
+        assert!(
+            rated.iter().all(|m| !ids.contains(m)),
+            "{path} serves a movie just rated ({rated:?}): {ids:?}"
+        );
+    }
+    // the folded-in pages still tile the folded-in list
+    let whole = app.ids("/recommendations/3?n=4").await;
+    let mut paged = app.ids("/recommendations/3?n=2").await;
+    paged.extend(app.ids("/recommendations/3?n=2&offset=2").await);
+    assert_eq!(paged, whole);
+    // another user's list is untouched
+    let (_, other) = app.get("/recommendations/4?n=3").await;
+    assert_eq!(other["source"], "batch", "{other}");
+
+    // popular: movie 31 (unknown to the model, rated after the retrain) is
+    // the most liked when the lists are planned ...
+    app.fire("RetrainModel", timer(true)).await;
+    let liked: Vec<(i32, i64, f64)> = (101..=140).map(|u| (u, 31, 5.0)).collect();
+    rate(&app, &liked, 1_700_000_100).await;
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+    let (_, nobody) = app.get("/recommendations/999?n=3").await;
+    assert_eq!(
+        (&nobody["source"], movie_ids(&nobody)[0]),
+        (&json!("popular"), 31),
+        "{nobody}"
+    );
+    // ... and a user whose one rating is of it gets the popular list without it
+    rate(&app, &[(998, 31, 4.0)], 1_700_000_200).await;
+    let (_, one) = app.get("/recommendations/998?n=3").await;
+    assert_eq!(one["source"], "popular", "{one}");
+    assert!(!movie_ids(&one).contains(&31), "{one}");
+}
+
+/// How many of the top `n` of `user`'s list are odd movies, and the answer.
+async fn odd_share(app: &App, user: i32, n: usize) -> (usize, Value) {
+    let (status, body) = app.get(&format!("/recommendations/{user}?n={n}")).await;
+    assert_eq!(status, 200, "{body}");
+    (
+        movie_ids(&body).iter().filter(|m| *m % 2 == 1).count(),
+        body,
+    )
+}
+
+async fn a_change_of_taste_shows_in_the_next_answer(app: App) {
+    // user 41 liked five odd movies and has both kinds left to see
+    let liked: Vec<(i32, i64, f64)> = [1, 3, 5, 7, 9].map(|m| (41, m, 4.5)).to_vec();
+    rate(&app, &liked, 1_600_000_000).await;
+    published(&app).await;
+    let (odd, body) = odd_share(&app, 41, 4).await;
+    assert_eq!((odd, &body["source"]), (4, &json!("batch")), "{body}");
+    // then rates 10 of the 15 even movies 5 stars
+    let turned: Vec<(i32, i64, f64)> = (1..=10).map(|k| (41, 2 * k, 5.0)).collect();
+    rate(&app, &turned, 1_700_000_000).await;
+    let (odd, body) = odd_share(&app, 41, 4).await;
+    assert_eq!(body["source"], "fold-in", "{body}");
+    assert_eq!(odd, 0, "now even movies first: {body}");
+}
+
+async fn a_rating_on_one_instance_changes_the_next_answer_of_another(app: App) {
+    published(&app).await;
+    let other = app.another_instance().await;
+    // the other instance has served user 3 already (model and catalogue loaded)
+    let (_, before) = other.get("/recommendations/3?n=5").await;
+    assert_eq!(before["source"], "batch", "{before}");
+    let top = movie_ids(&before);
+    rate(&app, &[(3, top[0], 4.0), (3, top[1], 2.0)], 1_700_000_000).await;
+    let (_, after) = other.get("/recommendations/3?n=5").await;
+    assert_eq!(after["source"], "fold-in", "{after}");
+    let ids = movie_ids(&after);
+    assert!(
+        !ids.contains(&top[0]) && !ids.contains(&top[1]),
+        "{ids:?} after rating {top:?}"
+    );
+    // and back: a rating taken by the other instance shows on the first
+    let (_, mine) = app.get("/recommendations/4?n=5").await;
+    let first = movie_ids(&mine)[0];
+    rate(&other, &[(4, first, 5.0)], 1_700_000_000).await;
+    assert!(!app.ids("/recommendations/4?n=5").await.contains(&first));
+}
+
 fn movie_ids(body: &Value) -> Vec<i64> {
     body["items"]
         .as_array()
@@ -1187,7 +1343,7 @@ async fn requests_since(app: &App, before: &Value) -> Value {
 
 #[cfg(feature = "cosmos")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
+async fn cosmos_costs_one_write_per_new_rating_one_mark_per_user_and_two_point_reads_per_get() {
     let Some(app) = start_cosmos("costs", |c| {
         c.serving_version_ttl = std::time::Duration::from_secs(600)
     })
@@ -1210,21 +1366,21 @@ async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
     ingest(batch(3.0, 100)).await;
     assert_eq!(
         requests_since(&app, &before).await,
-        json!({"ratings.create": 20}),
-        "a new rating is one document write"
+        json!({"ratings.create": 20, "recommendations.upsert": 2}),
+        "a new rating is one document write; each user of the batch, one mark"
     );
     let before = shim_stats(&db).await;
     ingest(batch(3.0, 100)).await;
     assert_eq!(
         requests_since(&app, &before).await,
-        json!({"ratings.create": 20, "ratings.read": 20}),
-        "a duplicate is a refused create and a point read, nothing written"
+        json!({"ratings.create": 20, "ratings.read": 20, "recommendations.upsert": 2}),
+        "a duplicate is a refused create and a point read, no rating written (marks are)"
     );
     let before = shim_stats(&db).await;
     ingest(batch(4.0, 200)).await;
     assert_eq!(
         requests_since(&app, &before).await,
-        json!({"ratings.create": 20, "ratings.read": 20, "ratings.replace": 20}),
+        json!({"ratings.create": 20, "ratings.read": 20, "ratings.replace": 20, "recommendations.upsert": 2}),
         "a newer event replaces the rating under its etag"
     );
 
@@ -1248,8 +1404,8 @@ async fn cosmos_costs_one_write_per_new_rating_and_one_point_read_per_get() {
     }
     assert_eq!(
         requests_since(&app, &before).await,
-        json!({"recommendations.read": 5}),
-        "a GET is one point read"
+        json!({"recommendations.read": 10}),
+        "a GET is two point reads: the list and the user's rating mark"
     );
 }
 

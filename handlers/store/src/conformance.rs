@@ -392,7 +392,65 @@ fn list(user: i32, version: u64, movies: &[i32]) -> UserRecommendations {
                 because: (i % 3 == 1).then_some(m + 100),
             })
             .collect(),
+        rating_mark: None,
     }
+}
+
+/// The freshness contract a GET relies on: every ingest that stores a rating
+/// of a user gives them a new mark, a list written with the mark read before
+/// its ratings is current until the user rates again, and the view of a user
+/// carries both the list and the mark.
+pub async fn rating_marks_tell_a_list_made_before_a_rating(store: &impl Store) {
+    assert!(store.rating_marks(1, 100).await.unwrap().is_empty());
+    store
+        .ingest(&[rating(7, 1, 4.0, 10), rating(8, 1, 3.0, 10)], &[])
+        .await
+        .unwrap();
+    let marks = store.rating_marks(7, 7).await.unwrap();
+    assert_eq!(
+        marks.keys().copied().collect::<Vec<_>>(),
+        [7],
+        "range 7..=7"
+    );
+    let first = marks[&7];
+    let mut made = list(7, 1, &[2, 3]);
+    made.rating_mark = Some(first);
+    store
+        .write_recommendations(1, &[made.clone()])
+        .await
+        .unwrap();
+    store.publish_recommendations(1).await.unwrap();
+    let view = store.user_view(7).await.unwrap();
+    assert_eq!(view.rating_mark, Some(first));
+    assert!(!view.rated_since_list());
+    assert_eq!(
+        view.current_list(),
+        Some(made.clone()),
+        "marks agree: current"
+    );
+
+    store.ingest(&[rating(7, 2, 5.0, 20)], &[]).await.unwrap();
+    let view = store.user_view(7).await.unwrap();
+    assert_ne!(
+        view.rating_mark,
+        Some(first),
+        "a stored rating gives a new mark"
+    );
+    assert!(view.rated_since_list(), "{view:?}");
+    assert_eq!(view.list, Some(made), "the list is still read");
+    assert_eq!(view.current_list(), None, "but it is no longer current");
+    let second = store.rating_marks(1, 100).await.unwrap();
+    assert_eq!(second.len(), 2, "both users have a mark: {second:?}");
+    assert_ne!(second[&7], first);
+
+    let view = store.user_view(99).await.unwrap();
+    assert_eq!(view, UserView::default(), "a user never seen");
+    let view = store.user_view(8).await.unwrap();
+    assert_eq!(
+        (view.list.is_none(), view.rating_mark.is_some()),
+        (true, true)
+    );
+    assert!(!view.rated_since_list(), "no list: nothing to be stale");
 }
 
 pub async fn recommendations_switch_versions_only_when_published(store: &impl Store) {
@@ -504,7 +562,8 @@ macro_rules! conformance_tests {
             old_dead_letters_and_model_files_can_be_deleted,
             markers_are_set_read_and_removed,
             recommendations_switch_versions_only_when_published,
-            published_recommendations_are_the_serving_versions_lists
+            published_recommendations_are_the_serving_versions_lists,
+            rating_marks_tell_a_list_made_before_a_rating
         );
     };
     (@each $make:path, $wrap:tt, $($check:ident),+) => {

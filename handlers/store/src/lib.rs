@@ -36,6 +36,25 @@ pub use traits::{
 };
 pub use types::*;
 
+/// A new rating mark (see [`RatingStore::rating_marks`]): the time in
+/// nanoseconds, raised past the last mark this process gave, so two ingests
+/// never give one user the same mark. Only inequality matters: marks are never
+/// ordered.
+pub(crate) fn new_rating_mark() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .expect("the update always succeeds");
+    now.max(previous + 1)
+}
+
 /// Now, in Unix seconds.
 pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now()

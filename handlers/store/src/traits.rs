@@ -41,6 +41,12 @@ pub trait RatingStore: Send + Sync {
     /// The ratings of the users whose ids are in `first..=last`, any order:
     /// what one shard of recommend-for-all leaves out of its users' lists.
     async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>>;
+    /// The rating mark of each user of `first..=last` who has one. Every
+    /// ingest that stores a rating of a user gives them a new mark, after
+    /// the rating is stored. A list made from ratings read *after* the marks
+    /// carries its user's mark ([`UserRecommendations::rating_mark`]); while
+    /// the user's mark is unchanged, no rating of theirs is missing from it.
+    async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>>;
     async fn rating_count(&self) -> Result<u64>;
     /// Counts of the stored ratings by value, day and user (one full scan: on
     /// Cosmos DB about 1 RU per 100 ratings, so callers cache it).
@@ -111,6 +117,10 @@ pub trait RecommendationStore: Send + Sync {
     async fn serving_version(&self) -> Result<Option<u64>>;
     /// A user's list under the serving version.
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>>;
+    /// A user's list under the serving version with their current rating
+    /// mark: what a GET reads (one statement on SQLite; two point reads made
+    /// at once on Cosmos DB).
+    async fn user_view(&self, user: i32) -> Result<UserView>;
     /// The popular list under the serving version, with that version.
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>>;
     /// Every user's list under the serving version, any order (empty when

@@ -124,6 +124,37 @@ pub struct UserRecommendations {
     pub version: u64,
     pub generated_at: i64,
     pub items: Vec<RecommendedItem>,
+    /// The user's rating mark ([`RatingStore::rating_marks`](crate::RatingStore::rating_marks)),
+    /// read before the ratings this list leaves out: the list is current
+    /// while the user's mark is still this one. `None`: they had no mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_mark: Option<i64>,
+}
+
+/// What a GET reads of one user at once: the published list and the
+/// user's current rating mark, which tells whether they rated since.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserView {
+    /// The list under the serving version, if the user has one.
+    pub list: Option<UserRecommendations>,
+    /// Replaced by every ingest that stores a rating of theirs.
+    pub rating_mark: Option<i64>,
+}
+
+impl UserView {
+    /// The published list while it still reflects every stored rating of
+    /// the user (none stored since it was made).
+    pub fn current_list(self) -> Option<UserRecommendations> {
+        self.list.filter(|l| l.rating_mark == self.rating_mark)
+    }
+
+    /// Whether the user stored a rating after their published list was made
+    /// (false when they have no list).
+    pub fn rated_since_list(&self) -> bool {
+        self.list
+            .as_ref()
+            .is_some_and(|l| l.rating_mark != self.rating_mark)
+    }
 }
 
 /// The stored ratings at a glance, for the dashboard: every figure comes from

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use movierec::serving::personal_list;
+use movierec::serving::{personal_list, UserRow};
 use movierec_core::data::RatingMatrix;
 use movierec_core::model_files::load_model;
 use movierec_core::topn::{recommend_all, Scored};
@@ -61,7 +61,9 @@ pub fn run(args: RecommendArgs) -> anyhow::Result<()> {
                 .filter(|r| r.user == user)
                 .map(|r| (r.item, r.rating))
                 .collect();
-            let Some(list) = personal_list(&model, user, &mine, args.n, |_| true)? else {
+            let Some(list) =
+                personal_list(&model, user, &mine, args.n, UserRow::Trained, |_| true)?
+            else {
                 bail!(
                     "user {user} is not in the model and has no ratings of known items in {}: nothing to recommend from",
                     args.ratings.display()

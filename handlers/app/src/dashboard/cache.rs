@@ -185,6 +185,7 @@ mod tests {
                     because: None,
                 })
                 .collect(),
+            rating_mark: None,
         }
     }
 

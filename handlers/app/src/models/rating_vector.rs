@@ -20,10 +20,14 @@ impl RatingVector {
 
     /// The trained row of `user`, else one folded in from `rated` (movie, rating).
     pub fn for_user(model: &AlsModel, user: i32, rated: &[(i32, f32)]) -> Option<Self> {
-        Self::for_trained(model, user).or_else(|| {
-            // A failed fold-in only costs the predicted rating, never the list.
-            model.fold_in(rated).ok().flatten().map(RatingVector)
-        })
+        Self::for_trained(model, user).or_else(|| Self::folded_in(model, rated))
+    }
+
+    /// A vector folded in from `rated` (movie, rating), whether or not the
+    /// model knows the user: for one who rated since it was trained.
+    pub fn folded_in(model: &AlsModel, rated: &[(i32, f32)]) -> Option<Self> {
+        // A failed fold-in only costs the predicted rating, never the list.
+        model.fold_in(rated).ok().flatten().map(RatingVector)
     }
 
     /// A user with no ratings: the global mean plus the movie's bias, in a

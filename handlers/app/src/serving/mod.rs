@@ -4,16 +4,39 @@
 //! `crate::http` as a user id and a [`ListRequest`] (parsed by [`filters`] and
 //! [`query`]), and [`Serving::recommend`] decides where the page comes from
 //! (the answer's `source` says which):
-//! - `batch`: the user's list published by RecommendAllUsers holds the page
-//!   once the filters are applied (one store read, beside the catalogue's
-//!   revision);
-//! - `model`: it does not (a page or a filter past its length), so the user's
-//!   ratings are read and the list is computed from their model row, with
-//!   the filters as a mask ([`personal`]);
-//! - `fold-in`: the user has ratings but no list (rated after the last
-//!   batch): their factors are solved against the ranking model's item
-//!   factors now, in closed form ([`personal`]);
-//! - `popular`: the user has no ratings: the most liked movies.
+//! - `batch`: the user's list published by RecommendAllUsers is current (they
+//!   stored no rating since it was made) and holds the page once the filters
+//!   are applied (one store read, beside the catalogue's revision);
+//! - `model`: it is current but does not hold the page (a page or a filter
+//!   past its length), so the user's ratings are read and the list is
+//!   computed from their model row, with the filters as a mask ([`personal`]);
+//! - `fold-in`: the user rated since their list was made, or has no list
+//!   (new since the last batch): their ratings are read and their factors
+//!   solved against the ranking model's item factors now, in closed form
+//!   ([`personal`]), so the list leaves out what they just rated and follows
+//!   what they just liked;
+//! - `popular`: the user has no ratings, or only of movies the model does not
+//!   know (those left out): the most liked movies.
+//!
+//! ## Freshness: why a rating mark, and what it costs
+//! Every ingest that stores a rating of a user gives them a new *rating
+//! mark* (`RatingStore::rating_marks`), and RecommendAllUsers stores with
+//! each list the mark it read before the ratings the list leaves out. A GET
+//! reads the list and the user's current mark together
+//! (`RecommendationStore::user_view`); if they differ, the user rated since,
+//! on this instance or any other, and the list is not used: they are folded in
+//! from their current ratings. Marks are compared for equality only, so no
+//! clock is trusted across instances, and the store keeps them, so every
+//! instance on one store sees the same. Folded-in lists are not written back:
+//! serving never writes, and a fold-in costs one ratings read and one solve,
+//! until the next publication makes a list with the new mark.
+//! - SQLite: a GET is one statement (list and mark); an ingest writes one
+//!   more row per user it stored a rating of, in the same transaction.
+//! - Cosmos DB: a GET is two point reads made at once (list and mark, one
+//!   partition: 2 RU instead of 1); an ingest upserts one mark per user in
+//!   the batch (about 6 RU per user, after the ratings' own writes).
+//! - A user who rated since: one more read (their ratings; a single-partition
+//!   query on Cosmos DB) and a fold-in, per GET.
 //!
 //! Every path asks one [`Filter`] whether a movie may be shown, so a hidden
 //! movie (the [`catalogue`] snapshot, swapped when the store's catalogue
@@ -48,7 +71,7 @@ pub use catalogue::{title_and_genres, Catalogue};
 pub use error::ServeError;
 pub use filters::{Filter, ListRequest};
 pub use model_slot::ServingModel;
-pub use personal::{personal_list, PersonalList};
+pub use personal::{personal_list, PersonalList, UserRow};
 pub use query::QueryError;
 pub use response::{Because, Item, Recommendations, SimilarItem, SimilarMovies, Source};
 
@@ -100,19 +123,25 @@ impl Serving {
     }
 
     /// `user`'s page of recommendations (see the module doc for where it
-    /// comes from). The stored list and the catalogue's revision are read at
-    /// once; the user's ratings only when the list does not answer.
+    /// comes from). The stored list with the user's rating mark, and the
+    /// catalogue's revision, are read at once; the user's ratings only when
+    /// the list does not answer.
     pub async fn recommend(
         &self,
         user: i32,
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
         let store = self.store.as_ref();
-        let (list, catalogue) = tokio::join!(store.recommendations(user), self.catalogue());
-        let (list, catalogue) = (list?, catalogue?);
+        let (view, catalogue) = tokio::join!(store.user_view(user), self.catalogue());
+        let (view, catalogue) = (view?, catalogue?);
         let filter = Filter::new(request, &catalogue)?;
         let page = request.offset..request.end();
-        if let Some(list) = list {
+        let row = if view.rated_since_list() {
+            UserRow::Current
+        } else {
+            UserRow::Trained
+        };
+        if let Some(list) = view.current_list() {
             let kept: Vec<RecommendedItem> = list
                 .items
                 .into_iter()
@@ -138,7 +167,7 @@ impl Serving {
         let serving = self.model().await?.ok_or(ServeError::NoModel)?;
         let ranking = &serving.models.ranking;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
-        let Some(list) = personal_list(ranking, user, &rated, page.end, |m| filter.keeps(m))
+        let Some(list) = personal_list(ranking, user, &rated, page.end, row, |m| filter.keeps(m))
             .map_err(|e| ServeError::Model(e.into()))?
         else {
             // Rated only movies the model has never seen: the popular list, minus those.
@@ -147,11 +176,13 @@ impl Serving {
                 .popular(user, request, &filter, &seen, &catalogue)
                 .await;
         };
-        let rating = serving
-            .models
-            .rating
-            .as_ref()
-            .and_then(|r| Some((r, RatingVector::for_user(r, user, &rated)?)));
+        let rating = serving.models.rating.as_ref().and_then(|r| {
+            let vector = match row {
+                UserRow::Trained => RatingVector::for_user(r, user, &rated),
+                UserRow::Current => RatingVector::folded_in(r, &rated),
+            }?;
+            Some((r, vector))
+        });
         let reasons = Reasons::new(ranking, &serving.item_vectors, &ratings, |m| {
             catalogue.is_hidden(m)
         });

@@ -1,8 +1,9 @@
 //! The decision at the heart of a GET, with no I/O: a user's list from a
-//! ranking model is ordered by their trained row when the model has one, else
-//! by a vector folded in from their ratings; the movies they rated are left
-//! out, and so is any movie the caller's filter refuses. The HTTP path and
-//! `movierec recommend` both call [`personal_list`].
+//! ranking model is ordered by their trained row when the model has one and
+//! they have not rated since, else by a vector folded in from their current
+//! ratings; the movies they rated are left out, and so is any movie the
+//! caller's filter refuses. The HTTP path and `movierec recommend` both call
+//! [`personal_list`].
 
 use movierec_core::model::AlsModel;
 use movierec_core::topn::{top_n_for_vector_where, Scored};
@@ -20,15 +21,28 @@ pub struct PersonalList {
     pub left_out: usize,
 }
 
+/// Which vector ranks a user the model may know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRow {
+    /// Their trained row when the model has one: their ratings are the ones
+    /// it was trained on (or the published list was made from).
+    Trained,
+    /// Folded in from the ratings given, even for a user the model knows:
+    /// they rated since, and the trained row does not know it.
+    Current,
+}
+
 /// The top `n` of `model` for `user`, who rated `rated` (movie, rating),
-/// among the movies `keep` accepts. `None` when the model has no row for the
-/// user and knows none of the movies they rated: nothing personal can be said
-/// (callers fall back to the popular list, or say so).
+/// among the movies `keep` accepts, ranked by the vector `row` names. `None`
+/// when the model has no row for the user (or must not use it) and knows none
+/// of the movies they rated: nothing personal can be said (callers fall back
+/// to the popular list, or say so).
 pub fn personal_list(
     model: &AlsModel,
     user: i32,
     rated: &[(i32, f32)],
     n: usize,
+    row: UserRow,
     keep: impl Fn(i32) -> bool,
 ) -> Result<Option<PersonalList>, movierec_core::als::SolveError> {
     let mut exclude: Vec<u32> = rated
@@ -37,7 +51,8 @@ pub fn personal_list(
         .collect();
     exclude.sort_unstable();
     exclude.dedup();
-    let (vector, source) = match model.users.get(user) {
+    let trained = model.users.get(user).filter(|_| row == UserRow::Trained);
+    let (vector, source) = match trained {
         Some(u) => (model.user_factors.row(u as usize).to_vec(), Source::Model),
         None => match model.fold_in(rated)? {
             Some(v) => (v, Source::FoldIn),

@@ -212,6 +212,8 @@ pub struct RecommendationsDoc {
     pub version: u64,
     pub generated_at: i64,
     pub items: Vec<RecommendedItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_mark: Option<i64>,
 }
 
 impl From<RecommendationsDoc> for UserRecommendations {
@@ -221,6 +223,21 @@ impl From<RecommendationsDoc> for UserRecommendations {
             version: doc.version,
             generated_at: doc.generated_at,
             items: doc.items,
+            rating_mark: doc.rating_mark,
         }
     }
+}
+
+/// A user's rating mark: `recommendations`, partition `user`, id
+/// `"{user}:mark"`, beside the user's lists so a GET reads both from one
+/// partition. It has no `version`, so no query of lists ever returns it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RatingMarkDoc {
+    pub id: String,
+    pub user: i32,
+    pub mark: i64,
+}
+
+pub fn rating_mark_id(user: i32) -> String {
+    format!("{user}:mark")
 }

@@ -5,7 +5,10 @@
 //! when the event is newer and only if the document is still the one read
 //! (If-Match on its etag). A 412 means another writer got there first: read
 //! again and decide again. A duplicate or a late older event costs a failed
-//! create and a point read, and changes nothing.
+//! create and a point read, and changes nothing. After the ratings, each
+//! user of the batch gets a new rating mark (one upsert per user and batch).
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use azure_data_cosmos::clients::ContainerClient;
@@ -104,6 +107,28 @@ impl RatingStore for CosmosStore {
                 store_dead_letter(letters_container, d)
             })
             .await?;
+        // Marks after the ratings (see RatingStore::rating_marks), for every
+        // user of the batch and not only those written: a batch retried after
+        // a failed mark write finds its ratings stored already, and must still
+        // leave their users marked. A spare mark costs only a fold-in.
+        let mark = crate::new_rating_mark();
+        let mut users: Vec<i32> = ratings.iter().map(|r| r.user).collect();
+        users.sort_unstable();
+        users.dedup();
+        let marks_container = &self.inner.recommendations;
+        self.each_concurrently("mark the batch's users", users, |user| async move {
+            let doc = RatingMarkDoc {
+                id: rating_mark_id(user),
+                user,
+                mark,
+            };
+            marks_container
+                .upsert_item(user, &doc.id, &doc, None)
+                .await
+                .map(|_| ())
+                .map_err(|e| cosmos_error("store a user's rating mark", e))
+        })
+        .await?;
         let written_count = written.iter().filter(|w| **w).count();
         Ok(IngestOutcome {
             written: written_count,
@@ -186,6 +211,24 @@ impl RatingStore for CosmosStore {
         )
         .await?;
         Ok(rows.into_iter().map(RatingRecord::from).collect())
+    }
+
+    async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>> {
+        const OPERATION: &str = "read a range of users' rating marks";
+        let query = Query::from(
+            "SELECT c.id, c.user, c.mark FROM c WHERE c.user >= @first AND c.user <= @last AND IS_DEFINED(c.mark)",
+        )
+        .with_parameter("@first", first)
+        .and_then(|q| q.with_parameter("@last", last))
+        .map_err(|e| cosmos_error(OPERATION, e))?;
+        let docs: Vec<RatingMarkDoc> = Self::query_all(
+            &self.inner.recommendations,
+            OPERATION,
+            query,
+            FeedScope::full_container(),
+        )
+        .await?;
+        Ok(docs.into_iter().map(|d| (d.user, d.mark)).collect())
     }
 
     async fn rating_count(&self) -> Result<u64> {

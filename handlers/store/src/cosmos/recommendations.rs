@@ -3,7 +3,9 @@
 //! A user's list is one document in the user's partition, id
 //! `"{user}:v{version}"`; lists are written under their version and become
 //! visible when the serving pointer (`registry`, partition "control") moves
-//! to it. A GET is one point read: the pointer is cached for
+//! to it. Each user's rating mark (written by ingest, `ratings.rs`) sits in
+//! the same partition, so a GET is two point reads made at once, the list
+//! and the mark (2 RU; see the README's cost table): the pointer is cached for
 //! [`CosmosConfig::serving_version_ttl`](super::CosmosConfig) and updated at
 //! once by a publish on this instance. The previous version's lists are kept
 //! one publication longer, so an instance still holding the old pointer
@@ -63,7 +65,7 @@ impl CosmosStore {
 
     /// Deletes the lists of every version but `keep`.
     async fn delete_lists_except(&self, keep: &[u64]) -> Result<usize> {
-        let mut sql = String::from("SELECT c.id, c.user FROM c WHERE true");
+        let mut sql = String::from("SELECT c.id, c.user FROM c WHERE IS_DEFINED(c.version)");
         for (i, _) in keep.iter().enumerate() {
             sql.push_str(&format!(" AND c.version <> @v{i}"));
         }
@@ -130,6 +132,7 @@ impl RecommendationStore for CosmosStore {
                 version,
                 generated_at: l.generated_at,
                 items: l.items,
+                rating_mark: l.rating_mark,
             };
             container
                 .upsert_item(doc.user, &doc.id, &doc, None)
@@ -229,6 +232,28 @@ impl RecommendationStore for CosmosStore {
             Err(e) if e.status().is_not_found() => Ok(None),
             Err(e) => Err(cosmos_error("read a user's recommendations", e)),
         }
+    }
+
+    async fn user_view(&self, user: i32) -> Result<UserView> {
+        let mark = async {
+            match self
+                .inner
+                .recommendations
+                .read_item(user, &rating_mark_id(user), None)
+                .await
+            {
+                Ok(read) => {
+                    let doc: RatingMarkDoc = read
+                        .into_model()
+                        .map_err(|e| corrupt("a user's rating mark", e))?;
+                    Ok(Some(doc.mark))
+                }
+                Err(e) if e.status().is_not_found() => Ok(None),
+                Err(e) => Err(cosmos_error("read a user's rating mark", e)),
+            }
+        };
+        let (list, rating_mark) = futures::try_join!(self.recommendations(user), mark)?;
+        Ok(UserView { list, rating_mark })
     }
 
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {

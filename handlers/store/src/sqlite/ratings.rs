@@ -1,6 +1,8 @@
 //! Ratings and dead letters. One ingest batch is one IMMEDIATE transaction:
 //! all of it is stored or none of it.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use rusqlite::{params, TransactionBehavior};
 
@@ -15,6 +17,11 @@ const UPSERT_RATING: &str = "
     INSERT INTO ratings (user_id, movie_id, rating, ts) VALUES (?1, ?2, ?3, ?4)
     ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, ts = excluded.ts
     WHERE excluded.ts > ratings.ts";
+
+/// A user's new rating mark, written in the transaction that stores their ratings.
+const SET_RATING_MARK: &str = "
+    INSERT INTO rating_marks (user_id, mark) VALUES (?1, ?2)
+    ON CONFLICT (user_id) DO UPDATE SET mark = excluded.mark";
 
 const INSERT_DEAD_LETTER: &str = "
     INSERT OR IGNORE INTO dead_letters
@@ -39,6 +46,7 @@ impl RatingStore for SqliteStore {
     ) -> Result<IngestOutcome> {
         let (ratings, superseded) = newest_per_pair(ratings);
         let dead_letters = dead_letters.to_vec();
+        let mark = crate::new_rating_mark();
         self.write("store an ingest batch", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut outcome = IngestOutcome {
@@ -47,11 +55,19 @@ impl RatingStore for SqliteStore {
             };
             {
                 let mut upsert = tx.prepare_cached(UPSERT_RATING)?;
+                let mut rated = std::collections::BTreeSet::new();
                 for r in &ratings {
                     match upsert.execute(params![r.user, r.movie, r.rating as f64, r.timestamp])? {
                         0 => outcome.unchanged += 1,
-                        _ => outcome.written += 1,
+                        _ => {
+                            outcome.written += 1;
+                            rated.insert(r.user);
+                        }
                     }
+                }
+                let mut set_mark = tx.prepare_cached(SET_RATING_MARK)?;
+                for user in rated {
+                    set_mark.execute(params![user, mark])?;
                 }
                 let mut insert = tx.prepare_cached(INSERT_DEAD_LETTER)?;
                 for d in &dead_letters {
@@ -131,6 +147,17 @@ impl RatingStore for SqliteStore {
                 "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id BETWEEN ?1 AND ?2",
             )?;
             let rows = stmt.query_map([first, last], rating_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>> {
+        self.run("read a range of users' rating marks", move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, mark FROM rating_marks WHERE user_id BETWEEN ?1 AND ?2",
+            )?;
+            let rows = stmt.query_map([first, last], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })
         .await

@@ -1,6 +1,8 @@
 //! Published recommendation lists. Lists are written under their model
 //! version and become visible when `meta.serving_version` switches to it, in
-//! the same transaction that drops older versions.
+//! the same transaction that drops older versions. A GET reads the list and
+//! the user's rating mark (`rating_marks`, set by ingest in the transaction
+//! that stores the ratings) in one statement.
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
@@ -29,11 +31,11 @@ impl RecommendationStore for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut stmt = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO recommendations (version, user_id, generated_at, items) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR REPLACE INTO recommendations (version, user_id, generated_at, items, rating_mark) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for l in &lists {
                     let items = serde_json::to_string(&l.items).map_err(json_err)?;
-                    stmt.execute(params![version, l.user, l.generated_at, items])?;
+                    stmt.execute(params![version, l.user, l.generated_at, items, l.rating_mark])?;
                 }
             }
             tx.commit()
@@ -87,25 +89,42 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>> {
-        let row: Option<(u64, i64, String)> =
+        Ok(self.user_view(user).await?.list)
+    }
+
+    async fn user_view(&self, user: i32) -> Result<UserView> {
+        // One statement: the list under the serving version (if any) and the
+        // user's mark come from one read snapshot.
+        type Row = (
+            Option<u64>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let (version, generated_at, items, list_mark, rating_mark): Row =
             self.run_inline("read a user's recommendations", |conn| {
                 conn.prepare_cached(
-                    "SELECT r.version, r.generated_at, r.items FROM recommendations r
-                 JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)
-                 WHERE r.user_id = ?1",
+                    "SELECT r.version, r.generated_at, r.items, r.rating_mark,
+                        (SELECT mark FROM rating_marks WHERE user_id = ?1)
+                     FROM (SELECT 1) LEFT JOIN recommendations r ON r.user_id = ?1
+                        AND r.version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'serving_version')",
                 )?
-                .query_row([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
+                .query_row([user], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
             })?;
-        row.map(|(version, generated_at, items)| {
-            Ok(UserRecommendations {
+        let list = match (version, generated_at, items) {
+            (Some(version), Some(generated_at), Some(items)) => Some(UserRecommendations {
                 user,
                 version,
                 generated_at,
                 items: decode_items("recommendations", &items)?,
-            })
-        })
-        .transpose()
+                rating_mark: list_mark,
+            }),
+            _ => None,
+        };
+        Ok(UserView { list, rating_mark })
     }
 
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {
@@ -125,23 +144,27 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
-        let rows: Vec<(i32, u64, i64, String)> = self
+        type Row = (i32, u64, i64, String, Option<i64>);
+        let rows: Vec<Row> = self
             .run("read every published list", |conn| {
                 let mut stmt = conn.prepare(
-                    "SELECT r.user_id, r.version, r.generated_at, r.items FROM recommendations r
+                    "SELECT r.user_id, r.version, r.generated_at, r.items, r.rating_mark FROM recommendations r
                      JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)",
                 )?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
                 rows.collect()
             })
             .await?;
         rows.into_iter()
-            .map(|(user, version, generated_at, items)| {
+            .map(|(user, version, generated_at, items, rating_mark)| {
                 Ok(UserRecommendations {
                     user,
                     version,
                     generated_at,
                     items: decode_items("recommendations", &items)?,
+                    rating_mark,
                 })
             })
             .collect()

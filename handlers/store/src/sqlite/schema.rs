@@ -50,6 +50,10 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             items        TEXT NOT NULL,
             PRIMARY KEY (version, user_id)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS rating_marks (
+            user_id INTEGER PRIMARY KEY,
+            mark    INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS popular (
             version INTEGER PRIMARY KEY,
             items   TEXT NOT NULL
@@ -65,7 +69,8 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         );
         ",
     )?;
-    add_column_if_missing(conn, "movies", "hidden", "INTEGER NOT NULL DEFAULT 0")
+    add_column_if_missing(conn, "movies", "hidden", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column_if_missing(conn, "recommendations", "rating_mark", "INTEGER")
 }
 
 /// Stores created before a column existed get it, with its default.

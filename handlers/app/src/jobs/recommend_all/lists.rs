@@ -20,7 +20,8 @@ pub const POPULAR_LEN: usize = 100;
 
 /// The lists of `users` (ids, all in the ranking model), leaving out what
 /// `rated` says they rated, each item with its reason (see
-/// [`crate::models::reasons`]).
+/// [`crate::models::reasons`]). Their `rating_mark` is the caller's to set
+/// (the marks read before `rated`).
 pub fn user_lists(
     models: &VersionModels,
     users: &[i32],
@@ -70,6 +71,7 @@ pub fn user_lists(
                         }
                     })
                     .collect(),
+                rating_mark: None,
             }
         }))
     });

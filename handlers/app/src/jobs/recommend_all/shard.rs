@@ -106,16 +106,25 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
         mark_written(store, version, shard, 0).await?;
         return finish(state, &plan, Some(models), started, shard, 0).await;
     };
+    // The marks first: a rating stored after this read gives its user a new
+    // mark, so their list reads as made before it and serving folds them in.
+    let marks = store
+        .rating_marks(first, last)
+        .await
+        .context("reading the shard's users' rating marks")?;
     let rated = store
         .ratings_of_users(first, last)
         .await
         .context("reading the shard's users' ratings")?;
     let (top_n, generated_at) = (state.settings.top_n, plan.generated_at);
     let for_lists = models.clone();
-    let lists = tokio::task::spawn_blocking(move || {
+    let mut lists = tokio::task::spawn_blocking(move || {
         user_lists(&for_lists, &users, &rated, top_n, version, generated_at)
     })
     .await?;
+    for list in &mut lists {
+        list.rating_mark = marks.get(&list.user).copied();
+    }
     for chunk in lists.chunks(WRITE_BATCH) {
         store
             .write_recommendations(version, chunk)
