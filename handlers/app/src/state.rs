@@ -15,8 +15,13 @@ use crate::models::VersionCache;
 use crate::serving::Serving;
 use crate::settings::{Settings, StoreConfig};
 
+/// Cloned for every request (axum hands each handler its own copy), so it
+/// is one `Arc`: a clone is one count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// What [`AppState`] holds; its fields read through `state.field`.
+pub struct AppParts {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     /// What a GET of recommendations reads through.
@@ -48,17 +53,25 @@ impl JobControl {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> Self {
         let serving = Serving::new(store.clone());
-        AppState {
+        AppState(Arc::new(AppParts {
             dashboard: Dashboard::new(store.clone(), serving.clone(), settings.dashboard_cache),
             serving,
             settings: Arc::new(settings),
             store,
             jobs: JobControl::default(),
             shard_models: VersionCache::default(),
-        }
+        }))
     }
 
     /// Opens (or connects to) the store the settings name.

@@ -198,6 +198,11 @@ pub async fn catalogue_upserts_and_looks_up(store: &impl Store) {
         second.is_some() && second != first,
         "every upsert changes the revision"
     );
+    assert_eq!(
+        store.user_view(1).await.unwrap().catalogue_revision,
+        second,
+        "a GET's one read carries the revision"
+    );
     assert_eq!(store.movies(&[1]).await.unwrap()[&1], renamed);
     assert_eq!(store.movie_count().await.unwrap(), 2);
     assert_eq!(

@@ -139,6 +139,10 @@ pub struct UserView {
     pub list: Option<UserRecommendations>,
     /// Replaced by every ingest that stores a rating of theirs.
     pub rating_mark: Option<i64>,
+    /// The catalogue's revision ([`CatalogStore::catalogue_revision`](crate::CatalogStore::catalogue_revision))
+    /// as of the same read, so a GET learns whether its catalogue snapshot is
+    /// still current without a read of its own.
+    pub catalogue_revision: Option<String>,
 }
 
 impl UserView {

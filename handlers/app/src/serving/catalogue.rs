@@ -2,8 +2,9 @@
 //! store's movies, held as one immutable snapshot and swapped when the
 //! store's catalogue revision changes.
 //!
-//! Each GET reads the revision (one small store read, made beside the list's
-//! read), so an import or a `POST /movies` on any instance, a movie hidden
+//! Each GET reads the revision (in the same store read as the user's list:
+//! `RecommendationStore::user_view`), so an import or a `POST /movies` on any
+//! instance, a movie hidden
 //! above all, shows in the very next answer of every instance, with no
 //! retrain and no republish. Reloads are single-flight: requests that arrive
 //! during one wait for it rather than reading the catalogue again.
@@ -109,6 +110,16 @@ impl CatalogueCache {
     /// The catalogue at the store's current revision.
     pub async fn current(&self, store: &dyn Store) -> Result<Arc<Catalogue>, StoreError> {
         let revision = store.catalogue_revision().await?;
+        self.at(revision, store).await
+    }
+
+    /// The catalogue at `revision`, just read from `store` (a GET reads it
+    /// with the user's list): the snapshot held, or a reload when it moved.
+    pub async fn at(
+        &self,
+        revision: Option<String>,
+        store: &dyn Store,
+    ) -> Result<Arc<Catalogue>, StoreError> {
         if let Some(held) = self.held_at(&revision) {
             return Ok(held);
         }

@@ -45,7 +45,8 @@
 //! (also folded in for a new user) and `because` (stored with a published
 //! list, found from the ratings otherwise: `crate::models::reasons`).
 //! [`Serving::similar`] answers `GET /movies/{id}/similar` from the ranking
-//! model's unit item vectors. The published version's models are held in
+//! model's unit item vectors (each movie's neighbours worked out once per
+//! version, [`ServingModel::neighbours`]). The published version's models are held in
 //! [`model_slot`] and swapped whole, loaded once however many requests ask.
 //!
 //! Owns: the model swap, the catalogue snapshot, the filters, the
@@ -55,6 +56,7 @@
 
 pub mod catalogue;
 mod error;
+mod fold_ins;
 pub mod filters;
 pub mod model_slot;
 pub mod personal;
@@ -65,18 +67,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use movierec_core::topn::Scored;
 use movierec_store::{Movie, RecommendedItem, Store, StoreError};
 
 pub use catalogue::{title_and_genres, Catalogue};
 pub use error::ServeError;
 pub use filters::{Filter, ListRequest};
 pub use model_slot::ServingModel;
-pub use personal::{personal_list, PersonalList, UserRow};
+pub use personal::{personal_list, ranked_list, user_vector, PersonalList, UserRow};
 pub use query::QueryError;
 pub use response::{Because, Item, Recommendations, SimilarItem, SimilarMovies, Source};
 
 use crate::models::{RatingVector, Reasons};
 use catalogue::CatalogueCache;
+use fold_ins::{FoldIn, FoldIns};
 use model_slot::ModelSlot;
 
 /// The handle every GET shares: the store (read only here), the serving
@@ -86,6 +90,7 @@ pub struct Serving {
     store: Arc<dyn Store>,
     model: Arc<ModelSlot>,
     catalogue: Arc<CatalogueCache>,
+    fold_ins: Arc<FoldIns>,
 }
 
 impl Serving {
@@ -94,6 +99,7 @@ impl Serving {
             store,
             model: Default::default(),
             catalogue: Default::default(),
+            fold_ins: Default::default(),
         }
     }
 
@@ -123,17 +129,18 @@ impl Serving {
     }
 
     /// `user`'s page of recommendations (see the module doc for where it
-    /// comes from). The stored list with the user's rating mark, and the
-    /// catalogue's revision, are read at once; the user's ratings only when
-    /// the list does not answer.
+    /// comes from). The stored list, the user's rating mark and the
+    /// catalogue's revision are one read; the user's ratings are read only
+    /// when the list does not answer.
     pub async fn recommend(
         &self,
         user: i32,
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
         let store = self.store.as_ref();
-        let (view, catalogue) = tokio::join!(store.user_view(user), self.catalogue());
-        let (view, catalogue) = (view?, catalogue?);
+        let mut view = store.user_view(user).await?;
+        let revision = view.catalogue_revision.take();
+        let catalogue = self.catalogue.at(revision, store).await?;
         let filter = Filter::new(request, &catalogue)?;
         let page = request.offset..request.end();
         let row = if view.rated_since_list() {
@@ -141,6 +148,7 @@ impl Serving {
         } else {
             UserRow::Trained
         };
+        let mark = view.rating_mark;
         if let Some(list) = view.current_list() {
             let kept: Vec<RecommendedItem> = list
                 .items
@@ -158,36 +166,50 @@ impl Serving {
                 return Ok(answer.with(&kept[page], &catalogue));
             }
         }
-        let ratings = store.user_ratings(user).await?;
-        if ratings.is_empty() {
-            return self
-                .popular(user, request, &filter, &HashSet::new(), &catalogue)
-                .await;
-        }
         let serving = self.model().await?.ok_or(ServeError::NoModel)?;
-        let ranking = &serving.models.ranking;
+        let fold_in = match mark {
+            Some(mark) => match self.fold_ins.get(user, serving.version, mark) {
+                Some(kept) => kept,
+                None => {
+                    let worked_out = self.work_out(user, row, &serving).await?;
+                    self.fold_ins.keep(user, serving.version, mark, worked_out.clone());
+                    worked_out
+                }
+            },
+            None => self.work_out(user, row, &serving).await?,
+        };
+        let ratings = &fold_in.ratings;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
-        let Some(list) = personal_list(ranking, user, &rated, page.end, row, |m| filter.keeps(m))
-            .map_err(|e| ServeError::Model(e.into()))?
-        else {
-            // Rated only movies the model has never seen: the popular list, minus those.
+        let Some((vector, source)) = &fold_in.ranking else {
+            // No ratings, or only of movies the model has never seen: the
+            // popular list, minus those.
             let seen = rated.iter().map(|r| r.0).collect();
             return self
                 .popular(user, request, &filter, &seen, &catalogue)
                 .await;
         };
-        let rating = serving.models.rating.as_ref().and_then(|r| {
-            let vector = match row {
-                UserRow::Trained => RatingVector::for_user(r, user, &rated),
-                UserRow::Current => RatingVector::folded_in(r, &rated),
-            }?;
-            Some((r, vector))
-        });
-        let reasons = Reasons::new(ranking, &serving.item_vectors, &ratings, |m| {
+        let ranking = &serving.models.ranking;
+        let keeps = |m: i32| filter.keeps(m);
+        let mut top: Vec<Scored> = fold_in
+            .ranked
+            .iter()
+            .filter(|s| keeps(ranking.items.id(s.item)))
+            .take(page.end)
+            .copied()
+            .collect();
+        if top.len() < page.end && fold_in.ranked.len() == fold_ins::RANKED_KEPT {
+            // The filter left too few of the kept ones: score every movie.
+            top = ranked_list(ranking, vector, *source, &rated, page.end, keeps).items;
+        }
+        let rating = serving
+            .models
+            .rating
+            .as_ref()
+            .zip(fold_in.rating.as_ref());
+        let reasons = Reasons::new(ranking, &serving.item_vectors, ratings, |m| {
             catalogue.is_hidden(m)
         });
-        let items: Vec<RecommendedItem> = list
-            .items
+        let items: Vec<RecommendedItem> = top
             .into_iter()
             .skip(page.start)
             .map(|s| {
@@ -202,11 +224,41 @@ impl Serving {
             .collect();
         let answer = Answer {
             user,
-            source: list.source,
+            source: *source,
             model_version: serving.version,
             generated_at: Utc::now().timestamp(),
         };
         Ok(answer.with(&items, &catalogue))
+    }
+
+    /// Reads `user`'s ratings and works out their vectors under `serving`
+    /// (see [`fold_ins`]).
+    async fn work_out(
+        &self,
+        user: i32,
+        row: UserRow,
+        serving: &ServingModel,
+    ) -> Result<Arc<FoldIn>, ServeError> {
+        let ratings = self.store.user_ratings(user).await?;
+        let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
+        let model = &serving.models.ranking;
+        let ranking = user_vector(model, user, &rated, row).map_err(|e| ServeError::Model(e.into()))?;
+        let ranked = match &ranking {
+            Some((vector, source)) => {
+                ranked_list(model, vector, *source, &rated, fold_ins::RANKED_KEPT, |_| true).items
+            }
+            None => Vec::new(),
+        };
+        let rating = serving.models.rating.as_ref().and_then(|r| match row {
+            UserRow::Trained => RatingVector::for_user(r, user, &rated),
+            UserRow::Current => RatingVector::folded_in(r, &rated),
+        });
+        Ok(Arc::new(FoldIn {
+            ratings,
+            ranking,
+            ranked,
+            rating,
+        }))
     }
 
     /// The most liked movies of the published version that `filter` keeps,
@@ -246,9 +298,19 @@ impl Serving {
         let index = items.get(movie).ok_or(ServeError::UnknownMovie(movie))?;
         let none = HashSet::new();
         let filter = Filter::hidden_only(&catalogue, &none);
-        let similar = serving
-            .item_vectors
-            .most_similar(index, n, |i| !filter.keeps(items.id(i)));
+        let neighbours = serving.neighbours(index);
+        let mut similar: Vec<_> = neighbours
+            .iter()
+            .filter(|s| filter.keeps(items.id(s.item)))
+            .take(n)
+            .copied()
+            .collect();
+        if similar.len() < n && neighbours.len() == model_slot::NEIGHBOURS_KEPT {
+            // Hidden movies took places among the kept ones: score them all.
+            similar = serving
+                .item_vectors
+                .most_similar(index, n, |i| !filter.keeps(items.id(i)));
+        }
         let (title, genres) = catalogue.title_and_genres(movie);
         Ok(SimilarMovies {
             movie_id: movie,

@@ -8,9 +8,10 @@
 //! again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use movierec_core::topn::similar::ItemVectors;
+use movierec_core::topn::Scored;
 use movierec_store::{Store, StoreError};
 
 use super::ServeError;
@@ -22,16 +23,41 @@ pub struct ServingModel {
     pub version: u64,
     pub models: VersionModels,
     pub item_vectors: ItemVectors,
+    /// Each movie's [`NEIGHBOURS_KEPT`] most similar, hidden ones included,
+    /// worked out the first time a GET asks and kept for the version: a
+    /// version's vectors never change, and scoring every movie per
+    /// `GET /movies/{id}/similar` held it to 5% of the no-work ceiling.
+    neighbours: Vec<OnceLock<Arc<[Scored]>>>,
 }
+
+/// How many neighbours a movie keeps: the most `GET .../similar` asks for.
+pub const NEIGHBOURS_KEPT: usize = super::query::MAX_N;
 
 impl ServingModel {
     pub fn new(version: u64, models: VersionModels) -> Self {
         let item_vectors = ItemVectors::new(&models.ranking);
+        let neighbours = (0..models.ranking.items.len())
+            .map(|_| OnceLock::new())
+            .collect();
         ServingModel {
             version,
             models,
             item_vectors,
+            neighbours,
         }
+    }
+
+    /// The [`NEIGHBOURS_KEPT`] items most similar to item `index` (best
+    /// first), whether hidden or not: callers filter, and score every item
+    /// themselves only when the filter leaves too few.
+    pub fn neighbours(&self, index: u32) -> Arc<[Scored]> {
+        self.neighbours[index as usize]
+            .get_or_init(|| {
+                self.item_vectors
+                    .most_similar(index, NEIGHBOURS_KEPT, |_| false)
+                    .into()
+            })
+            .clone()
     }
 }
 

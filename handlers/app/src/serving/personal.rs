@@ -32,6 +32,52 @@ pub enum UserRow {
     Current,
 }
 
+/// The vector that ranks `user` (who rated `rated`, movie and rating) and
+/// what it is: their trained row ([`Source::Model`]) when `row` allows it and
+/// the model has one, else one folded in ([`Source::FoldIn`]). `None` when
+/// neither can be had (the model knows none of the movies they rated).
+pub fn user_vector(
+    model: &AlsModel,
+    user: i32,
+    rated: &[(i32, f32)],
+    row: UserRow,
+) -> Result<Option<(Vec<f32>, Source)>, movierec_core::als::SolveError> {
+    let trained = model.users.get(user).filter(|_| row == UserRow::Trained);
+    Ok(match trained {
+        Some(u) => Some((model.user_factors.row(u as usize).to_vec(), Source::Model)),
+        None => model.fold_in(rated)?.map(|v| (v, Source::FoldIn)),
+    })
+}
+
+/// The top `n` of `model` for `vector` (a user's, see [`user_vector`]),
+/// leaving out the movies of `rated` and any that `keep` refuses.
+pub fn ranked_list(
+    model: &AlsModel,
+    vector: &[f32],
+    source: Source,
+    rated: &[(i32, f32)],
+    n: usize,
+    keep: impl Fn(i32) -> bool,
+) -> PersonalList {
+    let mut exclude: Vec<u32> = rated
+        .iter()
+        .filter_map(|&(m, _)| model.items.get(m))
+        .collect();
+    exclude.sort_unstable();
+    exclude.dedup();
+    let items = top_n_for_vector_where(
+        model,
+        vector,
+        |i| exclude.binary_search(&i).is_err() && keep(model.items.id(i)),
+        n,
+    );
+    PersonalList {
+        source,
+        items,
+        left_out: exclude.len(),
+    }
+}
+
 /// The top `n` of `model` for `user`, who rated `rated` (movie, rating),
 /// among the movies `keep` accepts, ranked by the vector `row` names. `None`
 /// when the model has no row for the user (or must not use it) and knows none
@@ -45,29 +91,6 @@ pub fn personal_list(
     row: UserRow,
     keep: impl Fn(i32) -> bool,
 ) -> Result<Option<PersonalList>, movierec_core::als::SolveError> {
-    let mut exclude: Vec<u32> = rated
-        .iter()
-        .filter_map(|&(m, _)| model.items.get(m))
-        .collect();
-    exclude.sort_unstable();
-    exclude.dedup();
-    let trained = model.users.get(user).filter(|_| row == UserRow::Trained);
-    let (vector, source) = match trained {
-        Some(u) => (model.user_factors.row(u as usize).to_vec(), Source::Model),
-        None => match model.fold_in(rated)? {
-            Some(v) => (v, Source::FoldIn),
-            None => return Ok(None),
-        },
-    };
-    let items = top_n_for_vector_where(
-        model,
-        &vector,
-        |i| exclude.binary_search(&i).is_err() && keep(model.items.id(i)),
-        n,
-    );
-    Ok(Some(PersonalList {
-        source,
-        items,
-        left_out: exclude.len(),
-    }))
+    Ok(user_vector(model, user, rated, row)?
+        .map(|(vector, source)| ranked_list(model, &vector, source, rated, n, keep)))
 }

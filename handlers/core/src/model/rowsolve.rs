@@ -23,6 +23,7 @@
 //! parallel or know about training iterations (that is [`crate::als`]), and it
 //! must not depend on [`crate::als`] (training depends on it).
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::Array2;
 
 use super::layout::RowLayout;
@@ -323,27 +324,37 @@ impl<'a> ImplicitRows<'a> {
     }
 
     /// The row's normal equations formed in `f64`: (`A` row-major, `b`).
+    /// `A = a0 Y'Y + Yu' diag(c - a0) Yu + lambda I`, the middle term one
+    /// matrix product of the row's gathered `y_j` (`matrixmultiply`'s SIMD
+    /// kernels: this is a fold-in's cost, paid per GET of a user who rated).
     fn system(&self, cols: &[u32], vals: &[f32]) -> (Vec<f64>, Vec<f64>) {
         let k = self.k;
-        let mut a: Vec<f64> = self.weighted_gram.iter().map(|&v| v as f64).collect();
+        let mut gathered = Array2::<f64>::zeros((cols.len(), k));
+        let mut weighted = Array2::<f64>::zeros((cols.len(), k));
         let mut b = vec![0.0f64; k];
-        for (&j, &r) in cols.iter().zip(vals) {
-            let y = self.y(j);
-            let (extra, target) = self.weights(r);
-            for i in 0..k {
-                let yi = y[i] as f64;
-                b[i] += target as f64 * yi;
-                let row = &mut a[i * k..(i + 1) * k];
-                for (aij, &yj) in row.iter_mut().zip(y) {
-                    *aij += extra as f64 * yi * yj as f64;
-                }
+        for (r, (&j, &rating)) in cols.iter().zip(vals).enumerate() {
+            let (extra, target) = self.weights(rating);
+            let (extra, target) = (extra as f64, target as f64);
+            let mut row = gathered.row_mut(r);
+            let mut scaled = weighted.row_mut(r);
+            for (c, &y) in self.y(j).iter().enumerate() {
+                let y = y as f64;
+                row[c] = y;
+                scaled[c] = extra * y;
+                b[c] += target * y;
             }
         }
+        let mut a = Array2::from_shape_vec(
+            (k, k),
+            self.weighted_gram.iter().map(|&v| v as f64).collect(),
+        )
+        .expect("a k x k gramian");
+        general_mat_mul(1.0, &gathered.t(), &weighted, 1.0, &mut a);
         let lambda = self.lambda(cols.len()) as f64;
         for i in 0..k {
-            a[i * k + i] += lambda;
+            a[[i, i]] += lambda;
         }
-        (a, b)
+        (a.into_iter().collect(), b)
     }
 
     /// The row's exact optimum (Cholesky on the formed system): what CG

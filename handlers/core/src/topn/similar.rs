@@ -11,6 +11,9 @@
 use ndarray::{Array2, ArrayView1, Axis};
 
 use super::{select_top, Scored};
+#[cfg(target_arch = "x86_64")]
+use crate::linalg::lanes::have_avx2_fma;
+use crate::linalg::lanes::dot;
 use crate::model::AlsModel;
 
 /// A model's item vectors, each scaled to length 1 (a zero vector stays zero
@@ -40,7 +43,14 @@ impl ItemVectors {
 
     /// Cosine similarity of items `a` and `b` (dense indices).
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
-        self.unit.row(a as usize).dot(&self.unit.row(b as usize))
+        let (x, y) = (self.unit.row(a as usize), self.unit.row(b as usize));
+        match (x.as_slice(), y.as_slice()) {
+            // A GET's reasons call this for every shown movie and liked one.
+            #[cfg(target_arch = "x86_64")]
+            (Some(x), Some(y)) if have_avx2_fma() => dot::<true>(x, y),
+            (Some(x), Some(y)) => dot::<false>(x, y),
+            _ => x.dot(&y),
+        }
     }
 
     /// The `n` items most similar to `item`, leaving out `item` itself and

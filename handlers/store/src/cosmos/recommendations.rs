@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::documents::*;
 use super::{corrupt, cosmos_error, cosmos_error_with, CosmosStore};
-use crate::traits::{RecommendationStore, Result};
+use crate::traits::{CatalogStore, RecommendationStore, Result};
 use crate::types::*;
 
 #[derive(Deserialize)]
@@ -252,8 +252,16 @@ impl RecommendationStore for CosmosStore {
                 Err(e) => Err(cosmos_error("read a user's rating mark", e)),
             }
         };
-        let (list, rating_mark) = futures::try_join!(self.recommendations(user), mark)?;
-        Ok(UserView { list, rating_mark })
+        let (list, rating_mark, catalogue_revision) = futures::try_join!(
+            self.recommendations(user),
+            mark,
+            self.catalogue_revision()
+        )?;
+        Ok(UserView {
+            list,
+            rating_mark,
+            catalogue_revision,
+        })
     }
 
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {

@@ -11,7 +11,8 @@ use super::SqliteStore;
 use crate::traits::{CatalogStore, Result};
 use crate::types::Movie;
 
-const REVISION_KEY: &str = "catalogue_revision";
+/// The `meta` key of the catalogue's revision.
+pub(super) const CATALOGUE_REVISION: &str = "catalogue_revision";
 
 fn movie_of(row: &Row<'_>) -> rusqlite::Result<Movie> {
     let genres: String = row.get(2)?;
@@ -45,7 +46,7 @@ impl CatalogStore for SqliteStore {
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES (?1, '1')
                      ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                    [REVISION_KEY],
+                    [CATALOGUE_REVISION],
                 )?;
             }
             tx.commit()
@@ -90,7 +91,7 @@ impl CatalogStore for SqliteStore {
         self.run_inline("read the catalogue revision", |conn| {
             conn.query_row(
                 "SELECT value FROM meta WHERE key = ?1",
-                [REVISION_KEY],
+                [CATALOGUE_REVISION],
                 |r| r.get(0),
             )
             .optional()

@@ -13,6 +13,7 @@
 //! `markers.rs`.
 
 mod catalog;
+mod items;
 mod markers;
 mod ratings;
 mod recommendations;

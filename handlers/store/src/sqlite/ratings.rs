@@ -90,14 +90,15 @@ impl RatingStore for SqliteStore {
     }
 
     async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>> {
-        self.run("read a user's ratings", move |conn| {
+        // One primary-key range (a user's ratings are adjacent rows): read
+        // here, like a point read, as the GET that folds a user in needs it.
+        self.run_inline("read a user's ratings", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id = ?1",
             )?;
             let rows = stmt.query_map([user], rating_row)?;
             rows.collect()
         })
-        .await
     }
 
     async fn all_ratings(&self) -> Result<Vec<RatingRecord>> {

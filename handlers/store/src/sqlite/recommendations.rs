@@ -5,9 +5,11 @@
 //! that stores the ratings) in one statement.
 
 use async_trait::async_trait;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{json_err, SqliteStore};
+use super::catalog::CATALOGUE_REVISION;
+use super::{items, SqliteStore};
 use crate::error::Explained;
 use crate::traits::{RecommendationStore, Result};
 use crate::types::*;
@@ -15,8 +17,15 @@ use crate::StoreError;
 
 const SERVING_VERSION: &str = "serving_version";
 
-fn decode_items(what: &'static str, text: &str) -> Result<Vec<RecommendedItem>> {
-    serde_json::from_str(text).map_err(|e| StoreError::corrupt(what, e))
+/// A decoded items column, or the error that names the list.
+type Items = std::result::Result<Vec<RecommendedItem>, StoreError>;
+
+/// The items column at `index` of a row, decoded (`None` when NULL).
+fn items_at(row: &rusqlite::Row, index: usize, what: &'static str) -> rusqlite::Result<Option<Items>> {
+    Ok(match row.get_ref(index)? {
+        ValueRef::Null => None,
+        value => Some(items::decode(what, value)),
+    })
 }
 
 #[async_trait]
@@ -34,7 +43,7 @@ impl RecommendationStore for SqliteStore {
                     "INSERT OR REPLACE INTO recommendations (version, user_id, generated_at, items, rating_mark) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for l in &lists {
-                    let items = serde_json::to_string(&l.items).map_err(json_err)?;
+                    let items = items::encode(&l.items);
                     stmt.execute(params![version, l.user, l.generated_at, items, l.rating_mark])?;
                 }
             }
@@ -44,7 +53,7 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn write_popular(&self, version: u64, items: &[RecommendedItem]) -> Result<()> {
-        let items = serde_json::to_string(items).expect("items serialise");
+        let items = items::encode(items);
         self.write("write the popular list", move |conn| {
             conn.execute(
                 "INSERT OR REPLACE INTO popular (version, items) VALUES (?1, ?2)",
@@ -70,16 +79,11 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn serving_version(&self) -> Result<Option<u64>> {
-        let value: Option<String> = self
-            .run("read the serving version", |conn| {
-                conn.query_row(
-                    "SELECT value FROM meta WHERE key = ?1",
-                    [SERVING_VERSION],
-                    |r| r.get(0),
-                )
+        let value: Option<String> = self.run_inline("read the serving version", |conn| {
+            conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row([SERVING_VERSION], |r| r.get(0))
                 .optional()
-            })
-            .await?;
+        })?;
         value
             .map(|v| {
                 v.parse()
@@ -93,25 +97,28 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn user_view(&self, user: i32) -> Result<UserView> {
-        // One statement: the list under the serving version (if any) and the
-        // user's mark come from one read snapshot.
+        // One statement: the list under the serving version (if any), the
+        // user's mark and the catalogue's revision come from one snapshot.
         type Row = (
             Option<u64>,
             Option<i64>,
+            Option<Items>,
+            Option<i64>,
+            Option<i64>,
             Option<String>,
-            Option<i64>,
-            Option<i64>,
         );
-        let (version, generated_at, items, list_mark, rating_mark): Row =
+        let (version, generated_at, items, list_mark, rating_mark, catalogue_revision): Row =
             self.run_inline("read a user's recommendations", |conn| {
                 conn.prepare_cached(
                     "SELECT r.version, r.generated_at, r.items, r.rating_mark,
-                        (SELECT mark FROM rating_marks WHERE user_id = ?1)
+                        (SELECT mark FROM rating_marks WHERE user_id = ?1),
+                        (SELECT value FROM meta WHERE key = ?2)
                      FROM (SELECT 1) LEFT JOIN recommendations r ON r.user_id = ?1
-                        AND r.version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'serving_version')",
+                        AND r.version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?3)",
                 )?
-                .query_row([user], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                .query_row(params![user, CATALOGUE_REVISION, SERVING_VERSION], |r| {
+                    let items = items_at(r, 2, "recommendations")?;
+                    Ok((r.get(0)?, r.get(1)?, items, r.get(3)?, r.get(4)?, r.get(5)?))
                 })
             })?;
         let list = match (version, generated_at, items) {
@@ -119,32 +126,36 @@ impl RecommendationStore for SqliteStore {
                 user,
                 version,
                 generated_at,
-                items: decode_items("recommendations", &items)?,
+                items: items?,
                 rating_mark: list_mark,
             }),
             _ => None,
         };
-        Ok(UserView { list, rating_mark })
+        Ok(UserView {
+            list,
+            rating_mark,
+            catalogue_revision,
+        })
     }
 
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {
-        let row: Option<(u64, String)> = self
+        let row: Option<(u64, Option<Items>)> = self
             .run("read the popular list", |conn| {
                 conn.query_row(
                     "SELECT p.version, p.items FROM popular p
                      JOIN meta m ON m.key = 'serving_version' AND p.version = CAST(m.value AS INTEGER)",
                     [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, items_at(r, 1, "popular list")?)),
                 )
                 .optional()
             })
             .await?;
-        row.map(|(v, items)| Ok((v, decode_items("popular list", &items)?)))
+        row.map(|(v, items)| Ok((v, items.unwrap_or_else(|| Ok(Vec::new()))?)))
             .transpose()
     }
 
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
-        type Row = (i32, u64, i64, String, Option<i64>);
+        type Row = (i32, u64, i64, Option<Items>, Option<i64>);
         let rows: Vec<Row> = self
             .run("read every published list", |conn| {
                 let mut stmt = conn.prepare(
@@ -152,7 +163,8 @@ impl RecommendationStore for SqliteStore {
                      JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)",
                 )?;
                 let rows = stmt.query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    let items = items_at(r, 3, "recommendations")?;
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, items, r.get(4)?))
                 })?;
                 rows.collect()
             })
@@ -163,7 +175,7 @@ impl RecommendationStore for SqliteStore {
                     user,
                     version,
                     generated_at,
-                    items: decode_items("recommendations", &items)?,
+                    items: items.unwrap_or_else(|| Ok(Vec::new()))?,
                     rating_mark,
                 })
             })
