@@ -14,17 +14,19 @@
 //!    calls the serving path, and is the one place an error gets its status
 //!    ([`http::ApiError`]).
 //! 3. [`serving`]: [`serving::Serving::recommend`] decides where the list
-//!    comes from: the published list, else the user's row or a fold-in
+//!    comes from: the published list while the user has not rated since it
+//!    was made (their rating mark says so), else the user's row or a fold-in
 //!    ([`serving::personal`]) with the published model
 //!    ([`serving::model_slot`], loaded once per version from [`models`]), else
 //!    the popular list; titles come through [`serving::catalogue`].
 //! 4. `movierec_store`: the traits the serving path reads through
-//!    (`RecommendationStore::{recommendations, serving_version, popular}`,
+//!    (`RecommendationStore::{user_view, serving_version, popular}`: the
+//!    list, the user's rating mark and the catalogue's revision in one read;
 //!    `RatingStore::user_ratings`, `ModelRegistry::model_files`,
-//!    `CatalogStore::movies`), and the
+//!    `CatalogStore::all_movies`), and the
 //!    backend chosen once in [`state::AppState::open`] from `MOVIEREC_STORE`:
 //!    `movierec_store::sqlite` (the embedded default) or
-//!    `movierec_store::cosmos` (a point read per GET).
+//!    `movierec_store::cosmos` (two point reads per GET, made at once).
 //!
 //! An Event Hub batch takes the same first two hops as `POST /IngestRatings`
 //! (or `POST /events` standalone), then [`functions::ingest_ratings`], which

@@ -56,8 +56,8 @@
 
 pub mod catalogue;
 mod error;
-mod fold_ins;
 pub mod filters;
+mod fold_ins;
 pub mod model_slot;
 pub mod personal;
 pub mod query;
@@ -172,7 +172,8 @@ impl Serving {
                 Some(kept) => kept,
                 None => {
                     let worked_out = self.work_out(user, row, &serving).await?;
-                    self.fold_ins.keep(user, serving.version, mark, worked_out.clone());
+                    self.fold_ins
+                        .keep(user, serving.version, mark, worked_out.clone());
                     worked_out
                 }
             },
@@ -201,11 +202,7 @@ impl Serving {
             // The filter left too few of the kept ones: score every movie.
             top = ranked_list(ranking, vector, *source, &rated, page.end, keeps).items;
         }
-        let rating = serving
-            .models
-            .rating
-            .as_ref()
-            .zip(fold_in.rating.as_ref());
+        let rating = serving.models.rating.as_ref().zip(fold_in.rating.as_ref());
         let reasons = Reasons::new(ranking, &serving.item_vectors, ratings, |m| {
             catalogue.is_hidden(m)
         });
@@ -242,10 +239,19 @@ impl Serving {
         let ratings = self.store.user_ratings(user).await?;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
         let model = &serving.models.ranking;
-        let ranking = user_vector(model, user, &rated, row).map_err(|e| ServeError::Model(e.into()))?;
+        let ranking =
+            user_vector(model, user, &rated, row).map_err(|e| ServeError::Model(e.into()))?;
         let ranked = match &ranking {
             Some((vector, source)) => {
-                ranked_list(model, vector, *source, &rated, fold_ins::RANKED_KEPT, |_| true).items
+                ranked_list(
+                    model,
+                    vector,
+                    *source,
+                    &rated,
+                    fold_ins::RANKED_KEPT,
+                    |_| true,
+                )
+                .items
             }
             None => Vec::new(),
         };

@@ -11,9 +11,9 @@
 use ndarray::{Array2, ArrayView1, Axis};
 
 use super::{select_top, Scored};
+use crate::linalg::lanes::dot;
 #[cfg(target_arch = "x86_64")]
 use crate::linalg::lanes::have_avx2_fma;
-use crate::linalg::lanes::dot;
 use crate::model::AlsModel;
 
 /// A model's item vectors, each scaled to length 1 (a zero vector stays zero

@@ -252,11 +252,8 @@ impl RecommendationStore for CosmosStore {
                 Err(e) => Err(cosmos_error("read a user's rating mark", e)),
             }
         };
-        let (list, rating_mark, catalogue_revision) = futures::try_join!(
-            self.recommendations(user),
-            mark,
-            self.catalogue_revision()
-        )?;
+        let (list, rating_mark, catalogue_revision) =
+            futures::try_join!(self.recommendations(user), mark, self.catalogue_revision())?;
         Ok(UserView {
             list,
             rating_mark,

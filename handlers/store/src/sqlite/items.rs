@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(blob.len(), 32);
         assert_eq!(decode("list", ValueRef::Blob(&blob)).unwrap(), items);
         let json = serde_json::to_string(&items).unwrap();
-        assert_eq!(decode("list", ValueRef::Text(json.as_bytes())).unwrap(), items);
+        assert_eq!(
+            decode("list", ValueRef::Text(json.as_bytes())).unwrap(),
+            items
+        );
         let error = decode("list", ValueRef::Blob(&blob[..20])).unwrap_err();
         assert!(error.to_string().contains("20 bytes"), "{error}");
     }

@@ -21,7 +21,11 @@ const SERVING_VERSION: &str = "serving_version";
 type Items = std::result::Result<Vec<RecommendedItem>, StoreError>;
 
 /// The items column at `index` of a row, decoded (`None` when NULL).
-fn items_at(row: &rusqlite::Row, index: usize, what: &'static str) -> rusqlite::Result<Option<Items>> {
+fn items_at(
+    row: &rusqlite::Row,
+    index: usize,
+    what: &'static str,
+) -> rusqlite::Result<Option<Items>> {
     Ok(match row.get_ref(index)? {
         ValueRef::Null => None,
         value => Some(items::decode(what, value)),
@@ -107,8 +111,8 @@ impl RecommendationStore for SqliteStore {
             Option<i64>,
             Option<String>,
         );
-        let (version, generated_at, items, list_mark, rating_mark, catalogue_revision): Row =
-            self.run_inline("read a user's recommendations", |conn| {
+        let (version, generated_at, items, list_mark, rating_mark, catalogue_revision): Row = self
+            .run_inline("read a user's recommendations", |conn| {
                 conn.prepare_cached(
                     "SELECT r.version, r.generated_at, r.items, r.rating_mark,
                         (SELECT mark FROM rating_marks WHERE user_id = ?1),
@@ -116,10 +120,13 @@ impl RecommendationStore for SqliteStore {
                      FROM (SELECT 1) LEFT JOIN recommendations r ON r.user_id = ?1
                         AND r.version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?3)",
                 )?
-                .query_row(params![user, CATALOGUE_REVISION, SERVING_VERSION], |r| {
-                    let items = items_at(r, 2, "recommendations")?;
-                    Ok((r.get(0)?, r.get(1)?, items, r.get(3)?, r.get(4)?, r.get(5)?))
-                })
+                .query_row(
+                    params![user, CATALOGUE_REVISION, SERVING_VERSION],
+                    |r| {
+                        let items = items_at(r, 2, "recommendations")?;
+                        Ok((r.get(0)?, r.get(1)?, items, r.get(3)?, r.get(4)?, r.get(5)?))
+                    },
+                )
             })?;
         let list = match (version, generated_at, items) {
             (Some(version), Some(generated_at), Some(items)) => Some(UserRecommendations {
