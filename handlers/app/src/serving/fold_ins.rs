@@ -40,9 +40,12 @@ pub struct FoldIn {
     pub rating: Option<RatingVector>,
 }
 
+/// An entry: the version and rating mark it was worked out under, and it.
+type Entry = (u64, i64, Arc<FoldIn>);
+
 #[derive(Default)]
 pub struct FoldIns {
-    held: Mutex<HashMap<i32, (u64, i64, Arc<FoldIn>)>>,
+    held: Mutex<HashMap<i32, Entry>>,
 }
 
 impl FoldIns {
