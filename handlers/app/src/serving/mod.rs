@@ -6,7 +6,7 @@
 //! (the answer's `source` says which):
 //! - `batch`: the user's list published by RecommendAllUsers is current (they
 //!   stored no rating since it was made) and holds the page once the filters
-//!   are applied (one store read, beside the catalogue's revision);
+//!   are applied (one store read: list, rating mark and catalogue revision);
 //! - `model`: it is current but does not hold the page (a page or a filter
 //!   past its length), so the user's ratings are read and the list is
 //!   computed from their model row, with the filters as a mask ([`personal`]);
@@ -27,16 +27,19 @@
 //! on this instance or any other, and the list is not used: they are folded in
 //! from their current ratings. Marks are compared for equality only, so no
 //! clock is trusted across instances, and the store keeps them, so every
-//! instance on one store sees the same. Folded-in lists are not written back:
-//! serving never writes, and a fold-in costs one ratings read and one solve,
-//! until the next publication makes a list with the new mark.
-//! - SQLite: a GET is one statement (list and mark); an ingest writes one
-//!   more row per user it stored a rating of, in the same transaction.
+//! instance on one store sees the same. Folded-in lists are not written back
+//! (serving never writes): what a fold-in works out is kept per instance under
+//! the version and the mark ([`fold_ins`]) until the next publication makes a
+//! list with the new mark.
+//! - SQLite: a GET is one statement (list, mark, catalogue revision); an
+//!   ingest writes one more row per user it stored a rating of, in the same
+//!   transaction.
 //! - Cosmos DB: a GET is two point reads made at once (list and mark, one
 //!   partition: 2 RU instead of 1); an ingest upserts one mark per user in
 //!   the batch (about 6 RU per user, after the ratings' own writes).
-//! - A user who rated since: one more read (their ratings; a single-partition
-//!   query on Cosmos DB) and a fold-in, per GET.
+//! - A user who rated since: on an instance's first GET after each rating,
+//!   one more read (their ratings; a single-partition query on Cosmos DB) and
+//!   two fold-ins (ranking and rating models); later GETs reuse them.
 //!
 //! Every path asks one [`Filter`] whether a movie may be shown, so a hidden
 //! movie (the [`catalogue`] snapshot, swapped when the store's catalogue
@@ -46,11 +49,12 @@
 //! list, found from the ratings otherwise: `crate::models::reasons`).
 //! [`Serving::similar`] answers `GET /movies/{id}/similar` from the ranking
 //! model's unit item vectors (each movie's neighbours worked out once per
-//! version, [`ServingModel::neighbours`]). The published version's models are held in
-//! [`model_slot`] and swapped whole, loaded once however many requests ask.
+//! version, [`ServingModel::neighbours`]). The published version's models are
+//! held in [`model_slot`] and swapped whole, loaded once however many
+//! requests ask.
 //!
 //! Owns: the model swap, the catalogue snapshot, the filters, the
-//! row-or-fold-in-or-popular decision, and [`ServeError`]. Must not touch:
+//! row-or-fold-in-or-popular decision, the kept fold-ins, and [`ServeError`]. Must not touch:
 //! HTTP (statuses, headers are `crate::http`'s), and it never writes to the
 //! store.
 
