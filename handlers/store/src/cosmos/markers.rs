@@ -3,25 +3,21 @@
 use async_trait::async_trait;
 
 use super::documents::{marker_id, MarkerDoc, CONTROL_PK};
-use super::{corrupt, cosmos_error, CosmosStore};
+use super::{cosmos_error, CosmosStore};
 use crate::traits::{MarkerStore, Result};
 
 #[async_trait]
 impl MarkerStore for CosmosStore {
     async fn marker(&self, name: &str) -> Result<Option<String>> {
-        match self
-            .inner
-            .registry
-            .read_item(CONTROL_PK, &marker_id(name), None)
-            .await
-        {
-            Ok(read) => {
-                let doc: MarkerDoc = read.into_model().map_err(|e| corrupt("a marker", e))?;
-                Ok(Some(doc.value))
-            }
-            Err(e) if e.status().is_not_found() => Ok(None),
-            Err(e) => Err(cosmos_error("read a marker", e)),
-        }
+        let doc: Option<MarkerDoc> = Self::read_optional(
+            &self.inner.registry,
+            CONTROL_PK,
+            &marker_id(name),
+            "a marker",
+            "read a marker",
+        )
+        .await?;
+        Ok(doc.map(|d| d.value))
     }
 
     async fn set_marker(&self, name: &str, value: Option<&str>) -> Result<()> {

@@ -247,6 +247,22 @@ impl CosmosStore {
         Ok(())
     }
 
+    /// The document `id` of partition `partition`, or `None` when there is
+    /// none (404); `what` names it in a parse error, `operation` in any other.
+    async fn read_optional<T: DeserializeOwned>(
+        container: &ContainerClient,
+        partition: impl Into<azure_data_cosmos::PartitionKey>,
+        id: &str,
+        what: &'static str,
+        operation: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        match container.read_item(partition, id, None).await {
+            Ok(read) => read.into_model().map(Some).map_err(|e| corrupt(what, e)),
+            Err(e) if e.status().is_not_found() => Ok(None),
+            Err(e) => Err(cosmos_error(operation, e)),
+        }
+    }
+
     /// Collects a query's results.
     async fn query_all<T: DeserializeOwned + Send + 'static>(
         container: &ContainerClient,

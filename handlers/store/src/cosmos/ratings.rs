@@ -86,6 +86,25 @@ async fn store_dead_letter(container: &ContainerClient, letter: DeadLetterDoc) -
     }
 }
 
+impl CosmosStore {
+    /// The documents `sql` selects with `@first` and `@last` bound to the
+    /// users' range: a range over the partition key, which the index on
+    /// `/user` answers without a scan of the other partitions' documents.
+    async fn users_in_range<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        container: &ContainerClient,
+        sql: &'static str,
+        (first, last): (i32, i32),
+        operation: &'static str,
+    ) -> Result<Vec<T>> {
+        let query = Query::from(sql)
+            .with_parameter("@first", first)
+            .and_then(|q| q.with_parameter("@last", last))
+            .map_err(|e| cosmos_error(operation, e))?;
+        Self::query_all(container, operation, query, FeedScope::full_container()).await
+    }
+}
+
 #[async_trait]
 impl RatingStore for CosmosStore {
     async fn ingest(
@@ -194,40 +213,26 @@ impl RatingStore for CosmosStore {
     }
 
     async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>> {
-        const OPERATION: &str = "read a range of users' ratings";
-        // A range over the partition key: the index on /user answers it
-        // without a scan of the other partitions' documents.
-        let query = Query::from(
-            "SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user >= @first AND c.user <= @last",
-        )
-        .with_parameter("@first", first)
-        .and_then(|q| q.with_parameter("@last", last))
-        .map_err(|e| cosmos_error(OPERATION, e))?;
-        let rows: Vec<RatingRow> = Self::query_all(
-            &self.inner.ratings,
-            OPERATION,
-            query,
-            FeedScope::full_container(),
-        )
-        .await?;
+        let rows: Vec<RatingRow> = self
+            .users_in_range(
+                &self.inner.ratings,
+                "SELECT c.user, c.movie, c.rating, c.ts FROM c WHERE c.user >= @first AND c.user <= @last",
+                (first, last),
+                "read a range of users' ratings",
+            )
+            .await?;
         Ok(rows.into_iter().map(RatingRecord::from).collect())
     }
 
     async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>> {
-        const OPERATION: &str = "read a range of users' rating marks";
-        let query = Query::from(
-            "SELECT c.id, c.user, c.mark FROM c WHERE c.user >= @first AND c.user <= @last AND IS_DEFINED(c.mark)",
-        )
-        .with_parameter("@first", first)
-        .and_then(|q| q.with_parameter("@last", last))
-        .map_err(|e| cosmos_error(OPERATION, e))?;
-        let docs: Vec<RatingMarkDoc> = Self::query_all(
-            &self.inner.recommendations,
-            OPERATION,
-            query,
-            FeedScope::full_container(),
-        )
-        .await?;
+        let docs: Vec<RatingMarkDoc> = self
+            .users_in_range(
+                &self.inner.recommendations,
+                "SELECT c.id, c.user, c.mark FROM c WHERE c.user >= @first AND c.user <= @last AND IS_DEFINED(c.mark)",
+                (first, last),
+                "read a range of users' rating marks",
+            )
+            .await?;
         Ok(docs.into_iter().map(|d| (d.user, d.mark)).collect())
     }
 

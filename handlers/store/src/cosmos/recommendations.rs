@@ -217,40 +217,28 @@ impl RecommendationStore for CosmosStore {
         let Some(version) = self.cached_serving_version().await? else {
             return Ok(None);
         };
-        match self
-            .inner
-            .recommendations
-            .read_item(user, &recommendations_id(user, version), None)
-            .await
-        {
-            Ok(read) => {
-                let doc: RecommendationsDoc = read
-                    .into_model()
-                    .map_err(|e| corrupt("recommendations", e))?;
-                Ok(Some(UserRecommendations::from(doc)))
-            }
-            Err(e) if e.status().is_not_found() => Ok(None),
-            Err(e) => Err(cosmos_error("read a user's recommendations", e)),
-        }
+        let doc: Option<RecommendationsDoc> = Self::read_optional(
+            &self.inner.recommendations,
+            user,
+            &recommendations_id(user, version),
+            "recommendations",
+            "read a user's recommendations",
+        )
+        .await?;
+        Ok(doc.map(UserRecommendations::from))
     }
 
     async fn user_view(&self, user: i32) -> Result<UserView> {
         let mark = async {
-            match self
-                .inner
-                .recommendations
-                .read_item(user, &rating_mark_id(user), None)
-                .await
-            {
-                Ok(read) => {
-                    let doc: RatingMarkDoc = read
-                        .into_model()
-                        .map_err(|e| corrupt("a user's rating mark", e))?;
-                    Ok(Some(doc.mark))
-                }
-                Err(e) if e.status().is_not_found() => Ok(None),
-                Err(e) => Err(cosmos_error("read a user's rating mark", e)),
-            }
+            let doc: Option<RatingMarkDoc> = Self::read_optional(
+                &self.inner.recommendations,
+                user,
+                &rating_mark_id(user),
+                "a user's rating mark",
+                "read a user's rating mark",
+            )
+            .await?;
+            Ok(doc.map(|d| d.mark))
         };
         let (list, rating_mark, catalogue_revision) =
             futures::try_join!(self.recommendations(user), mark, self.catalogue_revision())?;
@@ -265,19 +253,15 @@ impl RecommendationStore for CosmosStore {
         let Some(version) = self.cached_serving_version().await? else {
             return Ok(None);
         };
-        match self
-            .inner
-            .registry
-            .read_item(POPULAR_PK, &popular_id(version), None)
-            .await
-        {
-            Ok(read) => {
-                let doc: PopularDoc = read.into_model().map_err(|e| corrupt("popular list", e))?;
-                Ok(Some((doc.version, doc.items)))
-            }
-            Err(e) if e.status().is_not_found() => Ok(None),
-            Err(e) => Err(cosmos_error("read the popular list", e)),
-        }
+        let doc: Option<PopularDoc> = Self::read_optional(
+            &self.inner.registry,
+            POPULAR_PK,
+            &popular_id(version),
+            "popular list",
+            "read the popular list",
+        )
+        .await?;
+        Ok(doc.map(|d| (d.version, d.items)))
     }
 
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
