@@ -184,28 +184,24 @@ impl Serving {
             None => self.work_out(user, row, &serving).await?,
         };
         let ratings = &fold_in.ratings;
-        let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
         let Some((vector, source)) = &fold_in.ranking else {
             // No ratings, or only of movies the model has never seen: the
             // popular list, minus those.
-            let seen = rated.iter().map(|r| r.0).collect();
+            let seen = ratings.iter().map(|r| r.movie).collect();
             return self
                 .popular(user, request, &filter, &seen, &catalogue)
                 .await;
         };
         let ranking = &serving.models.ranking;
         let keeps = |m: i32| filter.keeps(m);
-        let mut top: Vec<Scored> = fold_in
-            .ranked
-            .iter()
-            .filter(|s| keeps(ranking.items.id(s.item)))
-            .take(page.end)
-            .copied()
-            .collect();
-        if top.len() < page.end && fold_in.ranked.len() == fold_ins::RANKED_KEPT {
+        let top = first_kept(&fold_in.ranked, fold_ins::RANKED_KEPT, page.end, |i| {
+            keeps(ranking.items.id(i))
+        })
+        .unwrap_or_else(|| {
             // The filter left too few of the kept ones: score every movie.
-            top = ranked_list(ranking, vector, *source, &rated, page.end, keeps).items;
-        }
+            let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
+            ranked_list(ranking, vector, *source, &rated, page.end, keeps).items
+        });
         let rating = serving.models.rating.as_ref().zip(fold_in.rating.as_ref());
         let reasons = Reasons::new(ranking, &serving.item_vectors, ratings, |m| {
             catalogue.is_hidden(m)
@@ -309,18 +305,12 @@ impl Serving {
         let none = HashSet::new();
         let filter = Filter::hidden_only(&catalogue, &none);
         let neighbours = serving.neighbours(index);
-        let mut similar: Vec<_> = neighbours
-            .iter()
-            .filter(|s| filter.keeps(items.id(s.item)))
-            .take(n)
-            .copied()
-            .collect();
-        if similar.len() < n && neighbours.len() == model_slot::NEIGHBOURS_KEPT {
-            // Hidden movies took places among the kept ones: score them all.
-            similar = serving
-                .item_vectors
-                .most_similar(index, n, |i| !filter.keeps(items.id(i)));
-        }
+        let keeps = |i: u32| filter.keeps(items.id(i));
+        let similar = first_kept(&neighbours, model_slot::NEIGHBOURS_KEPT, n, keeps)
+            .unwrap_or_else(|| {
+                // Hidden movies took places among the kept ones: score them all.
+                serving.item_vectors.most_similar(index, n, |i| !keeps(i))
+            });
         let (title, genres) = catalogue.title_and_genres(movie);
         Ok(SimilarMovies {
             movie_id: movie,
@@ -342,6 +332,24 @@ impl Serving {
                 .collect(),
         })
     }
+}
+
+/// The first `n` of `kept` (best first, cut at `cut` items) whose item `keep`
+/// accepts; `None` when fewer remain and `kept` was cut, so that more may lie
+/// beyond it and the caller must score every item again.
+fn first_kept(
+    kept: &[Scored],
+    cut: usize,
+    n: usize,
+    keep: impl Fn(u32) -> bool,
+) -> Option<Vec<Scored>> {
+    let first: Vec<Scored> = kept
+        .iter()
+        .filter(|s| keep(s.item))
+        .take(n)
+        .copied()
+        .collect();
+    (first.len() == n || kept.len() < cut).then_some(first)
 }
 
 /// What every answer says besides its items.

@@ -20,16 +20,9 @@ const SERVING_VERSION: &str = "serving_version";
 /// A decoded items column, or the error that names the list.
 type Items = std::result::Result<Vec<RecommendedItem>, StoreError>;
 
-/// The items column at `index` of a row, decoded (`None` when NULL).
-fn items_at(
-    row: &rusqlite::Row,
-    index: usize,
-    what: &'static str,
-) -> rusqlite::Result<Option<Items>> {
-    Ok(match row.get_ref(index)? {
-        ValueRef::Null => None,
-        value => Some(items::decode(what, value)),
-    })
+/// The items column at `index` of a row, decoded.
+fn items_at(row: &rusqlite::Row, index: usize, what: &'static str) -> rusqlite::Result<Items> {
+    Ok(items::decode(what, row.get_ref(index)?))
 }
 
 #[async_trait]
@@ -123,7 +116,11 @@ impl RecommendationStore for SqliteStore {
                 .query_row(
                     params![user, CATALOGUE_REVISION, SERVING_VERSION],
                     |r| {
-                        let items = items_at(r, 2, "recommendations")?;
+                        // NULL when the LEFT JOIN found no list
+                        let items = match r.get_ref(2)? {
+                            ValueRef::Null => None,
+                            _ => Some(items_at(r, 2, "recommendations")?),
+                        };
                         Ok((r.get(0)?, r.get(1)?, items, r.get(3)?, r.get(4)?, r.get(5)?))
                     },
                 )
@@ -146,7 +143,7 @@ impl RecommendationStore for SqliteStore {
     }
 
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>> {
-        let row: Option<(u64, Option<Items>)> = self
+        let row: Option<(u64, Items)> = self
             .run("read the popular list", |conn| {
                 conn.query_row(
                     "SELECT p.version, p.items FROM popular p
@@ -157,12 +154,11 @@ impl RecommendationStore for SqliteStore {
                 .optional()
             })
             .await?;
-        row.map(|(v, items)| Ok((v, items.unwrap_or_else(|| Ok(Vec::new()))?)))
-            .transpose()
+        row.map(|(v, items)| Ok((v, items?))).transpose()
     }
 
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
-        type Row = (i32, u64, i64, Option<Items>, Option<i64>);
+        type Row = (i32, u64, i64, Items, Option<i64>);
         let rows: Vec<Row> = self
             .run("read every published list", |conn| {
                 let mut stmt = conn.prepare(
@@ -182,7 +178,7 @@ impl RecommendationStore for SqliteStore {
                     user,
                     version,
                     generated_at,
-                    items: items.unwrap_or_else(|| Ok(Vec::new()))?,
+                    items: items?,
                     rating_mark,
                 })
             })
