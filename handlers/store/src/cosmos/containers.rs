@@ -7,7 +7,7 @@
 //! | `ratings` | `/user` | one per (user, movie), id `"{user}:{movie}"` | one user's partition; all, streamed, to train |
 //! | `deadletters` | `/id` | one per rejected event | streamed, newest kept |
 //! | `movies` | `/id` | one per movie, id `"{movie}"` | point reads |
-//! | `recommendations` | `/user` | one per user and published version, id `"{user}:v{version}"`, and each user's rating mark, id `"{user}:mark"` | two point reads per GET (list and mark); marks by user range, per shard |
+//! | `recommendations` | `/user` | one per user, id `"{user}:mark"`: the rating mark and the lists of the kept versions | one point read per GET; marks by user range, per shard |
 //! | `registry` | `/pk` | model versions (`pk` "models"), file chunks (`pk` "files:v{version}"), the popular lists (`pk` "popular") and control documents (`pk` "control": serving version, job lease) | single-partition queries, point reads |
 //!
 //! Indexing: everything is excluded except the paths a query filters or

@@ -2,6 +2,8 @@
 //! short because every byte of a document is stored, indexed or not, and
 //! RU charges grow with document size.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::*;
@@ -9,10 +11,6 @@ use crate::types::*;
 /// Cosmos ids may not contain '/', '\\', '?' or '#'; these never do.
 pub fn rating_id(user: i32, movie: i32) -> String {
     format!("{user}:{movie}")
-}
-
-pub fn recommendations_id(user: i32, version: u64) -> String {
-    format!("{user}:v{version}")
 }
 
 pub fn movie_id(movie: i32) -> String {
@@ -204,40 +202,59 @@ pub fn marker_id(name: &str) -> String {
     format!("marker:{name}")
 }
 
-/// A user's list: `recommendations`, partition `user`.
+/// A user's serving document: `recommendations`, partition `user`, id
+/// `"{user}:mark"` (the id it had when it held only the mark). It holds the
+/// user's rating mark (`mark`, set by ingest) and the user's lists of the kept
+/// versions (`lists["v{version}"]`, put by the shards), so a GET is one point
+/// read. It has no top-level `version`: the clean-up of the older layout, one
+/// document per list (`IS_DEFINED(c.version)`), never matches it.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct RecommendationsDoc {
+pub struct UserDoc {
     pub id: String,
     pub user: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<i64>,
+    #[serde(default)]
+    pub lists: BTreeMap<String, ListEntry>,
+}
+
+/// One version's list inside a [`UserDoc`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListEntry {
     pub version: u64,
     pub generated_at: i64,
     pub items: Vec<RecommendedItem>,
+    /// The user's rating mark when the list was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_mark: Option<i64>,
 }
 
-impl From<RecommendationsDoc> for UserRecommendations {
-    fn from(doc: RecommendationsDoc) -> Self {
+impl ListEntry {
+    pub fn of(list: &UserRecommendations, version: u64) -> Self {
+        ListEntry {
+            version,
+            generated_at: list.generated_at,
+            items: list.items.clone(),
+            rating_mark: list.rating_mark,
+        }
+    }
+
+    pub fn into_list(self, user: i32) -> UserRecommendations {
         UserRecommendations {
-            user: doc.user,
-            version: doc.version,
-            generated_at: doc.generated_at,
-            items: doc.items,
-            rating_mark: doc.rating_mark,
+            user,
+            version: self.version,
+            generated_at: self.generated_at,
+            items: self.items,
+            rating_mark: self.rating_mark,
         }
     }
 }
 
-/// A user's rating mark: `recommendations`, partition `user`, id
-/// `"{user}:mark"`, beside the user's lists so a GET reads both from one
-/// partition. It has no `version`, so no query of lists ever returns it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RatingMarkDoc {
-    pub id: String,
-    pub user: i32,
-    pub mark: i64,
+/// The key of `version`'s list in [`UserDoc::lists`].
+pub fn list_key(version: u64) -> String {
+    format!("v{version}")
 }
 
-pub fn rating_mark_id(user: i32) -> String {
+pub fn user_doc_id(user: i32) -> String {
     format!("{user}:mark")
 }

@@ -25,6 +25,7 @@ mod markers;
 mod ratings;
 mod recommendations;
 mod registry;
+mod user_docs;
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};

@@ -6,7 +6,8 @@
 //! (If-Match on its etag). A 412 means another writer got there first: read
 //! again and decide again. A duplicate or a late older event costs a failed
 //! create and a point read, and changes nothing. After the ratings, each
-//! user of the batch gets a new rating mark (one upsert per user and batch).
+//! user of the batch gets a new rating mark (one patch of the user's serving
+//! document per user and batch, `user_docs.rs`).
 
 use std::collections::HashMap;
 
@@ -134,18 +135,8 @@ impl RatingStore for CosmosStore {
         let mut users: Vec<i32> = ratings.iter().map(|r| r.user).collect();
         users.sort_unstable();
         users.dedup();
-        let marks_container = &self.inner.recommendations;
-        self.each_concurrently("mark the batch's users", users, |user| async move {
-            let doc = RatingMarkDoc {
-                id: rating_mark_id(user),
-                user,
-                mark,
-            };
-            marks_container
-                .upsert_item(user, &doc.id, &doc, None)
-                .await
-                .map(|_| ())
-                .map_err(|e| cosmos_error("store a user's rating mark", e))
+        self.each_concurrently("mark the batch's users", users, |user| {
+            self.set_rating_mark(user, mark)
         })
         .await?;
         let written_count = written.iter().filter(|w| **w).count();
@@ -225,10 +216,15 @@ impl RatingStore for CosmosStore {
     }
 
     async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>> {
-        let docs: Vec<RatingMarkDoc> = self
+        #[derive(serde::Deserialize)]
+        struct Mark {
+            user: i32,
+            mark: i64,
+        }
+        let docs: Vec<Mark> = self
             .users_in_range(
                 &self.inner.recommendations,
-                "SELECT c.id, c.user, c.mark FROM c WHERE c.user >= @first AND c.user <= @last AND IS_DEFINED(c.mark)",
+                "SELECT c.user, c.mark FROM c WHERE c.user >= @first AND c.user <= @last AND IS_DEFINED(c.mark)",
                 (first, last),
                 "read a range of users' rating marks",
             )

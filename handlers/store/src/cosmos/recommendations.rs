@@ -1,15 +1,17 @@
 //! Published recommendation lists in Cosmos DB.
 //!
-//! A user's list is one document in the user's partition, id
-//! `"{user}:v{version}"`; lists are written under their version and become
-//! visible when the serving pointer (`registry`, partition "control") moves
-//! to it. Each user's rating mark (written by ingest, `ratings.rs`) sits in
-//! the same partition, so a GET is two point reads made at once, the list
-//! and the mark (2 RU; see the README's cost table): the pointer is cached for
-//! [`CosmosConfig::serving_version_ttl`](super::CosmosConfig) and updated at
-//! once by a publish on this instance. The previous version's lists are kept
-//! one publication longer, so an instance still holding the old pointer
-//! finds its lists; older ones are deleted at publish.
+//! Each user has one serving document in their partition (`user_docs.rs`):
+//! their rating mark (set by ingest) and their lists of the kept versions,
+//! keyed by version. Lists are written under their version and become visible
+//! when the serving pointer (`registry`, partition "control") moves to it. So
+//! a GET is one point read (about 1 to 2 RU, the document holding two or three
+//! lists; see the README's cost table): the pointer and the catalogue revision
+//! are cached for [`CosmosConfig::serving_version_ttl`](super::CosmosConfig),
+//! and a publish on this instance updates the pointer at once. A shard keeps
+//! in each document its own version and the serving and previous ones, so an
+//! instance still holding the old pointer finds its list; older lists leave a
+//! document at its next write. Documents of the older layout (one per list,
+//! `"{user}:v{version}"`) are deleted at publish.
 
 use std::time::Instant;
 
@@ -124,21 +126,20 @@ impl RecommendationStore for CosmosStore {
         version: u64,
         lists: &[UserRecommendations],
     ) -> Result<()> {
-        let container = &self.inner.recommendations;
+        // Kept in each user's document: this version, and the serving and
+        // previous ones (still read by instances holding an older pointer).
+        let serving = self.read_serving().await?.map(|(doc, _)| doc);
+        let keep: Vec<u64> = std::iter::once(version)
+            .chain(
+                serving
+                    .iter()
+                    .flat_map(|s| std::iter::once(s.version).chain(s.previous)),
+            )
+            .collect();
+        let keep = &keep;
         self.each_concurrently("write recommendations", lists.to_vec(), |l| async move {
-            let doc = RecommendationsDoc {
-                id: recommendations_id(l.user, version),
-                user: l.user,
-                version,
-                generated_at: l.generated_at,
-                items: l.items,
-                rating_mark: l.rating_mark,
-            };
-            container
-                .upsert_item(doc.user, &doc.id, &doc, None)
+            self.put_list(l.user, &ListEntry::of(&l, version), keep)
                 .await
-                .map(|_| ())
-                .map_err(|e| cosmos_error("write a user's list", e))
         })
         .await?;
         Ok(())
@@ -214,34 +215,24 @@ impl RecommendationStore for CosmosStore {
     }
 
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>> {
-        let Some(version) = self.cached_serving_version().await? else {
-            return Ok(None);
-        };
-        let doc: Option<RecommendationsDoc> = Self::read_optional(
-            &self.inner.recommendations,
-            user,
-            &recommendations_id(user, version),
-            "recommendations",
-            "read a user's recommendations",
-        )
-        .await?;
-        Ok(doc.map(UserRecommendations::from))
+        Ok(self.user_view(user).await?.list)
     }
 
     async fn user_view(&self, user: i32) -> Result<UserView> {
-        let mark = async {
-            let doc: Option<RatingMarkDoc> = Self::read_optional(
-                &self.inner.recommendations,
-                user,
-                &rating_mark_id(user),
-                "a user's rating mark",
-                "read a user's rating mark",
-            )
-            .await?;
-            Ok(doc.map(|d| d.mark))
+        let (version, doc, catalogue_revision) = futures::try_join!(
+            self.cached_serving_version(),
+            self.user_doc(user),
+            self.catalogue_revision()
+        )?;
+        let (list, rating_mark) = match doc {
+            Some(mut doc) => {
+                let list = version
+                    .and_then(|v| doc.lists.remove(&list_key(v)))
+                    .map(|entry| entry.into_list(user));
+                (list, doc.mark)
+            }
+            None => (None, None),
         };
-        let (list, rating_mark, catalogue_revision) =
-            futures::try_join!(self.recommendations(user), mark, self.catalogue_revision())?;
         Ok(UserView {
             list,
             rating_mark,
@@ -265,21 +256,25 @@ impl RecommendationStore for CosmosStore {
     }
 
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
+        #[derive(Deserialize)]
+        struct Lists {
+            user: i32,
+            lists: std::collections::BTreeMap<String, ListEntry>,
+        }
         let Some(version) = self.serving_version().await? else {
             return Ok(Vec::new());
         };
-        let query = Query::from(
-            "SELECT c.id, c.user, c.version, c.generated_at, c.items FROM c WHERE c.version = @version",
-        )
-        .with_parameter("@version", version)
-        .map_err(|e| cosmos_error("read every published list", e))?;
-        let docs: Vec<RecommendationsDoc> = Self::query_all(
+        let docs: Vec<Lists> = Self::query_all(
             &self.inner.recommendations,
             "read every published list",
-            query,
+            Query::from("SELECT c.user, c.lists FROM c WHERE IS_DEFINED(c.lists)"),
             FeedScope::full_container(),
         )
         .await?;
-        Ok(docs.into_iter().map(UserRecommendations::from).collect())
+        let key = list_key(version);
+        Ok(docs
+            .into_iter()
+            .filter_map(|mut d| d.lists.remove(&key).map(|l| l.into_list(d.user)))
+            .collect())
     }
 }

@@ -8,11 +8,13 @@
 //! busy timeout instead of failing. After a write, a write-ahead log grown past
 //! [`SqliteOptions::wal_limit_bytes`] is checkpointed and truncated (steady
 //! readers can otherwise keep SQLite's own checkpoints from ever resetting it).
-//! Every call that scans or writes runs on tokio's blocking pool. One file per
+//! Every call that scans or writes runs on tokio's blocking pool. Concurrent
+//! ingest batches share one transaction (`ingest_group.rs`). One file per
 //! role: `ratings.rs`, `catalog.rs`, `registry.rs`, `recommendations.rs`,
 //! `markers.rs`.
 
 mod catalog;
+mod ingest_group;
 mod items;
 mod markers;
 mod ratings;
@@ -21,6 +23,7 @@ mod registry;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -70,6 +73,7 @@ pub struct SqliteStore {
     writers: Pool,
     path: PathBuf,
     wal_limit_bytes: u64,
+    ingest_queue: Arc<ingest_group::IngestQueue>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -123,6 +127,7 @@ impl SqliteStore {
             writers: pool(options.writers.max(1), false)?,
             wal_limit_bytes: options.wal_limit_bytes,
             path,
+            ingest_queue: Arc::default(),
         })
     }
 
@@ -166,31 +171,36 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let pool = self.writers.clone();
-        let wal = wal_path(&self.path);
-        let limit = self.wal_limit_bytes;
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| backend_op(operation, e))?;
-            let result = f(&mut conn).map_err(|e| backend_op(operation, e))?;
-            if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
-                // TRUNCATE waits (busy timeout) for readers of older snapshots,
-                // then empties the log. A failure leaves a longer log, not a
-                // failed write: the write above is committed.
-                let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    r.get::<_, i64>(0)
-                });
-                match checkpoint {
-                    Ok(0) => tracing::debug!("checkpointed and truncated the write-ahead log"),
-                    Ok(_) => tracing::info!(
-                        "write-ahead log checkpoint was busy; retried after the next write"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "write-ahead log checkpoint failed"),
-                }
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_here(operation, f))
+            .await
+            .map_err(|e| backend_op(operation, e))?
+    }
+
+    /// [`SqliteStore::write`] on the calling thread (a blocking one).
+    fn write_here<T>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writers.get().map_err(|e| backend_op(operation, e))?;
+        let result = f(&mut conn).map_err(|e| backend_op(operation, e))?;
+        if std::fs::metadata(wal_path(&self.path)).is_ok_and(|m| m.len() > self.wal_limit_bytes) {
+            // TRUNCATE waits (busy timeout) for readers of older snapshots,
+            // then empties the log. A failure leaves a longer log, not a
+            // failed write: the write above is committed.
+            let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+            match checkpoint {
+                Ok(0) => tracing::debug!("checkpointed and truncated the write-ahead log"),
+                Ok(_) => tracing::info!(
+                    "write-ahead log checkpoint was busy; retried after the next write"
+                ),
+                Err(e) => tracing::warn!(error = %e, "write-ahead log checkpoint failed"),
             }
-            Ok(result)
-        })
-        .await
-        .map_err(|e| backend_op(operation, e))?
+        }
+        Ok(result)
     }
 }
 

@@ -1,11 +1,13 @@
-//! Ratings and dead letters. One ingest batch is one IMMEDIATE transaction:
-//! all of it is stored or none of it.
+//! Ratings and dead letters. An ingest batch is stored in one IMMEDIATE
+//! transaction, shared with the batches that queued beside it
+//! (`ingest_group.rs`): all of a batch is stored or none of it.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
+use super::ingest_group::{writer_stopped, IngestJob};
 use super::SqliteStore;
 use crate::batch::newest_per_pair;
 use crate::traits::{DeadLetterStore, RatingStore, Result, RATING_PAGE};
@@ -37,6 +39,87 @@ fn rating_row(row: &rusqlite::Row) -> rusqlite::Result<RatingRecord> {
     })
 }
 
+impl SqliteStore {
+    /// Writes queued ingest batches until none is left (the group's writer,
+    /// on the blocking pool; see `ingest_group.rs`).
+    fn write_ingest_queue(&self) {
+        self.ingest_queue.drain(|jobs| {
+            if jobs.len() > 1 {
+                match self.write_here("store ingest batches", |conn| store_batches(conn, &jobs)) {
+                    Ok(outcomes) => {
+                        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                            let _ = job.reply.send(Ok(outcome));
+                        }
+                        return;
+                    }
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        batches = jobs.len(),
+                        "a shared ingest transaction failed; storing its batches one by one"
+                    ),
+                }
+            }
+            for job in jobs {
+                let one = std::slice::from_ref(&job);
+                let outcome = self
+                    .write_here("store an ingest batch", |conn| store_batches(conn, one))
+                    .map(|mut outcomes| outcomes.remove(0));
+                let _ = job.reply.send(outcome);
+            }
+        });
+    }
+}
+
+/// Stores `jobs` in one IMMEDIATE transaction, in order, and gives each rated
+/// user one new mark; one outcome per job.
+fn store_batches(
+    conn: &mut Connection,
+    jobs: &[IngestJob],
+) -> rusqlite::Result<Vec<IngestOutcome>> {
+    let mark = crate::new_rating_mark();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    {
+        let mut upsert = tx.prepare_cached(UPSERT_RATING)?;
+        let mut insert = tx.prepare_cached(INSERT_DEAD_LETTER)?;
+        let mut rated = std::collections::BTreeSet::new();
+        for job in jobs {
+            let mut outcome = IngestOutcome {
+                unchanged: job.superseded,
+                ..Default::default()
+            };
+            for r in &job.ratings {
+                match upsert.execute(params![r.user, r.movie, r.rating as f64, r.timestamp])? {
+                    0 => outcome.unchanged += 1,
+                    _ => {
+                        outcome.written += 1;
+                        rated.insert(r.user);
+                    }
+                }
+            }
+            for d in &job.dead_letters {
+                outcome.dead_lettered += insert.execute(params![
+                    d.id,
+                    d.received_at,
+                    d.reason,
+                    d.raw,
+                    d.origin.partition,
+                    d.origin.sequence_number,
+                    d.origin.offset,
+                    d.origin.enqueued_time
+                ])?;
+            }
+            outcomes.push(outcome);
+        }
+        let mut set_mark = tx.prepare_cached(SET_RATING_MARK)?;
+        for user in rated {
+            set_mark.execute(params![user, mark])?;
+        }
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
 #[async_trait]
 impl RatingStore for SqliteStore {
     async fn ingest(
@@ -44,49 +127,21 @@ impl RatingStore for SqliteStore {
         ratings: &[RatingRecord],
         dead_letters: &[DeadLetter],
     ) -> Result<IngestOutcome> {
-        let (ratings, superseded) = newest_per_pair(ratings);
-        let dead_letters = dead_letters.to_vec();
-        let mark = crate::new_rating_mark();
-        self.write("store an ingest batch", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut outcome = IngestOutcome {
-                unchanged: superseded,
-                ..Default::default()
-            };
-            {
-                let mut upsert = tx.prepare_cached(UPSERT_RATING)?;
-                let mut rated = std::collections::BTreeSet::new();
-                for r in &ratings {
-                    match upsert.execute(params![r.user, r.movie, r.rating as f64, r.timestamp])? {
-                        0 => outcome.unchanged += 1,
-                        _ => {
-                            outcome.written += 1;
-                            rated.insert(r.user);
-                        }
-                    }
-                }
-                let mut set_mark = tx.prepare_cached(SET_RATING_MARK)?;
-                for user in rated {
-                    set_mark.execute(params![user, mark])?;
-                }
-                let mut insert = tx.prepare_cached(INSERT_DEAD_LETTER)?;
-                for d in &dead_letters {
-                    outcome.dead_lettered += insert.execute(params![
-                        d.id,
-                        d.received_at,
-                        d.reason,
-                        d.raw,
-                        d.origin.partition,
-                        d.origin.sequence_number,
-                        d.origin.offset,
-                        d.origin.enqueued_time
-                    ])?;
-                }
-            }
-            tx.commit()?;
-            Ok(outcome)
-        })
-        .await
+        let (mut ratings, superseded) = newest_per_pair(ratings);
+        // Key order: neighbouring rows land on the same B-tree pages.
+        ratings.sort_unstable_by_key(|r| (r.user, r.movie));
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = IngestJob {
+            ratings,
+            superseded,
+            dead_letters: dead_letters.to_vec(),
+            reply,
+        };
+        if self.ingest_queue.push(job) {
+            let store = self.clone();
+            tokio::task::spawn_blocking(move || store.write_ingest_queue());
+        }
+        answer.await.map_err(|_| writer_stopped())?
     }
 
     async fn user_ratings(&self, user: i32) -> Result<Vec<RatingRecord>> {
