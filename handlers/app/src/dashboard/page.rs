@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::svg::{self, escape, Mark};
 use super::views::*;
 use crate::models::metrics::K;
-use crate::serving::Source;
+use crate::serving::{JsonText, Source};
 
 const STYLE: &str = include_str!("dashboard.css");
 /// Values offered by the N control.
@@ -275,7 +275,8 @@ fn user_panels(html: &mut String, page: &PageInput) {
                 let because = match &item.because {
                     Some(b) => escape(
                         &b.title
-                            .clone()
+                            .as_ref()
+                            .map(JsonText::decode)
                             .unwrap_or_else(|| format!("movie {}", b.movie_id)),
                     ),
                     None => "–".into(),
@@ -284,7 +285,12 @@ fn user_panels(html: &mut String, page: &PageInput) {
                     html,
                     r#"<tr><td class="num">{}</td>{}<td class="num">{:.2}</td><td class="num">{}</td><td class="because">{}</td></tr>"#,
                     i + 1,
-                    movie_cell(&item.title, item.movie_id, &item.genres, page.code),
+                    movie_cell(
+                        &item.title.as_ref().map(JsonText::decode),
+                        item.movie_id,
+                        &item.genres.decode::<Vec<String>>(),
+                        page.code
+                    ),
                     item.score,
                     predicted,
                     because

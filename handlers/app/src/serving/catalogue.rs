@@ -14,8 +14,10 @@ use std::sync::{Arc, RwLock};
 
 use movierec_store::{Movie, Store, StoreError};
 
+use super::response::JsonText;
+
 /// The catalogue at one revision.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Catalogue {
     revision: Option<String>,
     movies: HashMap<i32, Movie>,
@@ -27,6 +29,16 @@ pub struct Catalogue {
     /// Each genre's movies (as spelled), sorted: a genre filter is a binary
     /// search in a small array, not a lookup of every scored movie's entry.
     members: HashMap<String, Vec<i32>>,
+    /// Each movie's title and genres as answers write them.
+    json: HashMap<i32, (JsonText, JsonText)>,
+    /// The genres of a movie the catalogue lacks: `[]`.
+    no_genres: JsonText,
+}
+
+impl Default for Catalogue {
+    fn default() -> Self {
+        Catalogue::new(None, Vec::new())
+    }
 }
 
 impl Catalogue {
@@ -45,8 +57,14 @@ impl Catalogue {
             ids.sort_unstable();
             ids.dedup();
         }
+        let json = movies
+            .iter()
+            .map(|m| (m.id, (JsonText::of(&m.title), JsonText::of(&m.genres))))
+            .collect();
         Catalogue {
             revision,
+            json,
+            no_genres: JsonText::of(&[] as &[String]),
             hidden: movies.iter().filter(|m| m.hidden).map(|m| m.id).collect(),
             movies: movies.into_iter().map(|m| (m.id, m)).collect(),
             genres,
@@ -89,6 +107,15 @@ impl Catalogue {
     /// A movie's title and genres (`None` and none when it is not there).
     pub fn title_and_genres(&self, id: i32) -> (Option<String>, Vec<String>) {
         title_and_genres(&self.movies, id)
+    }
+
+    /// A movie's title and genres as answers write them (`None` and `[]` when
+    /// it is not there).
+    pub fn json_of(&self, id: i32) -> (Option<JsonText>, JsonText) {
+        match self.json.get(&id) {
+            Some((title, genres)) => (Some(title.clone()), genres.clone()),
+            None => (None, self.no_genres.clone()),
+        }
     }
 
     /// The entries of `ids` the catalogue has.

@@ -80,7 +80,7 @@ pub use filters::{Filter, ListRequest};
 pub use model_slot::ServingModel;
 pub use personal::{personal_list, ranked_list, user_vector, PersonalList, UserRow};
 pub use query::QueryError;
-pub use response::{Because, Item, Recommendations, SimilarItem, SimilarMovies, Source};
+pub use response::{Because, Item, JsonText, Recommendations, SimilarItem, SimilarMovies, Source};
 
 use crate::models::{RatingVector, Reasons};
 use catalogue::CatalogueCache;
@@ -311,7 +311,7 @@ impl Serving {
                 // Hidden movies took places among the kept ones: score them all.
                 serving.item_vectors.most_similar(index, n, |i| !keeps(i))
             });
-        let (title, genres) = catalogue.title_and_genres(movie);
+        let (title, genres) = catalogue.json_of(movie);
         Ok(SimilarMovies {
             movie_id: movie,
             title,
@@ -321,7 +321,7 @@ impl Serving {
                 .into_iter()
                 .map(|s| {
                     let id = items.id(s.item);
-                    let (title, genres) = catalogue.title_and_genres(id);
+                    let (title, genres) = catalogue.json_of(id);
                     SimilarItem {
                         movie_id: id,
                         title,
@@ -367,13 +367,13 @@ impl Answer {
         let items = items
             .iter()
             .map(|i| {
-                let (title, genres) = catalogue.title_and_genres(i.movie);
+                let (title, genres) = catalogue.json_of(i.movie);
                 let because = i
                     .because
                     .filter(|m| !catalogue.is_hidden(*m))
                     .map(|movie_id| Because {
                         movie_id,
-                        title: catalogue.movie(movie_id).map(|m| m.title.clone()),
+                        title: catalogue.json_of(movie_id).0,
                     });
                 Item {
                     movie_id: i.movie,

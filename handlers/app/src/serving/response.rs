@@ -1,7 +1,39 @@
 //! What a GET of a user's recommendations answers: the list, where it came
 //! from, and the model version it was computed under.
 
-use serde::Serialize;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// JSON text an answer writes as it is: a title or a genre list, made once per
+/// catalogue (`Catalogue::json_of`), so an answer shares it instead of
+/// copying and escaping the strings again for every request.
+#[derive(Debug, Clone)]
+pub struct JsonText(Arc<RawValue>);
+
+impl JsonText {
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Self {
+        let raw = serde_json::value::to_raw_value(value).expect("titles and genres serialise");
+        JsonText(Arc::from(raw))
+    }
+
+    /// The JSON text itself.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value it was made of (for pages that show it otherwise than as JSON).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(self.0.get()).expect("made by JsonText::of from such a value")
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.as_ref().serialize(serializer)
+    }
+}
 
 /// Where a list came from (the answer's `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,8 +64,10 @@ impl Source {
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
     pub movie_id: i32,
-    pub title: Option<String>,
-    pub genres: Vec<String>,
+    /// The title (a JSON string), `None` when the catalogue lacks the movie.
+    pub title: Option<JsonText>,
+    /// The genres (a JSON array of strings).
+    pub genres: JsonText,
     /// The ranking model's score (the list's order; for `popular`, how many
     /// users rated the movie 4 or more).
     pub score: f32,
@@ -48,15 +82,15 @@ pub struct Item {
 #[derive(Debug, Clone, Serialize)]
 pub struct Because {
     pub movie_id: i32,
-    pub title: Option<String>,
+    pub title: Option<JsonText>,
 }
 
 /// What `GET /movies/{id}/similar` answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarMovies {
     pub movie_id: i32,
-    pub title: Option<String>,
-    pub genres: Vec<String>,
+    pub title: Option<JsonText>,
+    pub genres: JsonText,
     pub model_version: u64,
     pub items: Vec<SimilarItem>,
 }
@@ -64,8 +98,8 @@ pub struct SimilarMovies {
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarItem {
     pub movie_id: i32,
-    pub title: Option<String>,
-    pub genres: Vec<String>,
+    pub title: Option<JsonText>,
+    pub genres: JsonText,
     /// Cosine similarity of the item vectors (-1 to 1), best first.
     pub similarity: f32,
 }
@@ -94,5 +128,24 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+    }
+
+    #[test]
+    fn json_text_is_written_as_the_value_it_was_made_of() {
+        let title = JsonText::of("Amélie \"Le fabuleux\" (2001)");
+        let genres = JsonText::of(&["Comedy", "Romance"]);
+        assert_eq!(title.get(), r#""Amélie \"Le fabuleux\" (2001)""#);
+        let item = Because {
+            movie_id: 1,
+            title: Some(title),
+        };
+        assert_eq!(
+            serde_json::to_string(&item).unwrap(),
+            r#"{"movie_id":1,"title":"Amélie \"Le fabuleux\" (2001)"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&genres).unwrap(),
+            r#"["Comedy","Romance"]"#
+        );
     }
 }

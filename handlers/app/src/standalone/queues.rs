@@ -24,9 +24,13 @@ use crate::invocation::InvocationRequest;
 use crate::jobs::recommend_all::local::ATTEMPTS;
 use crate::state::AppState;
 
-/// Where each function's queue outputs go, and the queues' senders.
+/// Where each function's queue outputs go, and the queues' senders. Cheap to
+/// clone (one `Arc`): the router hands a copy to every request.
 #[derive(Clone, Default)]
-pub struct LocalQueues {
+pub struct LocalQueues(Arc<Routes>);
+
+#[derive(Default)]
+struct Routes {
     /// (function, output binding name) → queue name.
     outputs: HashMap<(Function, String), String>,
     /// queue name → its consumer.
@@ -37,7 +41,7 @@ impl LocalQueues {
     /// Reads the queue bindings of `defs` and starts one consumer per
     /// queue-triggered function.
     pub fn start(state: &AppState, defs: &[FunctionDef]) -> anyhow::Result<Self> {
-        let mut queues = LocalQueues::default();
+        let mut queues = Routes::default();
         for def in defs {
             let function = Function::from_name(&def.name);
             for b in &def.definition.bindings {
@@ -63,7 +67,7 @@ impl LocalQueues {
                 }
             }
         }
-        Ok(queues)
+        Ok(LocalQueues(Arc::new(queues)))
     }
 
     /// Puts `messages`, the value of `function`'s output binding `binding`,
@@ -75,6 +79,7 @@ impl LocalQueues {
         messages: Vec<Value>,
     ) -> anyhow::Result<()> {
         let queue = self
+            .0
             .outputs
             .get(&(function, binding.to_string()))
             .with_context(|| {
@@ -83,6 +88,7 @@ impl LocalQueues {
                 )
             })?;
         let consumer = self
+            .0
             .queues
             .get(queue)
             .with_context(|| format!("no function has a queueTrigger on {queue}"))?;

@@ -115,8 +115,11 @@ impl SqliteStore {
                 }
                 Ok(())
             });
+            // No test on check-out: a connection to a local file does not go
+            // stale, and the test (an empty statement) was parsed on every GET.
             r2d2::Pool::builder()
                 .max_size(size)
+                .test_on_check_out(false)
                 .min_idle(Some(0))
                 .connection_timeout(POOL_WAIT)
                 .build(manager)
@@ -236,6 +239,77 @@ mod tests {
     }
 
     crate::conformance_tests!(make);
+
+    fn rating(user: i32, movie: i32, rating: f32, timestamp: i64) -> crate::RatingRecord {
+        crate::RatingRecord {
+            user,
+            movie,
+            rating,
+            timestamp,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_batches_are_all_stored_each_with_its_own_outcome() {
+        use crate::RatingStore;
+        let (store, _dir) = make().await;
+        let calls: Vec<_> = (0..32)
+            .map(|b| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut batch: Vec<_> =
+                        (0..10).map(|i| rating(b * 100 + i, 1, 4.0, 10)).collect();
+                    batch.push(rating(b * 100, 1, 2.0, 5)); // older: unchanged
+                    store.ingest(&batch, &[]).await.unwrap()
+                })
+            })
+            .collect();
+        for call in calls {
+            let outcome = call.await.unwrap();
+            assert_eq!((outcome.written, outcome.unchanged), (10, 1), "{outcome:?}");
+        }
+        assert_eq!(store.rating_count().await.unwrap(), 320);
+        assert_eq!(
+            store.rating_marks(0, 10_000).await.unwrap().len(),
+            320,
+            "every user marked"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_that_fails_in_a_shared_transaction_fails_alone() {
+        use super::ingest_group::IngestJob;
+        use crate::RatingStore;
+        let (store, _dir) = make().await;
+        let job = |ratings| {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = IngestJob {
+                ratings,
+                superseded: 0,
+                dead_letters: vec![],
+                reply,
+            };
+            (job, answer)
+        };
+        // NaN is stored as NULL, which the rating column refuses.
+        let (bad, bad_answer) = job(vec![rating(1, 1, 4.0, 10), rating(1, 2, f32::NAN, 10)]);
+        let (good, good_answer) = job(vec![rating(2, 1, 3.0, 10)]);
+        assert!(store.ingest_queue.push(bad));
+        assert!(!store.ingest_queue.push(good), "queued behind the first");
+        let writer = store.clone();
+        tokio::task::spawn_blocking(move || writer.write_ingest_queue())
+            .await
+            .unwrap();
+        let refused = bad_answer.await.unwrap().unwrap_err().to_string();
+        assert!(refused.contains("NOT NULL"), "{refused}");
+        assert_eq!(good_answer.await.unwrap().unwrap().written, 1);
+        let stored = store.all_ratings().await.unwrap();
+        assert_eq!(
+            stored,
+            vec![rating(2, 1, 3.0, 10)],
+            "all of a batch or none of it"
+        );
+    }
 
     #[tokio::test]
     async fn reopening_keeps_the_data() {

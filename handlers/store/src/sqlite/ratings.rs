@@ -42,7 +42,7 @@ fn rating_row(row: &rusqlite::Row) -> rusqlite::Result<RatingRecord> {
 impl SqliteStore {
     /// Writes queued ingest batches until none is left (the group's writer,
     /// on the blocking pool; see `ingest_group.rs`).
-    fn write_ingest_queue(&self) {
+    pub(super) fn write_ingest_queue(&self) {
         self.ingest_queue.drain(|jobs| {
             if jobs.len() > 1 {
                 match self.write_here("store ingest batches", |conn| store_batches(conn, &jobs)) {
