@@ -26,7 +26,7 @@
 //!    `CatalogStore::all_movies`), and the
 //!    backend chosen once in [`state::AppState::open`] from `MOVIEREC_STORE`:
 //!    `movierec_store::sqlite` (the embedded default) or
-//!    `movierec_store::cosmos` (two point reads per GET, made at once).
+//!    `movierec_store::cosmos` (one point read per GET: the user's document).
 //!
 //! An Event Hub batch takes the same first two hops as `POST /IngestRatings`
 //! (or `POST /events` standalone), then [`functions::ingest_ratings`], which

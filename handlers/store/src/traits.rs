@@ -119,8 +119,8 @@ pub trait RecommendationStore: Send + Sync {
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>>;
     /// A user's list under the serving version with their current rating
     /// mark and the catalogue's revision: what a GET reads (one statement on
-    /// SQLite; two point reads made at once on Cosmos DB, whose revision is
-    /// the cached one of [`CatalogStore::catalogue_revision`]).
+    /// SQLite; one point read of the user's document on Cosmos DB, whose
+    /// revision is the cached one of [`CatalogStore::catalogue_revision`]).
     async fn user_view(&self, user: i32) -> Result<UserView>;
     /// The popular list under the serving version, with that version.
     async fn popular(&self) -> Result<Option<(u64, Vec<RecommendedItem>)>>;

@@ -32,11 +32,11 @@
 //! the version and the mark ([`fold_ins`]) until the next publication makes a
 //! list with the new mark.
 //! - SQLite: a GET is one statement (list, mark, catalogue revision); an
-//!   ingest writes one more row per user it stored a rating of, in the same
-//!   transaction.
-//! - Cosmos DB: a GET is two point reads made at once (list and mark, one
-//!   partition: 2 RU instead of 1); an ingest upserts one mark per user in
-//!   the batch (about 6 RU per user, after the ratings' own writes).
+//!   ingest writes one more row per user it stored a rating of, in the
+//!   transaction that concurrent batches share (group commit).
+//! - Cosmos DB: a GET is one point read of the user's document, which holds
+//!   their lists and their mark (about 2 RU for 5 to 8 KB); an ingest patches
+//!   `/mark` once per user in the batch, after the ratings' own writes.
 //! - A user who rated since: on an instance's first GET after each rating,
 //!   one more read (their ratings; a single-partition query on Cosmos DB) and
 //!   two fold-ins (ranking and rating models); later GETs reuse them.
