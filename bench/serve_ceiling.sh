@@ -10,16 +10,17 @@
 # For each path, ROUNDS rounds, each round the ceiling then movierec (alternating), each run
 # `wrk -t2 -cCONNECTIONS -dSECONDS` with random ids (bench/serve_ceiling.lua), both servers
 # and wrk on this machine's cores. Prints the machine, the command, one line per run, and per
-# path the medians: req/s, p99, and movierec's share of the ceiling.
+# path the medians: req/s, p99, and movierec's share of the ceiling (the median of each round's
+# ratio, movierec's run over the ceiling's run just before it).
 #
-# Usage: bash bench/serve_ceiling.sh [ROUNDS]          (default 3)
-#   CONNECTIONS (64), SECONDS (8), MOVIEREC_BIN (default: cargo build --release),
+# Usage: bash bench/serve_ceiling.sh [ROUNDS]          (default 5)
+#   CONNECTIONS (64), SECONDS_PER_RUN (5), MOVIEREC_BIN (default: cargo build --release),
 #   CEILING_DIR where logs go (default bench/out/ceiling).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-3}
+ROUNDS=${1:-5}
 CONNECTIONS=${CONNECTIONS:-64}
-RUN_SECONDS=${SECONDS_PER_RUN:-8}
+RUN_SECONDS=${SECONDS_PER_RUN:-5}
 OUT=${CEILING_DIR:-bench/out/ceiling}
 mkdir -p "$OUT"
 COMMAND="bash bench/serve_ceiling.sh $*"
@@ -105,11 +106,12 @@ paths=(
 summary=()
 for entry in "${paths[@]}"; do
   IFS='|' read -r name path ids <<<"$entry"
-  : >"$OUT/app.runs"; : >"$OUT/ceiling.runs"
+  : >"$OUT/app.runs"; : >"$OUT/ceiling.runs"; : >"$OUT/ratio.runs"
   for round in $(seq 1 "$ROUNDS"); do
     c=$(run ceiling "$NOWORK" "$path" "$OUT/$ids")
     a=$(run movierec "$APP" "$path" "$OUT/$ids")
     echo "$c" >>"$OUT/ceiling.runs"; echo "$a" >>"$OUT/app.runs"
+    awk -v a="${a%% *}" -v c="${c%% *}" 'BEGIN { printf "%.4f\n", a / c }' >>"$OUT/ratio.runs"
     echo "$name round $round: ceiling $c | movierec $a   (req/s p99_ms errors)"
   done
   app_rps=$(cut -d' ' -f1 "$OUT/app.runs" | median)
@@ -117,10 +119,13 @@ for entry in "${paths[@]}"; do
   app_errors=$(cut -d' ' -f3 "$OUT/app.runs" | paste -sd+ | bc)
   ceiling_rps=$(cut -d' ' -f1 "$OUT/ceiling.runs" | median)
   ceiling_p99=$(cut -d' ' -f2 "$OUT/ceiling.runs" | median)
-  ratio=$(awk -v a="$app_rps" -v c="$ceiling_rps" 'BEGIN { printf "%.2f", a / c }')
+  # the median of each round's ratio: a round's two runs are seconds apart, so a drift of the
+  # machine's speed over the whole run (seen here: the ceiling alone moving by a third between
+  # paths) cancels within a round
+  ratio=$(median <"$OUT/ratio.runs" | awk '{ printf "%.2f", $1 }')
   summary+=("| $name | $app_rps req/s, p99 $app_p99 ms | $ceiling_rps req/s, p99 $ceiling_p99 ms | $ratio | $app_errors |")
 done
 echo
-echo "| path | movierec (median of $ROUNDS) | no-work ceiling (median of $ROUNDS) | ratio | errors |"
+echo "| path | movierec (median of $ROUNDS) | no-work ceiling (median of $ROUNDS) | ratio (median of the rounds' ratios) | errors |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"

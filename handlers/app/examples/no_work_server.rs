@@ -8,6 +8,7 @@
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
+use axum::serve::ListenerExt;
 use axum::Router;
 
 #[tokio::main]
@@ -22,6 +23,10 @@ async fn main() -> anyhow::Result<()> {
     let app = Router::new().fallback(answer);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on {}", listener.local_addr()?);
+    // TCP_NODELAY as movierec's server sets it (it made no difference here).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }
