@@ -171,17 +171,17 @@ impl Serving {
             }
         }
         let serving = self.model().await?.ok_or(ServeError::NoModel)?;
-        let fold_in = match mark {
-            Some(mark) => match self.fold_ins.get(user, serving.version, mark) {
-                Some(kept) => kept,
-                None => {
-                    let worked_out = self.work_out(user, row, &serving).await?;
+        let kept = mark.and_then(|mark| self.fold_ins.get(user, serving.version, mark));
+        let fold_in = match kept {
+            Some(kept) => kept,
+            None => {
+                let worked_out = self.work_out(user, row, &serving).await?;
+                if let Some(mark) = mark {
                     self.fold_ins
                         .keep(user, serving.version, mark, worked_out.clone());
-                    worked_out
                 }
-            },
-            None => self.work_out(user, row, &serving).await?,
+                worked_out
+            }
         };
         let ratings = &fold_in.ratings;
         let Some((vector, source)) = &fold_in.ranking else {

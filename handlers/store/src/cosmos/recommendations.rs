@@ -25,6 +25,24 @@ use super::{corrupt, cosmos_error, cosmos_error_with, CosmosStore};
 use crate::traits::{CatalogStore, RecommendationStore, Result};
 use crate::types::*;
 
+/// From `user`'s document: their list under the serving `version`, and their
+/// current rating mark.
+fn serving_list_and_mark(
+    user: i32,
+    version: Option<u64>,
+    doc: Option<UserDoc>,
+) -> (Option<UserRecommendations>, Option<i64>) {
+    match doc {
+        Some(mut doc) => {
+            let list = version
+                .and_then(|v| doc.lists.remove(&list_key(v)))
+                .map(|entry| entry.into_list(user));
+            (list, doc.mark)
+        }
+        None => (None, None),
+    }
+}
+
 #[derive(Deserialize)]
 struct ListKey {
     id: String,
@@ -215,7 +233,9 @@ impl RecommendationStore for CosmosStore {
     }
 
     async fn recommendations(&self, user: i32) -> Result<Option<UserRecommendations>> {
-        Ok(self.user_view(user).await?.list)
+        let (version, doc) =
+            futures::try_join!(self.cached_serving_version(), self.user_doc(user))?;
+        Ok(serving_list_and_mark(user, version, doc).0)
     }
 
     async fn user_view(&self, user: i32) -> Result<UserView> {
@@ -224,15 +244,7 @@ impl RecommendationStore for CosmosStore {
             self.user_doc(user),
             self.catalogue_revision()
         )?;
-        let (list, rating_mark) = match doc {
-            Some(mut doc) => {
-                let list = version
-                    .and_then(|v| doc.lists.remove(&list_key(v)))
-                    .map(|entry| entry.into_list(user));
-                (list, doc.mark)
-            }
-            None => (None, None),
-        };
+        let (list, rating_mark) = serving_list_and_mark(user, version, doc);
         Ok(UserView {
             list,
             rating_mark,

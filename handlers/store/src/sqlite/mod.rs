@@ -158,13 +158,10 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let pool = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| backend_op(operation, e))?;
-            f(&mut conn).map_err(|e| backend_op(operation, e))
-        })
-        .await
-        .map_err(|e| backend_op(operation, e))?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.run_inline(operation, f))
+            .await
+            .map_err(|e| backend_op(operation, e))?
     }
 
     /// Runs the write `f` with a writer connection on the blocking thread
