@@ -1,7 +1,9 @@
 //! The embedded default backend: one SQLite database file in WAL mode.
 //!
-//! Two connection pools: readers (`query_only`, for GETs, scans and the
-//! dashboard) and one writer (ingest, jobs, the lease). WAL lets readers read
+//! Two connection pools: readers (`query_only`, for scans and the
+//! dashboard) and one writer (ingest, jobs, the lease). Point reads (a GET's
+//! one statement) use a read-only connection of the calling worker thread's
+//! own, so that a GET takes no pool lock. WAL lets readers read
 //! while one writer writes, and the pools keep a flood of writes, each waiting
 //! its turn for the database's one write lock, from taking the connections
 //! GETs need. Write transactions start `IMMEDIATE` so two writers queue on the
@@ -22,12 +24,14 @@ mod recommendations;
 mod registry;
 mod schema;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
+use thread_local::ThreadLocal;
 
 use crate::error::{BoxError, Explained};
 use crate::StoreError;
@@ -66,10 +70,21 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
 
+/// A read-only connection to the database at `path`.
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(PRAGMAS)?;
+    conn.execute_batch("PRAGMA query_only = ON;")?;
+    Ok(conn)
+}
+
 /// The SQLite store. Cheap to clone (pool handles).
 #[derive(Clone)]
 pub struct SqliteStore {
     readers: Pool,
+    /// One reader connection per thread that makes point reads (the
+    /// runtime's workers): no pool lock to take on every GET.
+    inline_readers: Arc<ThreadLocal<RefCell<Connection>>>,
     writers: Pool,
     path: PathBuf,
     wal_limit_bytes: u64,
@@ -127,6 +142,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             readers: pool(options.readers.max(1), true)?,
+            inline_readers: Arc::default(),
             writers: pool(options.writers.max(1), false)?,
             wal_limit_bytes: options.wal_limit_bytes,
             path,
@@ -148,8 +164,11 @@ impl SqliteStore {
         operation: &'static str,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.readers.get().map_err(|e| backend_op(operation, e))?;
-        f(&mut conn).map_err(|e| backend_op(operation, e))
+        let conn = self
+            .inline_readers
+            .get_or_try(|| open_reader(&self.path).map(RefCell::new))
+            .map_err(|e| backend_op(operation, e))?;
+        f(&mut conn.borrow_mut()).map_err(|e| backend_op(operation, e))
     }
 
     /// Runs the read `f` with a reader connection on the blocking thread pool.
@@ -159,9 +178,12 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.run_inline(operation, f))
-            .await
-            .map_err(|e| backend_op(operation, e))?
+        tokio::task::spawn_blocking(move || {
+            let mut conn = store.readers.get().map_err(|e| backend_op(operation, e))?;
+            f(&mut conn).map_err(|e| backend_op(operation, e))
+        })
+        .await
+        .map_err(|e| backend_op(operation, e))?
     }
 
     /// Runs the write `f` with a writer connection on the blocking thread
