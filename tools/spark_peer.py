@@ -7,6 +7,11 @@ Commands (each starts one local Spark session):
   bench     train Spark ALS on a train CSV once per seed, evaluate RMSE/MAE on a
             test CSV (coldStartStrategy=drop), time the fit and (first seed)
             recommendForAllUsers, print one JSON object.
+  save      train Spark ALS on a ratings CSV, keeping its column names as userCol
+            and itemCol, save it with Spark's own writer (model.write().save),
+            and write its predictions for the given users and every item it
+            knows. --model, --predictions and --implicit (true or false:
+            implicitPrefs) repeat, once per model.
 
 Ratings CSVs are user,item,rating[,timestamp] with a header (movierec split's output).
 """
@@ -109,10 +114,34 @@ def cmd_bench(a):
     spark.stop()
 
 
+def cmd_save(a):
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql.types import FloatType, IntegerType
+
+    spark = session(a.threads)
+    df = spark.read.csv(a.ratings, header=True)
+    user_col, item_col, rating_col = df.columns[:3]
+    ratings = df.select(
+        df[user_col].cast(IntegerType()).alias(user_col),
+        df[item_col].cast(IntegerType()).alias(item_col),
+        df[rating_col].cast(FloatType()).alias(rating_col),
+    ).repartition(4)
+    users = spark.createDataFrame([(int(u),) for u in a.users.split(",")], [user_col])
+    for model_dir, predictions, implicit in zip(a.model, a.predictions, a.implicit, strict=True):
+        als = ALS(rank=a.rank, maxIter=a.iterations, regParam=a.reg, seed=a.seed, implicitPrefs=implicit,
+                  alpha=a.alpha, userCol=user_col, itemCol=item_col, ratingCol=rating_col)
+        model = als.fit(ratings)
+        model.write().overwrite().save(model_dir)
+        pairs = users.crossJoin(model.itemFactors.select(model.itemFactors["id"].alias(item_col)))
+        write_predictions(model.transform(pairs).withColumnRenamed(user_col, "user")
+                          .withColumnRenamed(item_col, "item"), predictions)
+    spark.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("interop", "bench"):
+    for name in ("interop", "bench", "save"):
         s = sub.add_parser(name)
         s.add_argument("--rank", type=int, default=10)
         s.add_argument("--iterations", type=int, default=10)
@@ -130,8 +159,16 @@ def main():
     b.add_argument("--k", type=int, default=10)
     b.add_argument("--seeds", default="42", help="comma-separated seeds, one fit each")
     b.add_argument("--no-recommend", action="store_true", help="skip timing recommendForAllUsers")
+    v = sub.choices["save"]
+    v.add_argument("--ratings", required=True)
+    v.add_argument("--users", required=True, help="comma-separated user ids to predict for")
+    v.add_argument("--alpha", type=float, default=1.0)
+    for arg in ("--model", "--predictions"):
+        v.add_argument(arg, required=True, action="append")
+    v.add_argument("--implicit", action="append", type=lambda x: x == "true", required=True,
+                   help="true or false, once per --model")
     a = p.parse_args()
-    {"interop": cmd_interop, "bench": cmd_bench}[a.cmd](a)
+    {"interop": cmd_interop, "bench": cmd_bench, "save": cmd_save}[a.cmd](a)
 
 
 if __name__ == "__main__":

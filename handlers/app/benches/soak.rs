@@ -20,11 +20,10 @@
 //!   still running when the next cycle starts makes that one skip;
 //! - every 5 s: the server's VmRSS, the size of movierec.db-wal and movierec.db.
 //!
-//! The server runs with MOVIEREC_PROMOTION_MARGIN=1 unless it is set: the
-//! thousands of sparse new users lower the lists' NDCG@10 far below the
-//! bootstrap version's, so at the default 2% every retrain would be rejected
-//! and RecommendAllUsers would never publish. With 1 a version is promoted
-//! whenever it beats the most-popular list, so each cycle also publishes.
+//! The server runs at the default promotion margin (MOVIEREC_PROMOTION_MARGIN
+//! is passed on when set): each retrain is compared with the serving version
+//! on the same holdout, so the thousands of sparse new users the ingest adds
+//! weigh on both, and each cycle can promote and publish.
 //! MOVIEREC_LOG is passed on (default warn; info also counts busy WAL checkpoints).
 //!
 //! Jobs still running when the load stops get up to `--drain-seconds` (120)
@@ -588,7 +587,8 @@ fn main() {
     let load_before = loadavg();
     let ratings = Arc::new(bundled_ratings(&root));
     let log_level = std::env::var("MOVIEREC_LOG").unwrap_or_else(|_| "warn".into());
-    let margin = std::env::var("MOVIEREC_PROMOTION_MARGIN").unwrap_or_else(|_| "1".into());
+    let margin = std::env::var("MOVIEREC_PROMOTION_MARGIN")
+        .unwrap_or_else(|_| movierec::settings::defaults::PROMOTION_MARGIN.to_string());
     let store_dir = tempfile::tempdir().unwrap();
     let store = store_dir.path().to_path_buf();
     let bootstrap_started = Instant::now();

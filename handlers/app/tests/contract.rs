@@ -200,6 +200,8 @@ on_every_backend!(
     a_rated_movie_leaves_every_answer_at_once,
     a_change_of_taste_shows_in_the_next_answer,
     a_rating_on_one_instance_changes_the_next_answer_of_another,
+    a_population_of_sparse_new_users_does_not_block_promotion,
+    a_movie_rated_after_the_retrain_is_served_after_one_publication,
 );
 
 impl App {
@@ -833,10 +835,24 @@ async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
         report.decision
     );
     assert!(
-        report.decision.contains("worse than version 1")
+        report.decision.contains("worse than serving version 1's")
             || report.decision.contains("not above the most-popular"),
         "{}",
         report.decision
+    );
+    // both figures, on the same holdout, are in the record
+    let records = app.store.models().await.unwrap();
+    let record = records.iter().find(|r| r.version == 2).unwrap();
+    assert_eq!(
+        record.metrics["champion"]["version"], 1,
+        "{}",
+        record.metrics
+    );
+    assert!(
+        record.metrics["champion"]["lists"]["ndcg_at_k"]
+            .as_f64()
+            .unwrap()
+            > 0.0
     );
     assert_eq!(
         app.store.promoted_model().await.unwrap().unwrap().version,
@@ -956,6 +972,116 @@ async fn get_answers_bad_requests_with_json_errors_and_serves_new_users(app: App
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+/// Sparse new users (5 ratings each, copied from the trained users') and a
+/// new movie rated 5 stars by 300 users, the known ones among them: the next
+/// retrain is compared with the serving version on the same holdout, so the
+/// harder population weighs on both, and it is promoted and published.
+async fn a_population_of_sparse_new_users_does_not_block_promotion(app: App) {
+    published(&app).await;
+    let (status, body) = app
+        .post(
+            "/movies",
+            &json!([{"movie_id": 99, "title": "Movie 99", "genres": ["Odd"]}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let trained: Vec<Value> = training_events();
+    let mut events = Vec::new();
+    for j in 0..2_000 {
+        let user = 1_000 + j;
+        let copied = (j % 40) + 1;
+        let theirs: Vec<&Value> = trained
+            .iter()
+            .filter(|e| e["UserId"] == copied)
+            .skip((j / 40 % 3) as usize)
+            .take(5)
+            .collect();
+        for e in theirs {
+            events.push(event(
+                user,
+                e["MovieId"].as_i64().unwrap() as i32,
+                e["Rating"].as_f64().unwrap(),
+                1_700_000_000,
+            ));
+        }
+    }
+    let raters = (1..=40).chain(1_000..1_260);
+    events.extend(raters.map(|u| event(u, 99, 5.0, 1_700_000_001)));
+    for chunk in events.chunks(2_000) {
+        let (status, body) = app.ingest(chunk).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, body) = app.fire("RetrainModel", timer(true)).await;
+    let report = &body["ReturnValue"];
+    assert_eq!(report["status"], "promoted", "{body}");
+    assert_eq!(report["metrics"]["champion"]["version"], 1, "{body}");
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+    assert_eq!(body["ReturnValue"]["version"], 2, "{body}");
+    let (status, similar) = app.get("/movies/99/similar?n=5").await;
+    assert_eq!(status, 200, "{similar}");
+    assert_eq!(movie_ids(&similar).len(), 5, "{similar}");
+    let lists = app.store.published_recommendations().await.unwrap();
+    let holding = lists
+        .iter()
+        .filter(|l| l.items.iter().any(|i| i.movie == 99))
+        .count();
+    assert!(holding > 100, "movie 99 is in {holding} lists");
+}
+
+/// Movie 77, first rated after the retrain by 20 users the model knows, is
+/// in the served model after one RecommendAllUsers run: no retrain.
+async fn a_movie_rated_after_the_retrain_is_served_after_one_publication(app: App) {
+    published(&app).await;
+    let (status, _) = app.get("/movies/77/similar?n=5").await;
+    assert_eq!(status, 404, "not in version 1");
+    // odd users 1..19 like it; odd users 21..39 have not rated it
+    let odd_fans: Vec<(i32, i64, f64)> = (1..=10).map(|u| (2 * u - 1, 77, 5.0)).collect();
+    rate(&app, &odd_fans, 1_700_000_200).await;
+    let (_, body) = app.fire("RecommendAllUsers", timer(true)).await;
+    assert_eq!(body["ReturnValue"]["outcome"], "done", "{body}");
+    assert_eq!(body["ReturnValue"]["version"], 2, "{body}");
+    let records = app.store.models().await.unwrap();
+    let folded = records.iter().find(|r| r.version == 2).unwrap();
+    assert!(
+        folded.decision.contains("folded in (77)"),
+        "{}",
+        folded.decision
+    );
+    assert_eq!(folded.metrics["folded_in"]["from_version"], 1);
+
+    let (status, similar) = app.get("/movies/77/similar?n=5").await;
+    assert_eq!(status, 200, "{similar}");
+    // liked by odd users only: its nearest movies are odd ones
+    let odd = movie_ids(&similar).iter().filter(|m| *m % 2 == 1).count();
+    assert!(odd >= 4, "{similar}");
+    // it reaches the odd users who have not rated it
+    let lists = app.store.published_recommendations().await.unwrap();
+    let mean_place = |users: &[i32]| {
+        let places: Vec<usize> = lists
+            .iter()
+            .filter(|l| users.contains(&l.user))
+            .map(|l| {
+                l.items
+                    .iter()
+                    .position(|i| i.movie == 77)
+                    .unwrap_or(l.items.len())
+            })
+            .collect();
+        places.iter().sum::<usize>() as f64 / places.len() as f64
+    };
+    let odd_others: Vec<i32> = (21..=39).step_by(2).collect();
+    let odd_place = mean_place(&odd_others);
+    assert!(
+        odd_place < 5.0,
+        "odd users have it at {odd_place} on average"
+    );
+    // nothing new rated: the next run folds in nothing and publishes nothing
+    let (_, again) = app.fire("RecommendAllUsers", timer(true)).await;
+    assert_eq!(again["ReturnValue"]["outcome"], "skipped", "{again}");
+    assert_eq!(app.store.models().await.unwrap().len(), 2);
 }
 
 /// Trains on [`training_events`] with the test catalogue, and publishes.

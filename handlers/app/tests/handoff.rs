@@ -78,7 +78,7 @@ async fn job_folder(state: &AppState, version: u64, dir: &std::path::Path, ndcg:
         .into_iter()
         .find(|m| m.version == version)
         .unwrap();
-    let mut metrics = ModelMetrics::from_value(&record.metrics);
+    let mut metrics = ModelMetrics::from_record(version, &record.metrics).unwrap();
     metrics.lists.ndcg_at_k = Some(ndcg);
     let mut extras = ModelExtras::default();
     let serde_json::Value::Object(map) = serde_json::to_value(&metrics).unwrap() else {
@@ -130,9 +130,11 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("_SUCCESS"));
 
-    // Worse than the promoted version by more than the margin: recorded, rejected.
+    // A job's figures are on its own split, not the serving version's
+    // holdout: it is gated by the most-popular list on that split. Not above
+    // it: recorded, rejected.
     let worse = dir.path().join("models/20261202T0100");
-    job_folder(&state, first.version, &worse, ndcg * 0.9).await;
+    job_folder(&state, first.version, &worse, popular * 0.9).await;
     drop(state);
     let env_store = s(&store_dir).to_string();
     let import = |folder: &std::path::Path| {
@@ -150,7 +152,7 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     };
     let said = import(&worse);
     assert!(
-        said.contains("rejected") && said.contains("worse than version 1"),
+        said.contains("rejected") && said.contains("not above the most-popular"),
         "{said}"
     );
 
@@ -165,6 +167,13 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     assert_eq!(promoted.version, 3);
     assert!(!store.model_files(3).await.unwrap().is_empty());
     assert!(promoted.decision.contains("trained outside the app"));
+    assert!(
+        promoted
+            .decision
+            .contains("serving version 1 could not be scored"),
+        "{}",
+        promoted.decision
+    );
     assert!(ndcg > popular);
 
     // External mode: RetrainModel imports the newest complete folder, once.

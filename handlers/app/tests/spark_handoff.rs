@@ -50,27 +50,6 @@ fn cli(store: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// RecommendAllUsers, then every shard it sends through RecommendShard.
-async fn publish(host: &FakeHost) -> usize {
-    let fired = host
-        .fire_timer("RecommendAllUsers", &TimerPayload::new(false, false))
-        .await
-        .unwrap();
-    assert_eq!(fired.status, 200, "{}", fired.text);
-    let shards = fired.body["Outputs"]["shards"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert!(!shards.is_empty(), "no shards sent: {}", fired.text);
-    for m in &shards {
-        let body =
-            movierec_fakehost::queue_invocation("RecommendShard", "shard", &m.to_string(), 1);
-        let answer = host.invoke("RecommendShard", &body).await.unwrap();
-        assert_eq!(answer.status, 200, "{}", answer.text);
-    }
-    shards.len()
-}
-
 /// NDCG@10 of the served lists (binary gains), over the test users with a
 /// liked movie the training part knows.
 async fn served_ndcg(host: &FakeHost, liked: &HashMap<i32, HashSet<i32>>) -> (f64, u64) {
@@ -181,7 +160,7 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
     assert!(liked.len() > 5_000);
 
     assert!(
-        publish(host).await > 1,
+        publish_through_host(host).await > 1,
         "ml-1m's 6040 users take several shards of 1000"
     );
     let (spark_ndcg, version) = served_ndcg(host, &liked).await;
@@ -194,7 +173,7 @@ async fn spark_trains_on_the_export_and_the_app_serves_its_lists() {
         .unwrap();
     assert_eq!(retrained.status, 200, "{}", retrained.text);
     assert!(retrained.text.contains("promoted"), "{}", retrained.text);
-    publish(host).await;
+    publish_through_host(host).await;
     let (app_ndcg, version) = served_ndcg(host, &liked).await;
     assert_eq!(version, 2);
     eprintln!(

@@ -13,6 +13,9 @@
 //! ## Layout
 //! Dependencies go one way, down this list (no module depends on one above it):
 //! - [`tuning`]: the ranking model's regularisation chosen on a validation split.
+//! - [`holdout`]: several models' lists scored on one holdout as they are
+//!   served (users a model does not know folded in): the promotion gate's
+//!   champion against challenger.
 //! - [`als`]: training: the loop, the explicit and implicit sweeps over all
 //!   rows. Re-exports the parameter, error
 //!   and layout types under `als::`, the path the app names them by.
@@ -35,6 +38,7 @@
 
 pub mod als;
 pub mod data;
+pub mod holdout;
 mod linalg;
 pub mod metrics;
 pub mod model;

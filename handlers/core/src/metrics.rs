@@ -115,13 +115,13 @@ pub fn relevant_items(
 
 /// Sums of the four list metrics, turned into means.
 #[derive(Default)]
-struct Means {
+pub(crate) struct Means {
     sums: [f64; 4],
     users: usize,
 }
 
 impl Means {
-    fn add(&mut self, list: &[u32], relevant: &HashSet<u32>, k: usize) {
+    pub(crate) fn add(&mut self, list: &[u32], relevant: &HashSet<u32>, k: usize) {
         let (p, r, n, a) = list_metrics(list, relevant, k);
         for (s, v) in self.sums.iter_mut().zip([p, r, n, a]) {
             *s += v;
@@ -129,7 +129,7 @@ impl Means {
         self.users += 1;
     }
 
-    fn finish(self, k: usize) -> RankingMetrics {
+    pub(crate) fn finish(self, k: usize) -> RankingMetrics {
         let mean = |s: f64| (self.users > 0).then(|| s / self.users as f64);
         RankingMetrics {
             k,

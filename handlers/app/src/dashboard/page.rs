@@ -433,15 +433,26 @@ fn models(html: &mut String, models: &ModelsView) {
     }
     let _ = write!(
         html,
-        r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@{K} of its lists as served; the dashed line is the most-popular list on the same holdout.</p><div class="pair">"#
+        r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@{K} of its lists as served, against the version serving then (<span class="key">◇</span>, scored on the same holdout) and the most-popular list (dashed).</p><div class="pair">"#
     );
     type Pick = fn(&ModelPoint) -> Option<f64>;
-    let ndcg_title = format!("lists' NDCG@{K} (higher is better), dashed: most popular");
-    let charts: [(&str, Pick, Pick); 2] = [
-        (&ndcg_title, |p| p.ndcg_at_k, |p| p.popular_ndcg_at_k),
-        ("rating model RMSE (lower is better)", |p| p.rmse, |_| None),
+    let ndcg_title =
+        format!("lists' NDCG@{K} (higher is better), ◇: serving version, dashed: most popular");
+    let charts: [(&str, Pick, Pick, Pick); 2] = [
+        (
+            &ndcg_title,
+            |p| p.ndcg_at_k,
+            |p| p.popular_ndcg_at_k,
+            |p| p.champion_ndcg_at_k,
+        ),
+        (
+            "rating model RMSE (lower is better)",
+            |p| p.rmse,
+            |_| None,
+            |_| None,
+        ),
     ];
-    for (name, pick, reference) in charts {
+    for (name, pick, reference, rival) in charts {
         let shown: Vec<&ModelPoint> = models
             .versions
             .iter()
@@ -460,29 +471,31 @@ fn models(html: &mut String, models: &ModelsView) {
             })
             .collect();
         let baseline: Vec<Option<f64>> = shown.iter().map(|p| reference(p)).collect();
+        let rivals: Vec<Option<f64>> = shown.iter().map(|p| rival(p)).collect();
         let _ = write!(html, "<div><h3>{}</h3>", escape(name));
         if marks.is_empty() {
             empty(html, "Not measured.");
         } else {
-            html.push_str(&svg::dots(name, &marks, &baseline));
+            html.push_str(&svg::dots(name, &marks, &baseline, &rivals));
         }
         html.push_str("</div>");
     }
     let _ = write!(
         html,
-        r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">NDCG@{K}</th><th class="num">popular</th><th class="num">P@{K}</th><th class="num">RMSE</th><th>Decision</th></tr></thead><tbody>"#
+        r#"</div><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Trained</th><th>Status</th><th class="num">NDCG@{K}</th><th class="num">serving then</th><th class="num">popular</th><th class="num">P@{K}</th><th class="num">RMSE</th><th>Decision</th></tr></thead><tbody>"#
     );
     for p in models.versions.iter().rev() {
         let figure = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into());
         let _ = write!(
             html,
-            r#"<tr><td class="num">v{}{}</td><td class="date">{}</td><td class="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            r#"<tr><td class="num">v{}{}</td><td class="date">{}</td><td class="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             p.version,
             if p.serving { " (serving)" } else { "" },
             escape(&when(&p.created_at)),
             p.status.as_str(),
             p.status.as_str(),
             figure(p.ndcg_at_k),
+            figure(p.champion_ndcg_at_k),
             figure(p.popular_ndcg_at_k),
             figure(p.precision_at_k),
             figure(p.rmse),

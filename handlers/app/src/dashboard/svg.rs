@@ -125,14 +125,22 @@ pub fn columns(aria: &str, marks: &[Mark], label_every: usize) -> String {
 
 /// Dots joined by a line, on an axis from the smallest to the largest value.
 /// `baseline`, one value per mark where known, is drawn as a dashed line on
-/// the same axis (a reference each dot should beat).
-pub fn dots(aria: &str, marks: &[Mark], baseline: &[Option<f64>]) -> String {
+/// the same axis (a reference each dot should beat); `rivals`, one value per
+/// mark where known, as hollow diamonds beside each dot (the serving version
+/// each candidate was compared with, on the same holdout).
+pub fn dots(
+    aria: &str,
+    marks: &[Mark],
+    baseline: &[Option<f64>],
+    rivals: &[Option<f64>],
+) -> String {
     let mut svg = open(aria);
     let values = || {
         marks
             .iter()
             .map(|m| m.value)
             .chain(baseline.iter().flatten().copied())
+            .chain(rivals.iter().flatten().copied())
     };
     let lo = values().fold(f64::INFINITY, f64::min);
     let hi = values().fold(f64::NEG_INFINITY, f64::max);
@@ -191,6 +199,23 @@ pub fn dots(aria: &str, marks: &[Mark], baseline: &[Option<f64>]) -> String {
             LEFT + plot_w,
             last.1 - 4.0
         );
+    }
+    for (i, v) in rivals.iter().take(marks.len()).enumerate() {
+        if let Some(v) = v {
+            let (cx, cy) = (x(i) + 8.0, y(*v));
+            let _ = write!(
+                svg,
+                r#"<polygon class="rival" points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}"><title>serving version on the same holdout: {v:.4}</title></polygon>"#,
+                cx,
+                cy - 5.0,
+                cx + 5.0,
+                cy,
+                cx,
+                cy + 5.0,
+                cx - 5.0,
+                cy
+            );
+        }
     }
     let every = marks.len().div_ceil(12).max(1);
     for (i, m) in marks.iter().enumerate() {
@@ -267,12 +292,12 @@ mod tests {
 
     #[test]
     fn dots_span_the_values_and_text_is_escaped() {
-        let svg = dots("rmse", &[mark("v1", 0.9), mark("<v2>", 0.8)], &[]);
+        let svg = dots("rmse", &[mark("v1", 0.9), mark("<v2>", 0.8)], &[], &[]);
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("&lt;v2&gt;"));
         assert!(!svg.contains("<v2>"));
         assert!(!svg.contains("baseline"));
-        let single = dots("rmse", &[mark("v1", 0.87)], &[Some(0.5)]);
+        let single = dots("rmse", &[mark("v1", 0.87)], &[Some(0.5)], &[]);
         assert_eq!(single.matches("<circle").count(), 1);
         assert!(single.contains(r#"class="baseline""#));
         assert!(!single.contains("NaN"));
@@ -285,12 +310,18 @@ mod tests {
             "ndcg",
             &[mark("v1", 0.3), mark("v2", 0.31)],
             &[Some(0.1), Some(0.1)],
+            &[None, Some(0.5)],
         );
+        // the serving version's figure beside v2 is the highest value: a diamond on top
+        let rival = svg.split(r#"class="rival" points=""#).nth(1).unwrap();
+        let y_rival: f64 = rival.split([',', ' ']).nth(1).unwrap().parse().unwrap();
+        assert_eq!(svg.matches(r#"class="rival""#).count(), 1);
         let line = svg.split(r#"class="baseline" points=""#).nth(1).unwrap();
         let y_base: f64 = line.split([',', ' ']).nth(1).unwrap().parse().unwrap();
         for dot in svg.split(r#"cy=""#).skip(1) {
             let y_dot: f64 = dot.split('"').next().unwrap().parse().unwrap();
             assert!(y_dot < y_base, "{y_dot} vs {y_base}");
+            assert!(y_dot > y_rival - 5.0, "{y_dot} vs {y_rival}");
         }
     }
 }

@@ -100,6 +100,8 @@ pub struct ModelPoint {
     pub ndcg_at_k: Option<f64>,
     /// NDCG@10 of the most-popular list on the same holdout (the baseline).
     pub popular_ndcg_at_k: Option<f64>,
+    /// NDCG@10 of the version serving at that retrain, on the same holdout.
+    pub champion_ndcg_at_k: Option<f64>,
     pub precision_at_k: Option<f64>,
     pub recall_at_k: Option<f64>,
     /// The rating model's holdout RMSE.
@@ -250,12 +252,17 @@ pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView 
     let mut versions: Vec<ModelPoint> = records
         .iter()
         .map(|r| {
-            let m = ModelMetrics::from_value(&r.metrics);
+            // A record that does not read shows no figures, and says why.
+            let (m, decision) = match ModelMetrics::from_record(r.version, &r.metrics) {
+                Ok(m) => (m, r.decision.clone()),
+                Err(e) => (ModelMetrics::default(), format!("{} ({e})", r.decision)),
+            };
             ModelPoint {
                 version: r.version,
                 created_at: rfc3339(r.created_at),
                 status: r.status,
-                decision: r.decision.clone(),
+                decision,
+                champion_ndcg_at_k: m.champion.as_ref().and_then(|c| c.lists.ndcg_at_k),
                 ndcg_at_k: m.lists.ndcg_at_k,
                 popular_ndcg_at_k: m.popular.ndcg_at_k,
                 precision_at_k: m.lists.precision_at_k,

@@ -9,11 +9,20 @@
 //! The holdout figures are the `metrics` of the ranking model's
 //! `movierec/model.json`, in the shape the registry keeps
 //! ([`ModelMetrics`]), measured by the job with the app's protocol.
+//!
+//! Also tells this layout from a plain Spark `ALSModel` directory
+//! ([`layout`]; that one is read by [`super::spark_model`]), and says what a
+//! folder that is neither lacks. [`newest_complete`] (the external trainer
+//! mode) takes either: a job folder is complete with its top-level
+//! `_SUCCESS`, a plain `ALSModel` directory when metadata/, userFactors/ and
+//! itemFactors/ each have the `_SUCCESS` Spark writes into them (it writes
+//! none at the top).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use movierec_core::model_files::{load_model, ModelExtras};
+use movierec_core::model_files::{load_model, unfinished_folders, ModelExtras, LAYOUT_FOLDERS};
+use serde::Deserialize;
 
 use crate::models::files::{RANKING_DIR, RATING_DIR};
 use crate::models::metrics::ModelMetrics;
@@ -34,6 +43,60 @@ pub struct TrainedElsewhere {
     pub params: serde_json::Value,
 }
 
+/// The two layouts `movierec model import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// tools/spark/train_models.py's folder: ranking/, rating/, _SUCCESS.
+    JobFolder,
+    /// One `ALSModel` as Spark's `model.write().save(DIR)` writes it.
+    SparkModel,
+}
+
+/// The job's folder's entries, and a plain `ALSModel`'s.
+const JOB_ENTRIES: [&str; 3] = [RANKING_DIR, RATING_DIR, COMPLETE];
+const SPARK_ENTRIES: [&str; 3] = LAYOUT_FOLDERS;
+
+/// Which layout `dir` is in (a job folder by its ranking/ or rating/, else a
+/// Spark model by its metadata/, else a job folder by its _SUCCESS alone);
+/// an error naming both layouts and what `dir` lacks of each when neither.
+pub fn layout(dir: &Path) -> anyhow::Result<Layout> {
+    if !dir.is_dir() {
+        bail!("{}: no such directory", dir.display());
+    }
+    let has = |name: &str| dir.join(name).exists();
+    if has(RANKING_DIR) || has(RATING_DIR) {
+        return Ok(Layout::JobFolder);
+    }
+    if has(SPARK_ENTRIES[0]) {
+        return Ok(Layout::SparkModel);
+    }
+    if has(COMPLETE) {
+        return Ok(Layout::JobFolder);
+    }
+    let lacks = |names: &[&str]| {
+        names
+            .iter()
+            .filter(|n| !has(n))
+            .map(|n| {
+                if *n == COMPLETE {
+                    n.to_string()
+                } else {
+                    format!("{n}/")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    bail!(
+        "{} is not a model folder movierec can import: neither a training job's folder \
+         (tools/spark/train_models.py writes ranking/, rating/ and _SUCCESS; it lacks {}) \
+         nor a Spark ALSModel directory (model.write().save(DIR) writes metadata/, userFactors/ and itemFactors/; it lacks {})",
+        dir.display(),
+        lacks(&JOB_ENTRIES),
+        lacks(&SPARK_ENTRIES)
+    )
+}
+
 /// Reads a complete job output folder.
 pub fn read(dir: &Path) -> anyhow::Result<TrainedElsewhere> {
     if !dir.join(COMPLETE).is_file() {
@@ -52,7 +115,13 @@ pub fn read(dir: &Path) -> anyhow::Result<TrainedElsewhere> {
             dir.display()
         );
     }
-    let metrics = ModelMetrics::from_value(&serde_json::Value::Object(extras.metrics.clone()));
+    let metrics = ModelMetrics::deserialize(&serde_json::Value::Object(extras.metrics.clone()))
+        .with_context(|| {
+            format!(
+                "{}/{RANKING_DIR}/movierec/model.json: its metrics are not the registry's figures",
+                dir.display()
+            )
+        })?;
     let params = serde_json::json!({
         "ranking": extras.params,
         "rating": rating_extras.params,
@@ -71,15 +140,54 @@ pub fn read(dir: &Path) -> anyhow::Result<TrainedElsewhere> {
     })
 }
 
-/// The newest complete job folder directly under `root` (by name: the job
-/// names them by time), if any.
+/// Whether `dir` is a finished job folder (its `_SUCCESS`) or a finished
+/// plain `ALSModel` directory (a `_SUCCESS` in each of its three folders).
+pub fn is_complete(dir: &Path) -> bool {
+    dir.join(COMPLETE).is_file() || (dir.is_dir() && unfinished_folders(dir).is_empty())
+}
+
+/// The newest complete job folder or plain `ALSModel` directory directly
+/// under `root` (by name: the job names them by time), if any; one still
+/// being written is passed over.
 pub fn newest_complete(root: &Path) -> anyhow::Result<Option<PathBuf>> {
     let entries = std::fs::read_dir(root)
         .with_context(|| format!("listing the external models folder {}", root.display()))?;
     let mut complete: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(COMPLETE).is_file())
+        .filter(|p| is_complete(p))
         .collect();
     complete.sort();
     Ok(complete.pop())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"").unwrap();
+    }
+
+    #[test]
+    fn the_newest_complete_folder_is_a_job_folder_or_a_plain_model_and_never_one_being_written() {
+        let root = tempfile::tempdir().unwrap();
+        let r = |rel: &str| root.path().join(rel);
+        assert_eq!(newest_complete(root.path()).unwrap(), None);
+        touch(&r("20260101T0000/_SUCCESS"));
+        for folder in LAYOUT_FOLDERS {
+            touch(&r(&format!("20260102T0000/{folder}/_SUCCESS")));
+        }
+        // Spark writes itemFactors/ last: without its _SUCCESS, not complete.
+        touch(&r("20260103T0000/metadata/_SUCCESS"));
+        touch(&r("20260103T0000/userFactors/_SUCCESS"));
+        std::fs::create_dir_all(r("20260103T0000/itemFactors")).unwrap();
+        touch(&r("20260104T0000.txt"));
+        assert_eq!(
+            newest_complete(root.path()).unwrap(),
+            Some(r("20260102T0000"))
+        );
+        assert_eq!(layout(&r("20260102T0000")).unwrap(), Layout::SparkModel);
+        assert!(is_complete(&r("20260101T0000")) && !is_complete(&r("20260103T0000")));
+    }
 }

@@ -1,62 +1,95 @@
-//! What a retrain measures on its holdout, and the promotion gate that reads it.
+//! What a retrain measures, and the promotion gate that reads it.
 //!
-//! The lists are measured as they are served: the ranking model's top 10 for
-//! each holdout user, the movies they rated in the training part left out,
-//! against the holdout movies they rated 4 or more. The most-popular list is
-//! measured the same way on the same holdout, so every version carries its own
-//! baseline. The rating model is measured by RMSE/MAE of its predictions.
-//! Promotion reads list quality only: RMSE does not measure what users see.
+//! **One holdout for champion and challenger.** The holdout is the stored
+//! ratings whose (user, movie) hash falls in `MOVIEREC_HOLDOUT_FRACTION` under
+//! `MOVIEREC_HOLDOUT_SEED` (`movierec_core::data::hash_split`): the same pairs
+//! at every retrain, whatever else arrived. Each retrain fits the candidate
+//! (the challenger) on the rest, and a promoted version keeps that fit beside
+//! the models refitted on every rating that serve (`evaluation/ranking/` in its
+//! files). So at the next retrain the serving version (the champion) is scored
+//! by its evaluation fit, which never saw any pair of the holdout, on today's
+//! holdout, beside the challenger and the most-popular list. Why a hash and
+//! not "ratings newer than the champion": newer ratings are mostly new users'
+//! (the population shift the gate must not read as a regression would then be
+//! all of the holdout), and a hash holdout is the same whichever version is
+//! champion, so no fit ever needs retraining to be compared.
+//!
+//! **As served.** Each model ranks the holdout users as serving would
+//! (`movierec_core::holdout`): a user it knows by their row, a user it does
+//! not know folded in from their training-part ratings, a user it cannot fold
+//! in gets the most-popular list; movies they rated in the training part are
+//! left out; the top 10 is scored against the holdout movies they rated 4 or
+//! more. Sparse new users therefore weigh on both models alike.
+//!
+//! **The gate** ([`decide`]) promotes a challenger whose lists beat the
+//! most-popular list and are not worse than the champion's by more than the
+//! margin, on that holdout. A champion without an evaluation fit (imported,
+//! trained outside movierec, recorded before the fixed holdout, or measured on
+//! another holdout after the settings changed) cannot be scored fairly: the
+//! challenger then only has to beat the most-popular list, and the decision
+//! says why. The rating model is measured by RMSE/MAE and does not gate: RMSE
+//! does not measure what users see.
 
 use movierec_core::data::{RatingMatrix, Ratings};
-use movierec_core::metrics::{
-    catalogue_coverage, popular_ranking_metrics, popularity_order, ranking_metrics, rating_metrics,
-};
+use movierec_core::holdout::HoldoutUsers;
+use movierec_core::metrics::{catalogue_coverage, rating_metrics};
 use movierec_core::model::AlsModel;
 use movierec_store::ModelStatus;
 
-pub use crate::models::metrics::{ListQuality, ModelMetrics, K, RELEVANT};
+pub use crate::models::metrics::{
+    ChampionFigures, HashHoldout, ListQuality, ModelMetrics, K, RELEVANT,
+};
 
-/// Measures both models of a candidate, trained on `train`, on `holdout`.
+/// The serving version, as far as the gate can use it.
+#[derive(Debug, Clone, Copy)]
+pub enum Champion<'a> {
+    /// Nothing is promoted yet.
+    None,
+    /// Its evaluation fit, scored on this holdout.
+    Fit { version: u64, model: &'a AlsModel },
+    /// It cannot be scored on this holdout, and why.
+    Incomparable { version: u64, why: &'a str },
+}
+
+/// Measures a challenger trained on `train` (as `matrix`), and the champion,
+/// on `holdout`.
 pub fn evaluate(
-    train: &RatingMatrix,
+    train: &Ratings,
+    matrix: &RatingMatrix,
     holdout: &Ratings,
     ranking: &AlsModel,
     rating: &AlsModel,
+    champion: Champion,
 ) -> ModelMetrics {
-    let lists = ranking_metrics(ranking, &train.by_user, holdout, K, RELEVANT);
-    let popular = popular_ranking_metrics(
-        &train.users,
-        &train.items,
-        &popularity_order(&train.by_item, RELEVANT),
-        &train.by_user,
-        holdout,
-        K,
-        RELEVANT,
-    );
+    let users = HoldoutUsers::new(train, holdout, RELEVANT);
+    let lists = users.served_metrics(ranking, K);
+    let champion = match champion {
+        Champion::Fit { version, model } => Some(ChampionFigures {
+            version,
+            lists: users.served_metrics(model, K).into(),
+        }),
+        _ => None,
+    };
     let errors = rating_metrics(rating, holdout);
     ModelMetrics {
         k: K,
         n_list_users: lists.n_users,
         lists: lists.into(),
-        coverage_at_k: Some(catalogue_coverage(ranking, &train.by_user, K)),
-        popular: popular.into(),
+        coverage_at_k: Some(catalogue_coverage(ranking, &matrix.by_user, K)),
+        popular: users.popular_metrics(K).into(),
+        champion,
         rmse: errors.rmse,
         mae: errors.mae,
-        n_train: train.nnz(),
+        n_train: matrix.nnz(),
         n_holdout: holdout.len(),
         n_holdout_scored: errors.n_scored,
         ..ModelMetrics::default()
     }
 }
 
-/// The promotion gate. A candidate is rejected when its lists' NDCG@K is
-/// missing, not above the most-popular list's on the same holdout, or below
-/// the promoted version's by more than `margin` (a share); else promoted.
-pub fn decide(
-    candidate: &ModelMetrics,
-    promoted: Option<(u64, &ModelMetrics)>,
-    margin: f64,
-) -> (ModelStatus, String) {
+/// The promotion gate (see the module doc). `champion` says why the serving
+/// version has no figures in `candidate`, when it has none.
+pub fn decide(candidate: &ModelMetrics, champion: Champion, margin: f64) -> (ModelStatus, String) {
     let Some(ndcg) = candidate.lists.ndcg_at_k else {
         return (
             ModelStatus::Rejected,
@@ -72,22 +105,27 @@ pub fn decide(
             ),
         );
     }
-    match promoted.and_then(|(v, m)| Some((v, m.lists.ndcg_at_k?))) {
-        Some((version, current)) if ndcg < current * (1.0 - margin) => (
-            ModelStatus::Rejected,
-            format!(
-                "lists' NDCG@{K} {ndcg:.4} is worse than version {version}'s {current:.4} by more than {:.1}%",
-                margin * 100.0
-            ),
-        ),
-        Some((version, current)) => (
+    if let Some(ChampionFigures { version, lists }) = &candidate.champion {
+        let current = lists.ndcg_at_k.unwrap_or(0.0);
+        let pct = margin * 100.0;
+        return if ndcg < current * (1.0 - margin) {
+            (
+                ModelStatus::Rejected,
+                format!("lists' NDCG@{K} {ndcg:.4} is worse than serving version {version}'s {current:.4} on the same holdout by more than {pct:.1}%"),
+            )
+        } else {
+            (
+                ModelStatus::Promoted,
+                format!("lists' NDCG@{K} {ndcg:.4} (serving version {version}: {current:.4}, most popular: {popular:.4}, on the same holdout) is within {pct:.1}% of the serving version's or better"),
+            )
+        };
+    }
+    match champion {
+        Champion::Incomparable { version, why } => (
             ModelStatus::Promoted,
-            format!(
-                "lists' NDCG@{K} {ndcg:.4} (most popular: {popular:.4}) is within {:.1}% of version {version}'s {current:.4} or better",
-                margin * 100.0
-            ),
+            format!("lists' NDCG@{K} {ndcg:.4} beat the most-popular list's {popular:.4}; serving version {version} could not be scored on this holdout ({why})"),
         ),
-        None => (
+        _ => (
             ModelStatus::Promoted,
             format!("first model with lists better than the most popular (NDCG@{K} {ndcg:.4} against {popular:.4})"),
         ),
@@ -98,42 +136,73 @@ pub fn decide(
 mod tests {
     use super::*;
 
-    fn metrics(ndcg: Option<f64>, popular: f64) -> ModelMetrics {
+    fn metrics(ndcg: Option<f64>, popular: f64, champion: Option<(u64, f64)>) -> ModelMetrics {
+        let quality = |n: Option<f64>| ListQuality {
+            ndcg_at_k: n,
+            ..Default::default()
+        };
         ModelMetrics {
-            lists: ListQuality {
-                ndcg_at_k: ndcg,
-                ..Default::default()
-            },
-            popular: ListQuality {
-                ndcg_at_k: Some(popular),
-                ..Default::default()
-            },
+            lists: quality(ndcg),
+            popular: quality(Some(popular)),
+            champion: champion.map(|(version, n)| ChampionFigures {
+                version,
+                lists: quality(Some(n)),
+            }),
             ..Default::default()
         }
     }
 
     #[test]
     fn a_model_no_better_than_the_most_popular_list_is_rejected() {
-        let (status, why) = decide(&metrics(Some(0.10), 0.12), None, 0.02);
+        let (status, why) = decide(&metrics(Some(0.10), 0.12, None), Champion::None, 0.02);
         assert_eq!(status, ModelStatus::Rejected);
         assert!(why.contains("most-popular"), "{why}");
-        // even when the promoted version was worse still
-        let old = metrics(Some(0.05), 0.12);
-        let (status, _) = decide(&metrics(Some(0.12), 0.12), Some((1, &old)), 0.02);
+        // even when the champion was worse still
+        let (status, _) = decide(
+            &metrics(Some(0.12), 0.12, Some((1, 0.05))),
+            Champion::None,
+            0.02,
+        );
         assert_eq!(status, ModelStatus::Rejected);
     }
 
     #[test]
-    fn the_margin_decides_against_the_promoted_version() {
-        let current = metrics(Some(0.30), 0.12);
-        let (status, why) = decide(&metrics(Some(0.29), 0.12), Some((4, &current)), 0.02);
+    fn the_margin_decides_against_the_champion_on_the_same_holdout() {
+        let (status, why) = decide(
+            &metrics(Some(0.29), 0.12, Some((4, 0.30))),
+            Champion::None,
+            0.02,
+        );
         assert_eq!(status, ModelStatus::Rejected, "{why}");
-        assert!(why.contains("worse than version 4"), "{why}");
-        let (status, _) = decide(&metrics(Some(0.2950), 0.12), Some((4, &current)), 0.02);
+        assert!(
+            why.contains("serving version 4") && why.contains("same holdout"),
+            "{why}"
+        );
+        let (status, _) = decide(
+            &metrics(Some(0.2950), 0.12, Some((4, 0.30))),
+            Champion::None,
+            0.02,
+        );
         assert_eq!(status, ModelStatus::Promoted);
-        let (status, why) = decide(&metrics(Some(0.2), 0.12), None, 0.02);
+        let (status, why) = decide(&metrics(Some(0.2), 0.12, None), Champion::None, 0.02);
         assert_eq!(status, ModelStatus::Promoted, "{why}");
-        let (status, _) = decide(&metrics(None, 0.12), None, 0.02);
+        let (status, _) = decide(&metrics(None, 0.12, None), Champion::None, 0.02);
+        assert_eq!(status, ModelStatus::Rejected);
+    }
+
+    #[test]
+    fn a_champion_that_cannot_be_scored_is_named_and_the_popular_list_still_gates() {
+        let champion = Champion::Incomparable {
+            version: 7,
+            why: "imported from Spark",
+        };
+        let (status, why) = decide(&metrics(Some(0.2), 0.12, None), champion, 0.02);
+        assert_eq!(status, ModelStatus::Promoted);
+        assert!(
+            why.contains("version 7") && why.contains("imported from Spark"),
+            "{why}"
+        );
+        let (status, _) = decide(&metrics(Some(0.1), 0.12, None), champion, 0.02);
         assert_eq!(status, ModelStatus::Rejected);
     }
 }

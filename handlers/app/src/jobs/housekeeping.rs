@@ -1,10 +1,11 @@
-//! Retention, run at the end of each retrain (under its lease): dead letters
+//! Retention, run at the end of each retrain and after new movies are
+//! folded into a version (both under the job lease): dead letters
 //! older than the retention setting are deleted, and the files of promoted
 //! versions past the newest few are deleted (their records and metrics stay
 //! in the history). The serving and the promoted versions, and a version
 //! whose lists are being published, keep their files whatever their age. A
-//! failure here is logged and retried at the next retrain; it never fails
-//! the retrain.
+//! failure here is logged and retried at the next run; it never fails the
+//! job that ran it.
 
 use std::collections::BTreeSet;
 

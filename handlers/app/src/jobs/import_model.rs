@@ -1,38 +1,77 @@
-//! Recording a version trained outside the app (tools/spark/): `movierec
-//! model import DIR`, and RetrainModel with `MOVIEREC_TRAINER=external`,
-//! which imports the newest complete folder under `MOVIEREC_EXTERNAL_MODELS`
-//! (a directory, or a Blob container it downloads the folder from) that it
-//! has not imported before.
+//! Recording a version trained outside the app (tools/spark/, or any Spark
+//! ALS): `movierec model import DIR`, and RetrainModel with
+//! `MOVIEREC_TRAINER=external`, which imports the newest complete folder
+//! under `MOVIEREC_EXTERNAL_MODELS` (a directory, or a Blob container it
+//! downloads the folder from) that it has not imported before (the
+//! `external-models:imported` marker names the last one).
 //!
-//! The job's holdout figures go through the same gate as an in-process
-//! retrain ([`super::evaluation::decide`]): a version is promoted only if its
-//! lists beat the most-popular list and are not worse than the promoted
-//! version's by more than the margin; RecommendAllUsers then publishes it.
+//! A training job's folder (ranking/, rating/, _SUCCESS) carries its holdout
+//! figures, which go through the same gate as an in-process retrain
+//! ([`super::evaluation::decide`]): a version is promoted only if its lists
+//! beat the most-popular list and are not worse than the promoted version's
+//! by more than the margin; RecommendAllUsers then publishes it.
+//!
+//! A plain Spark `ALSModel` directory (what `model.write().save(DIR)`
+//! writes, trained anywhere) has no holdout figures to gate on, so it is
+//! recorded as promoted at the operator's word, with what the stored ratings
+//! can say about it ([`super::import_plain`]); implicit or explicit, which
+//! Spark's metadata does not record, is stated (`--explicit` /
+//! `--implicit`, the command only) or inferred from the stored ratings. The
+//! command takes one, and so does the external mode from a directory: one
+//! is complete when metadata/, userFactors/ and itemFactors/ each have their
+//! `_SUCCESS` ([`model_folder::newest_complete`]); if its kind cannot be
+//! inferred the run fails, records nothing and leaves the marker alone. From
+//! a Blob container the external mode imports job folders only.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use movierec_store::{ModelRecord, ModelStatus};
 
-use super::evaluation::decide;
+use super::evaluation::{decide, Champion};
+use super::import_plain::Via;
 use super::retrain::RetrainReport;
 use super::{with_lease, JobOutcome, Skip};
-use crate::handoff::model_folder;
-use crate::models::{version_to_files, ModelMetrics};
+use crate::handoff::model_folder::{self, Layout};
+use crate::handoff::spark_model::{KindUnsettled, Stated};
+use crate::models::version_to_files;
 use crate::settings::ExternalModels;
 use crate::state::AppState;
 
 /// The marker naming the last folder imported from MOVIEREC_EXTERNAL_MODELS.
 const IMPORTED_MARKER: &str = "external-models:imported";
 
-/// Imports one job output folder (under the job lease).
+/// Imports one job output folder or plain Spark `ALSModel` directory (under
+/// the job lease); nothing stated about the model.
 pub async fn import(state: &AppState, dir: &Path) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    import_stated(state, dir, Stated::default()).await
+}
+
+/// [`import`] with what the operator states about a plain `ALSModel`
+/// (implicit or explicit, regParam, alpha), which its metadata does not
+/// record; refused for a job folder, which records its own.
+pub async fn import_stated(
+    state: &AppState,
+    dir: &Path,
+    stated: Stated,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
     let dir = dir.to_path_buf();
+    let layout = model_folder::layout(&dir)?;
+    if layout == Layout::JobFolder && !stated.is_empty() {
+        bail!(
+            "{} is a training job's folder, which records how its models were trained: \
+             --explicit, --implicit, --reg-param and --alpha are for a plain Spark ALSModel directory",
+            dir.display()
+        );
+    }
     with_lease(state, "import", move |state| async move {
-        let shown = dir.display().to_string();
-        import_folder(&state, &dir, &shown)
-            .await
-            .map(JobOutcome::Done)
+        let report = match layout {
+            Layout::JobFolder => import_folder(&state, &dir, &dir.display().to_string()).await,
+            Layout::SparkModel => {
+                super::import_plain::import(&state, &dir, stated, Via::Command).await
+            }
+        };
+        report.map(JobOutcome::Done)
     })
     .await
 }
@@ -65,7 +104,30 @@ async fn import_newest_folder(
             reason: Skip::AlreadyImported(newest.display().to_string()),
         });
     }
-    let report = import_folder(state, &newest, &newest.display().to_string()).await?;
+    let report = match model_folder::layout(&newest)? {
+        Layout::JobFolder => import_folder(state, &newest, &newest.display().to_string()).await?,
+        Layout::SparkModel => {
+            super::import_plain::import(state, &newest, Stated::default(), Via::ExternalMode)
+                .await
+                .map_err(|e| {
+                    let advice = if e.downcast_ref::<KindUnsettled>().is_some() {
+                        format!(
+                            "; the external mode takes no --explicit or --implicit: import it with \
+                             `movierec model import {} --explicit` (or `--implicit`) and move it out of {}",
+                            newest.display(),
+                            root.display()
+                        )
+                    } else {
+                        String::new()
+                    };
+                    e.context(format!(
+                        "MOVIEREC_TRAINER=external: the Spark ALSModel {} was not imported and nothing was recorded \
+                         (the next run tries it again{advice})",
+                        newest.display()
+                    ))
+                })?
+        }
+    };
     state.store.set_marker(IMPORTED_MARKER, Some(&name)).await?;
     Ok(JobOutcome::Done(report))
 }
@@ -119,19 +181,22 @@ fn folder_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// Reads the folder at `dir` and records it; `shown` names where it came from.
+/// Reads the job folder at `dir` and records it through the gate; `shown`
+/// names where it came from.
 async fn import_folder(state: &AppState, dir: &Path, shown: &str) -> anyhow::Result<RetrainReport> {
     let source: PathBuf = dir.to_path_buf();
     let trained = tokio::task::spawn_blocking(move || model_folder::read(&source)).await??;
     let current = state.store.promoted_model().await?;
-    let promoted = current
-        .as_ref()
-        .map(|c| (c.version, ModelMetrics::from_value(&c.metrics)));
-    let (status, decision) = decide(
-        &trained.metrics,
-        promoted.as_ref().map(|(v, m)| (*v, m)),
-        state.settings.promotion_margin,
-    );
+    // The job measured on its own split: the serving version's figures are
+    // on another holdout, so only the most-popular list can gate it.
+    let champion = match &current {
+        Some(c) => Champion::Incomparable {
+            version: c.version,
+            why: "a job trained outside the app measures on its own holdout",
+        },
+        None => Champion::None,
+    };
+    let (status, decision) = decide(&trained.metrics, champion, state.settings.promotion_margin);
     let files = if status == ModelStatus::Promoted {
         version_to_files(&trained.models, &trained.extras)?
     } else {

@@ -1,8 +1,9 @@
 //! The jobs, independent of how they are triggered (a Functions host timer or
 //! queue message, the standalone scheduler and queues, the command line, or
 //! the bootstrap of `serve`): retrain ([`retrain`], or the import of a model
-//! trained outside the app, [`import_model`]) and recommend-for-all (the
-//! coordinator and its shards, [`recommend_all`]).
+//! trained outside the app, [`import_model`]: a job's folder through the
+//! gate, a plain Spark ALSModel at the operator's word, [`import_plain`]) and
+//! recommend-for-all (the coordinator and its shards, [`recommend_all`]).
 //!
 //! Retrain, import and the recommend-for-all coordinator hold the store's job
 //! lease while they run ([`with_lease`]), so they never overlap, on one
@@ -19,7 +20,9 @@
 pub mod evaluation;
 pub mod housekeeping;
 pub mod import_model;
+pub mod import_plain;
 mod lease;
+pub mod new_movies;
 pub mod recommend_all;
 pub mod retrain;
 

@@ -1,7 +1,8 @@
 //! RetrainModel's job: train both models on every stored rating (the ranking
 //! model that orders the lists, the rating model that predicts ratings),
-//! evaluate them on a seeded holdout as they are served ([`super::evaluation`]),
-//! record the version, and promote it only if its lists pass the gate there.
+//! evaluate them and the serving version on the fixed holdout as they are
+//! served ([`super::evaluation`]), record the version with both figures, and
+//! promote it only if its lists pass the gate there.
 //!
 //! Before that, the ranking model's regularisation is chosen on a validation
 //! split cut from the training part (`MOVIEREC_RANKING_TUNE`, see
@@ -10,23 +11,27 @@
 //! The candidate is evaluated as trained on the training part; a promoted
 //! candidate is then refitted on all ratings (same parameters), so the models
 //! that serve have seen everything, while their recorded figures stay honest.
+//! Its evaluation fit is kept with it, to be scored as the champion next time.
 //!
 //! With `MOVIEREC_TRAINER=external` it trains nothing: it imports the newest
 //! model folder an external job wrote ([`super::import_model`]).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use movierec_core::als::{train, AlsParams};
-use movierec_core::data::{random_split, Rating, RatingMatrix, Ratings};
+use movierec_core::data::{hash_split, Rating, RatingMatrix, Ratings};
+use movierec_core::model::AlsModel;
 use movierec_core::model_files::ModelExtras;
 use movierec_core::tuning::tune_reg;
 use movierec_core::NoProgress;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
-use super::evaluation::{decide, evaluate, ModelMetrics, K, RELEVANT};
+use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
 use super::{with_lease, JobOutcome, Skip};
+use crate::models::files::{evaluation_to_files, load_evaluation_model};
 use crate::models::{version_to_files, VersionModels};
 use crate::settings::Trainer;
 use crate::state::AppState;
@@ -89,13 +94,18 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         });
     }
     let settings = state.settings.clone();
-    let current = state.store.promoted_model().await?;
+    let holdout_spec = HashHoldout {
+        fraction: settings.holdout_fraction,
+        salt: settings.holdout_seed,
+    };
+    let champion = Arc::new(champion(&state, holdout_spec).await?);
+    let champion_here = champion.clone();
 
-    let (metrics, ratings, ranking_params) =
+    let (metrics, ratings, ranking_params, evaluation_fit) =
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let ratings = to_ratings(records);
             let (train_part, holdout) =
-                random_split(&ratings, settings.holdout_fraction, settings.holdout_seed);
+                hash_split(&ratings, holdout_spec.fraction, holdout_spec.salt);
             let started = Instant::now();
             let (ranking_params, candidates) = if settings.ranking_tune {
                 let tuned = tune_reg(
@@ -124,18 +134,23 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
                 rating_train_seconds: seconds.1,
                 tuning_seconds,
                 reg_candidates: candidates,
-                ..evaluate(&matrix, &holdout, &models.ranking, rating)
+                holdout: Some(holdout_spec),
+                ..evaluate(
+                    &train_part,
+                    &matrix,
+                    &holdout,
+                    &models.ranking,
+                    rating,
+                    champion_here.as_gate(),
+                )
             };
-            Ok((metrics, ratings, ranking_params))
+            Ok((metrics, ratings, ranking_params, models.ranking))
         })
         .await??;
 
-    let promoted = current
-        .as_ref()
-        .map(|c| (c.version, ModelMetrics::from_value(&c.metrics)));
     let (status, decision) = decide(
         &metrics,
-        promoted.as_ref().map(|(v, m)| (*v, m)),
+        champion.as_gate(),
         state.settings.promotion_margin,
     );
     let metrics_value = serde_json::to_value(&metrics)?;
@@ -143,8 +158,11 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         let rating_params = state.settings.rating_params.clone();
         let ranking_params = ranking_params.clone();
         let extras_metrics = metrics_value.clone();
-        tokio::task::spawn_blocking(move || {
-            full_model_files(&ratings, &ranking_params, &rating_params, extras_metrics)
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut files =
+                full_model_files(&ratings, &ranking_params, &rating_params, extras_metrics)?;
+            files.extend(evaluation_to_files(&evaluation_fit)?);
+            Ok(files)
         })
         .await??
     } else {
@@ -177,6 +195,49 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         decision,
         metrics,
     }))
+}
+
+/// The serving version as the gate sees it (owned; [`Champion`] borrows it).
+enum ChampionFit {
+    None,
+    Fit(u64, Box<AlsModel>),
+    Incomparable(u64, String),
+}
+
+impl ChampionFit {
+    fn as_gate(&self) -> Champion<'_> {
+        match self {
+            ChampionFit::None => Champion::None,
+            ChampionFit::Fit(version, model) => Champion::Fit {
+                version: *version,
+                model,
+            },
+            ChampionFit::Incomparable(version, why) => Champion::Incomparable {
+                version: *version,
+                why,
+            },
+        }
+    }
+}
+
+/// The promoted version's evaluation fit, if it was fitted on the training
+/// part of `holdout` (so it never saw any of its pairs). An unreadable record
+/// is an error naming the version, not a champion without figures.
+async fn champion(state: &AppState, holdout: HashHoldout) -> anyhow::Result<ChampionFit> {
+    let Some(current) = state.store.promoted_model().await? else {
+        return Ok(ChampionFit::None);
+    };
+    let version = current.version;
+    let recorded = ModelMetrics::from_record(version, &current.metrics)?;
+    let why = match recorded.holdout {
+        None => "it was not fitted by a retrain on the fixed holdout (imported, or trained elsewhere)",
+        Some(h) if h != holdout => "its fit is on another holdout (MOVIEREC_HOLDOUT_FRACTION or MOVIEREC_HOLDOUT_SEED changed since)",
+        Some(_) => match load_evaluation_model(state.store.as_ref(), version).await? {
+            Some(model) => return Ok(ChampionFit::Fit(version, Box::new(model))),
+            None => "it has no evaluation fit in the registry",
+        },
+    };
+    Ok(ChampionFit::Incomparable(version, why.to_string()))
 }
 
 /// The parameters of both models, as recorded with a version.

@@ -7,6 +7,12 @@
 //! `ranking/` (implicit ALS: the order of the lists) and `rating/` (explicit
 //! ALS: the predicted ratings). Versions recorded before the split hold one
 //! model at the top level; it then serves as both.
+//!
+//! A version the app trained and promoted also keeps, under `evaluation/`,
+//! the ranking model as fitted on the training part of the retrain's fixed
+//! holdout (`evaluation/ranking/`): the serving models are refitted on every
+//! rating, so only that fit can be scored on a later retrain's holdout as the
+//! champion (see `crate::jobs::evaluation`). Serving never reads it.
 
 use anyhow::Context;
 use movierec_core::model::AlsModel;
@@ -17,6 +23,8 @@ use movierec_store::{ModelFile, Store};
 pub const RANKING_DIR: &str = "ranking";
 /// Folder of the rating model inside a version's files.
 pub const RATING_DIR: &str = "rating";
+/// Folder of the ranking model's evaluation fit inside a version's files.
+pub const EVALUATION_RANKING_DIR: &str = "evaluation/ranking";
 
 /// The models of one registry version.
 #[derive(Debug, Clone)]
@@ -49,6 +57,48 @@ pub fn version_to_files(
         );
     }
     Ok(files)
+}
+
+/// The evaluation fit's files, under [`EVALUATION_RANKING_DIR`].
+pub fn evaluation_to_files(model: &AlsModel) -> anyhow::Result<Vec<ModelFile>> {
+    Ok(save_model_files(model, &ModelExtras::default())?
+        .into_iter()
+        .map(|(path, bytes)| ModelFile {
+            path: format!("{EVALUATION_RANKING_DIR}/{path}"),
+            bytes,
+        })
+        .collect())
+}
+
+/// The files of a version that are its evaluation fit.
+pub fn evaluation_files(files: &[ModelFile]) -> Vec<ModelFile> {
+    let prefix = format!("{EVALUATION_RANKING_DIR}/");
+    files
+        .iter()
+        .filter(|f| f.path.starts_with(&prefix))
+        .cloned()
+        .collect()
+}
+
+/// A version's evaluation fit, `None` when it has none (imported, trained
+/// elsewhere, or recorded before the fixed holdout).
+pub async fn load_evaluation_model(
+    store: &dyn Store,
+    version: u64,
+) -> anyhow::Result<Option<AlsModel>> {
+    let files = evaluation_files(&store.model_files(version).await?);
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let prefix = format!("{EVALUATION_RANKING_DIR}/");
+    let files: ModelFiles = files
+        .into_iter()
+        .map(|f| (f.path[prefix.len()..].to_string(), f.bytes))
+        .collect();
+    tokio::task::spawn_blocking(move || load(files))
+        .await?
+        .with_context(|| format!("loading model version {version}'s evaluation fit"))
+        .map(Some)
 }
 
 fn load(files: ModelFiles) -> anyhow::Result<AlsModel> {

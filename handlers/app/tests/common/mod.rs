@@ -32,10 +32,10 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipping: {} is absent (the shared MovieLens data sits beside the project)",
+        peers::not_run(&format!(
+            "{} is absent (the shared MovieLens data sits beside the project)",
             path.display()
-        );
+        ));
         None
     }
 }
@@ -229,4 +229,29 @@ pub fn hosted_instance(store: &Path, env: &[(&str, &str)]) -> HostedInstance {
         child,
         host: movierec_fakehost::FakeHost::new(&format!("http://127.0.0.1:{port}")),
     }
+}
+
+/// RecommendAllUsers through the fake host, then every shard it sends
+/// through RecommendShard; returns the number of shards.
+pub async fn publish_through_host(host: &movierec_fakehost::FakeHost) -> usize {
+    let fired = host
+        .fire_timer(
+            "RecommendAllUsers",
+            &movierec_fakehost::TimerPayload::new(false, false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fired.status, 200, "{}", fired.text);
+    let shards = fired.body["Outputs"]["shards"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!shards.is_empty(), "no shards sent: {}", fired.text);
+    for m in &shards {
+        let body =
+            movierec_fakehost::queue_invocation("RecommendShard", "shard", &m.to_string(), 1);
+        let answer = host.invoke("RecommendShard", &body).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    shards.len()
 }

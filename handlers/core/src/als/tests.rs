@@ -197,6 +197,63 @@ fn fold_in_gives_a_new_user_what_training_would() {
 }
 
 #[test]
+fn a_movie_left_out_of_training_and_folded_in_is_predicted_as_if_trained() {
+    let ratings = rank2_ratings(40, 30);
+    let all_but_12: Vec<_> = ratings
+        .rows
+        .iter()
+        .filter(|r| r.item != 12)
+        .copied()
+        .collect();
+    for biases in [false, true] {
+        let params = AlsParams {
+            rank: 2,
+            iterations: 25,
+            reg: 1e-4,
+            biases,
+            ..AlsParams::default()
+        };
+        let full = train(&RatingMatrix::build(&ratings), &params, &NoProgress).unwrap();
+        let without = train(
+            &RatingMatrix::build(&Ratings::new(all_but_12.clone())),
+            &params,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(without.predict(3, 12), None);
+        let its_ratings: Vec<(i32, f32)> = ratings
+            .rows
+            .iter()
+            .filter(|r| r.item == 12)
+            .map(|r| (r.user, r.rating))
+            .take(10)
+            .collect();
+        let vector = without.fold_in_item(&its_ratings).unwrap().unwrap();
+        let grown = without.with_items(&[(12, vector)]);
+        assert_eq!(grown.items.len(), 30);
+        for user in 0..40 {
+            let (folded, trained) = (
+                grown.predict(user, 12).unwrap(),
+                full.predict(user, 12).unwrap(),
+            );
+            assert!(
+                (folded - trained).abs() < 0.05,
+                "biases {biases}, user {user}: {folded} vs {trained}"
+            );
+        }
+        // the model's own movies are untouched
+        assert_eq!(grown.predict(5, 3), without.predict(5, 3));
+    }
+    let model = train(
+        &RatingMatrix::build(&ratings),
+        &AlsParams::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(model.fold_in_item(&[(999, 4.0)]).unwrap(), None);
+}
+
+#[test]
 fn invalid_params_are_rejected_with_a_reason() {
     let matrix = RatingMatrix::build(&rank2_ratings(3, 3));
     let err = train(
@@ -333,4 +390,41 @@ fn the_reported_training_rmse_is_the_returned_models() {
             "biases={biases}: {reported} vs {direct}"
         );
     }
+}
+
+#[test]
+fn an_implicit_movie_folded_in_scores_like_the_trained_one() {
+    // two tastes: users 0..30 like even movies (5), rate odd ones 1.5; users 30..60 the reverse
+    let mut triples = Vec::new();
+    for u in 0..60 {
+        for i in 0..30 {
+            if (u * 7 + i * 3) % 4 != 0 {
+                let liked = (u < 30) == (i % 2 == 0);
+                triples.push((u, i, if liked { 4.5 } else { 1.5 }));
+            }
+        }
+    }
+    let params = AlsParams {
+        rank: 8,
+        iterations: 10,
+        ..AlsParams::ranking()
+    };
+    let model = train(
+        &RatingMatrix::build(&Ratings::from_triples(&triples)),
+        &params,
+        &NoProgress,
+    )
+    .unwrap();
+    // movie 99 liked (5) by users 0..10 only
+    let fans: Vec<(i32, f32)> = (0..10).map(|u| (u, 5.0)).collect();
+    let v = model.fold_in_item(&fans).unwrap().unwrap();
+    let grown = model.with_items(&[(99, v)]);
+    let score = |u: i32| grown.predict(u, 99).unwrap();
+    let even_fans: f32 = (10..30).map(score).sum::<f32>() / 20.0;
+    let odd_fans: f32 = (30..60).map(score).sum::<f32>() / 30.0;
+    let trained_even: f32 = (10..30).map(|u| model.predict(u, 0).unwrap()).sum::<f32>() / 20.0;
+    assert!(
+        even_fans > odd_fans,
+        "even {even_fans}, odd {odd_fans}, a trained even movie {trained_even}"
+    );
 }

@@ -19,4 +19,4 @@ pub use load::{
 };
 pub use matrix::{Csr, RatingMatrix};
 pub use ratings::{Rating, Ratings};
-pub use split::random_split;
+pub use split::{hash_split, in_hash_holdout, random_split};

@@ -96,10 +96,48 @@ impl AlsModel {
     /// steps approach. Items the model does not know are ignored; returns
     /// `Ok(None)` when none is known.
     pub fn fold_in(&self, ratings: &[(i32, f32)]) -> Result<Option<Vec<f32>>, SolveError> {
+        // The model's item biases already include the global mean, so no mean here.
+        self.fold_in_side(Side::User, ratings, 0.0)
+    }
+
+    /// A factor vector for an item not in the model, from its ratings (user
+    /// id, rating), with the user factors held fixed: the item's row of one
+    /// more ALS item half-step, as [`AlsModel::fold_in`] is for users. In the
+    /// biased layout an item's bias holds the global mean, which a trained
+    /// model no longer knows apart: the mean of the known items' bias entries
+    /// stands in for it (biases are regularised towards 0, so their mean is
+    /// close to the global mean). Users the model does not know are ignored;
+    /// `Ok(None)` when none is known.
+    pub fn fold_in_item(&self, ratings: &[(i32, f32)]) -> Result<Option<Vec<f32>>, SolveError> {
+        let item_layout = RowLayout::new(self.layout, self.latent_rank(), Side::Item);
+        let mean = item_layout
+            .bias_index()
+            .map(|b| self.item_factors.column(b).mean().unwrap_or(0.0))
+            .unwrap_or(0.0);
+        let vector = self.fold_in_side(Side::Item, ratings, mean)?;
+        Ok(vector.map(|mut v| {
+            if let Some(b) = item_layout.bias_index() {
+                v[b] += mean;
+            }
+            v
+        }))
+    }
+
+    /// One row of a half-step of `side` against the other side's factors.
+    fn fold_in_side(
+        &self,
+        side: Side,
+        ratings: &[(i32, f32)],
+        mean: f32,
+    ) -> Result<Option<Vec<f32>>, SolveError> {
+        let (other_ids, other_factors) = match side {
+            Side::User => (&self.items, &self.item_factors),
+            Side::Item => (&self.users, &self.user_factors),
+        };
         let mut cols = Vec::with_capacity(ratings.len());
         let mut vals = Vec::with_capacity(ratings.len());
-        for &(item, rating) in ratings {
-            if let Some(i) = self.items.get(item) {
+        for &(id, rating) in ratings {
+            if let Some(i) = other_ids.get(id) {
                 cols.push(i);
                 vals.push(rating);
             }
@@ -108,18 +146,54 @@ impl AlsModel {
             return Ok(None);
         }
         let params = self.params.clone().unwrap_or_default();
-        let layout = RowLayout::new(self.layout, self.latent_rank(), Side::User);
+        let layout = RowLayout::new(self.layout, self.latent_rank(), side);
         if params.implicit {
-            let rows = ImplicitRows::new(&params, &self.item_factors, Some(self.item_gramian()));
+            let gram = match side {
+                Side::User => Some(self.item_gramian()),
+                Side::Item => None,
+            };
+            let rows = ImplicitRows::new(&params, other_factors, gram);
             return rows
                 .solve_row_exact(&cols, &vals, params.nonnegative)
                 .map(Some);
         }
-        // The model's item biases already include the global mean, so no mean here.
         let mut out = vec![0.0f32; layout.width];
-        let rows = ExplicitRows::new(&params, &layout, &self.item_factors, 0.0);
+        let rows = ExplicitRows::new(&params, &layout, other_factors, mean);
         rows.solve_row::<false>(&cols, &vals, &mut out, &mut ExplicitScratch::default())?;
         Ok(Some(out))
+    }
+
+    /// This model with `items` (id, factor vector) added after its own, in
+    /// that order: movies folded in since it was trained. An id it already
+    /// has is left as it is.
+    pub fn with_items(&self, items: &[(i32, Vec<f32>)]) -> AlsModel {
+        let mut ids = self.items.clone();
+        let mut rows: Vec<f32> = self
+            .item_factors
+            .as_slice()
+            .expect("factor matrices are contiguous")
+            .to_vec();
+        for (id, vector) in items {
+            assert_eq!(
+                vector.len(),
+                self.width(),
+                "an item vector of the model's width"
+            );
+            if ids.get(*id).is_none() {
+                ids.intern(*id);
+                rows.extend_from_slice(vector);
+            }
+        }
+        let factors = Array2::from_shape_vec((ids.len(), self.width()), rows)
+            .expect("one row of the model's width per item");
+        AlsModel::new(
+            self.users.clone(),
+            ids,
+            self.user_factors.clone(),
+            factors,
+            self.layout,
+            self.params.clone(),
+        )
     }
 
     /// `item_factors' item_factors`, computed once per model (implicit fold-in).

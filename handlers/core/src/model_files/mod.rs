@@ -16,6 +16,9 @@
 //! registry. [`save_model`] and [`load_model`] are the same through a
 //! directory, for the command line and Spark: `save_model` writes into a
 //! temporary sibling, then renames it, so a reader never sees half a model.
+//! [`read_spark_metadata`] reads what the metadata line says (Spark version,
+//! rank, the params ALSModel keeps), and [`unfinished_folders`] which of the
+//! three folders lack the `_SUCCESS` Spark writes into each when it is done.
 //!
 //! Owns the file formats and the directory round trip (`memory.rs`); one file
 //! per part of the layout (`metadata.rs`, `factors.rs`, `extras.rs`), none of
@@ -33,6 +36,7 @@ use std::path::Path;
 pub use error::ModelFileError;
 pub use extras::ModelExtras;
 pub use memory::ModelFiles;
+pub use metadata::SparkMetadata;
 
 use crate::model::{AlsModel, FactorLayout};
 
@@ -69,7 +73,7 @@ pub fn save_model_files(
 /// `files`: the Parquet reader takes the factor buffers over without a copy.
 pub fn load_model_files(mut files: ModelFiles) -> Result<(AlsModel, ModelExtras), ModelFileError> {
     files.check_paths()?;
-    let rank = metadata::read_rank(&files)?;
+    let rank = metadata::read(&files)?.rank;
     let (users, user_factors) = factors::read(&mut files, "userFactors", rank)?;
     let (items, item_factors) = factors::read(&mut files, "itemFactors", rank)?;
     let extras = ModelExtras::read(&files)?.unwrap_or_default();
@@ -110,6 +114,35 @@ pub fn load_model(dir: &Path) -> Result<(AlsModel, ModelExtras), ModelFileError>
         ));
     }
     load_model_files(ModelFiles::read_dir(dir)?).map_err(|e| e.within(dir))
+}
+
+/// Reads only the metadata line of the model directory `dir` (written by
+/// movierec or by Spark): what it says about the model's provenance and params.
+pub fn read_spark_metadata(dir: &Path) -> Result<SparkMetadata, ModelFileError> {
+    let folder = dir.join(metadata::FOLDER);
+    if !folder.is_dir() {
+        return Err(ModelFileError::invalid(
+            dir,
+            "no metadata/ folder: not a Spark model directory",
+        ));
+    }
+    let files: ModelFiles = ModelFiles::read_dir(&folder)?
+        .into_iter()
+        .map(|(path, bytes)| (format!("{}/{path}", metadata::FOLDER), bytes))
+        .collect();
+    metadata::read(&files).map_err(|e| e.within(dir))
+}
+
+/// The folders of the layout, in the order Spark writes them.
+pub const LAYOUT_FOLDERS: [&str; 3] = [metadata::FOLDER, "userFactors", "itemFactors"];
+
+/// The folders of [`LAYOUT_FOLDERS`] in `dir` without Spark's `_SUCCESS`
+/// marker (absent, or still being written); empty when the model is complete.
+pub fn unfinished_folders(dir: &Path) -> Vec<&'static str> {
+    LAYOUT_FOLDERS
+        .into_iter()
+        .filter(|folder| !dir.join(folder).join("_SUCCESS").is_file())
+        .collect()
 }
 
 #[cfg(test)]

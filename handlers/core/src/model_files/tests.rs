@@ -169,3 +169,39 @@ fn in_memory_errors_name_the_file_and_directory_errors_the_real_path() {
     assert!(empty.write_dir(&dir.path().join("n")).is_err());
     assert!(!dir.path().join("escape").exists());
 }
+
+#[test]
+fn spark_metadata_reads_what_spark_wrote_and_completeness_its_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m");
+    save_model(
+        &small_model(FactorLayout::Plain),
+        &ModelExtras::default(),
+        &path,
+    )
+    .unwrap();
+    assert!(unfinished_folders(&path).is_empty());
+    // The line pyspark 4.0.1 writes for ALS(userCol="userId", itemCol="movieId").fit(df),
+    // under the name Spark gives it (and its .crc beside it).
+    fs::remove_file(path.join("metadata/part-00000")).unwrap();
+    fs::write(
+        path.join("metadata/part-00000-e1a0-c000.txt"),
+        r#"{"class":"org.apache.spark.ml.recommendation.ALSModel","timestamp":1796444116045,"sparkVersion":"4.0.1","uid":"ALS_c1af37658901","paramMap":{"itemCol":"movieId","userCol":"userId","blockSize":4096},"defaultParamMap":{"itemCol":"item","userCol":"user","coldStartStrategy":"nan","predictionCol":"prediction","blockSize":4096},"rank":3}"#,
+    )
+    .unwrap();
+    fs::write(path.join("metadata/.part-00000-e1a0-c000.txt.crc"), b"x").unwrap();
+    let meta = read_spark_metadata(&path).unwrap();
+    assert_eq!(meta.rank, 3);
+    assert_eq!(meta.spark_version.as_deref(), Some("4.0.1"));
+    assert_eq!(meta.uid.as_deref(), Some("ALS_c1af37658901"));
+    assert_eq!(meta.timestamp, Some(1796444116045));
+    assert_eq!(meta.param_str("userCol"), Some("userId"));
+    assert_eq!(meta.param_str("coldStartStrategy"), Some("nan"));
+    assert_eq!(meta.param_bool("implicitPrefs"), None);
+    assert!(load_model(&path).is_ok());
+
+    fs::remove_file(path.join("itemFactors/_SUCCESS")).unwrap();
+    assert_eq!(unfinished_folders(&path), ["itemFactors"]);
+    let err = read_spark_metadata(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("no metadata/ folder"), "{err}");
+}

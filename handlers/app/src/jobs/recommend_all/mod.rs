@@ -20,6 +20,10 @@
 //!   `MOVIEREC_SHARD_WORKERS` ([`local`]), through the same code: `serve`'s
 //!   bootstrap and tests.
 //!
+//! Before planning, movies rated since the promoted version was trained are
+//! folded into a new promoted version ([`super::new_movies`]), so that they
+//! are published within one cycle without a retrain.
+//!
 //! The ranking model orders the lists; the rating model adds each item's
 //! predicted rating ([`lists`]).
 
@@ -84,10 +88,19 @@ impl super::Report for RecommendReport {
 /// without taking the lease, which a retrain timed for the same second (the
 /// default schedules meet every six hours) would otherwise find taken and skip.
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
-    if let Err(reason) = version_to_publish(state.store.as_ref()).await? {
-        return Ok(JobOutcome::Skipped { reason });
+    let store = state.store.as_ref();
+    if let Err(reason) = version_to_publish(store).await? {
+        if !super::new_movies::worth_a_look(store).await? {
+            return Ok(JobOutcome::Skipped { reason });
+        }
     }
-    with_lease(state, "recommend-all", coordinate).await
+    with_lease(state, "recommend-all", |state| async move {
+        // Movies rated since the promoted version get in first, as a new
+        // version that this run then publishes.
+        super::new_movies::fold_in(&state).await?;
+        coordinate(state).await
+    })
+    .await
 }
 
 /// The promoted version if it is not published yet, else why there is nothing to do.
