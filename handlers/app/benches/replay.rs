@@ -31,6 +31,9 @@ use movierec_store::{ModelStatus, RatingRecord, SqliteStore, Store};
 struct Args {
     steps: usize,
     ratings: PathBuf,
+    /// Instead of the replay: all ratings, a retrain, then this many sparse
+    /// new users and a new movie, and a retrain.
+    shift: Option<usize>,
 }
 
 fn args() -> Args {
@@ -38,12 +41,14 @@ fn args() -> Args {
     let mut a = Args {
         steps: 10,
         ratings: root.join("data/ml-latest-small/ratings.csv"),
+        shift: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--steps" => a.steps = it.next().and_then(|v| v.parse().ok()).expect("--steps N"),
             "--ratings" => a.ratings = it.next().map(PathBuf::from).expect("--ratings FILE"),
+            "--shift" => a.shift = it.next().and_then(|v| v.parse().ok()),
             "--bench" => {}
             other => panic!("unknown argument {other}; expected --steps N or --ratings FILE"),
         }
@@ -83,6 +88,9 @@ async fn main() {
     broken_settings.ranking_params.rank = 1;
     let state = AppState::new(settings, store.clone());
     let broken = AppState::new(broken_settings, store.clone());
+    if let Some(new_users) = a.shift {
+        return population_shift(&state, &rows, new_users).await;
+    }
 
     println!(
         "=== movierec replay: the promotion gate on {} ===",
@@ -139,6 +147,88 @@ async fn main() {
     println!();
     println!("same settings rejected: {same_rejected} of {}; broken candidate promoted: {broken_promoted} of {}", a.steps, a.steps);
     if same_rejected > 0 || broken_promoted > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn record(r: &movierec_core::data::Rating) -> RatingRecord {
+    RatingRecord {
+        user: r.user,
+        movie: r.item,
+        rating: r.rating,
+        timestamp: r.timestamp.unwrap_or_default(),
+    }
+}
+
+/// The population shift: every rating, a retrain; then `new_users`
+/// users with 5 ratings each, copied from a random known user's (seeded),
+/// and a new movie rated 5 stars by 150 known and 150 new users; a retrain.
+async fn population_shift(
+    state: &AppState,
+    rows: &[movierec_core::data::Rating],
+    new_users: usize,
+) {
+    use rand::seq::IndexedRandom;
+    use rand::SeedableRng;
+    let store = state.store.clone();
+    let all: Vec<RatingRecord> = rows.iter().map(record).collect();
+    for chunk in all.chunks(10_000) {
+        store.ingest(chunk, &[]).await.expect("ingest");
+    }
+    let (first, seconds) = retrain(state).await;
+    println!(
+        "| stage | champion NDCG@10 | challenger NDCG@10 | most popular | decision | seconds |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let line = |stage: &str, r: &RetrainReport, seconds: f64| {
+        let m = &r.metrics;
+        println!(
+            "| {stage} | {} | {} | {} | {} | {seconds:.1} |",
+            figure(m.champion.as_ref().and_then(|c| c.lists.ndcg_at_k)),
+            figure(m.lists.ndcg_at_k),
+            figure(m.popular.ndcg_at_k),
+            r.decision
+        );
+    };
+    line("all bundled ratings", &first, seconds);
+    let mut by_user: std::collections::BTreeMap<i32, Vec<&RatingRecord>> = Default::default();
+    for r in &all {
+        by_user.entry(r.user).or_default().push(r);
+    }
+    let known: Vec<i32> = by_user.keys().copied().collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let (new_movie, stamp) = (999_999, 1_760_000_000);
+    let mut events = Vec::new();
+    for j in 0..new_users as i32 {
+        let source = &by_user[known.choose(&mut rng).unwrap()];
+        for r in source.choose_multiple(&mut rng, 5) {
+            events.push(RatingRecord {
+                user: 100_000 + j,
+                timestamp: stamp,
+                ..**r
+            });
+        }
+    }
+    let fans = known
+        .choose_multiple(&mut rng, 150)
+        .copied()
+        .chain(100_000..100_150);
+    events.extend(fans.map(|user| RatingRecord {
+        user,
+        movie: new_movie,
+        rating: 5.0,
+        timestamp: stamp,
+    }));
+    for chunk in events.chunks(10_000) {
+        store.ingest(chunk, &[]).await.expect("ingest");
+    }
+    let (second, seconds) = retrain(state).await;
+    line(
+        &format!("+{new_users} sparse users, a new movie rated by 300"),
+        &second,
+        seconds,
+    );
+    if second.status != ModelStatus::Promoted {
         std::process::exit(1);
     }
 }

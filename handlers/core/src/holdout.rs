@@ -12,6 +12,10 @@
 //! training is no model's to rank). Ids stay raw, so models with different id
 //! maps compare.
 //!
+//! Two models on the same users are compared pair by pair ([`Paired`]): the
+//! mean of the per-user NDCG differences and its standard error, so that a
+//! gate can tell a difference from the holdout's sampling noise.
+//!
 //! Owns [`HoldoutUsers`]; it must not know where ratings or models come from.
 
 use std::collections::{HashMap, HashSet};
@@ -19,9 +23,20 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::data::Ratings;
-use crate::metrics::{Means, RankingMetrics};
+use crate::metrics::{list_metrics, Means, RankingMetrics};
 use crate::model::AlsModel;
 use crate::topn::top_n_for_vector;
+
+/// Two models' lists on the same holdout users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paired {
+    pub challenger: RankingMetrics,
+    pub champion: RankingMetrics,
+    /// Mean over users of (challenger's NDCG − champion's NDCG).
+    pub mean_difference: f64,
+    /// Its standard error (sample standard deviation of the differences / √users).
+    pub standard_error: f64,
+}
 
 /// One holdout user: what they rated in the training part and what they liked in the holdout.
 struct HoldoutUser {
@@ -88,6 +103,35 @@ impl HoldoutUsers {
             .map(|user| self.served_list(model, user, k))
             .collect();
         self.means(&lists, k)
+    }
+
+    /// `challenger` and `champion` on the same users, paired (see [`Paired`]).
+    pub fn paired(&self, challenger: &AlsModel, champion: &AlsModel, k: usize) -> Paired {
+        let lists = |model: &AlsModel| -> Vec<Vec<u32>> {
+            self.users
+                .par_iter()
+                .map(|user| self.served_list(model, user, k))
+                .collect()
+        };
+        let (a, b) = (lists(challenger), lists(champion));
+        let ndcg = |lists: &[Vec<u32>]| -> Vec<f64> {
+            self.users
+                .iter()
+                .zip(lists)
+                .map(|(user, list)| list_metrics(list, &user.liked, k).2)
+                .collect()
+        };
+        let differences: Vec<f64> = ndcg(&a).iter().zip(ndcg(&b)).map(|(x, y)| x - y).collect();
+        let n = differences.len() as f64;
+        let mean = differences.iter().sum::<f64>() / n.max(1.0);
+        let variance =
+            differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        Paired {
+            challenger: self.means(&a, k),
+            champion: self.means(&b, k),
+            mean_difference: mean,
+            standard_error: (variance / n.max(1.0)).sqrt(),
+        }
     }
 
     /// The most-popular list of `k`, each user's training-part movies left out.

@@ -49,6 +49,9 @@ pub struct HashHoldout {
 pub struct ChampionFigures {
     pub version: u64,
     pub lists: ListQuality,
+    /// Standard error of the mean per-user NDCG@K difference (challenger −
+    /// champion) on the same users: the holdout's sampling noise.
+    pub ndcg_difference_se: f64,
 }
 
 /// A version made from another by folding in movies rated since it was
@@ -132,6 +135,7 @@ mod tests {
             champion: Some(ChampionFigures {
                 version: 3,
                 lists: ListQuality::default(),
+                ndcg_difference_se: 0.01,
             }),
             ..Default::default()
         };
