@@ -8,9 +8,8 @@ A file's imports are the `crate::...`, `super::...` and `self::...` paths in
 its code (comments and `#[cfg(test)] mod tests` left out; `mod x;` lines are
 declarations, not imports). Each path resolves to the longest module prefix
 that is a file. Two rings are reported per crate:
-- files of different folders in one ring (strongly connected component);
+- files in one ring (strongly connected component), in one folder or across;
 - top-level modules (a folder, or a file beside lib.rs) in one ring.
-Rings inside one folder (a mod.rs and its children) are allowed.
 Exits 1 when either kind exists.
 """
 import glob
@@ -147,9 +146,10 @@ def check(src):
     graph = {m: imports(m, p, mods) for m, p in mods.items()}
     bad = 0
     for comp in sccs(graph):
-        if len({folder(m, mods) for m in comp}) > 1:
+        if comp:
             bad += 1
-            print(f"{src}: files of different folders import each other in a ring:")
+            where = "of different folders" if len({folder(m, mods) for m in comp}) > 1 else "of one folder"
+            print(f"{src}: files {where} import each other in a ring:")
             for m in sorted(comp):
                 print("   ", os.path.relpath(mods[m], src), "->",
                       ", ".join(sorted(os.path.relpath(mods[t], src) for t in graph[m] if t in comp)))
@@ -172,7 +172,7 @@ def check(src):
 def main():
     srcs = sys.argv[1:] or sorted(glob.glob("handlers/*/src"))
     bad = sum(check(s) for s in srcs)
-    print(f"{len(srcs)} crates checked: {bad} ring(s)" if bad else f"{len(srcs)} crates checked: no import rings across folders")
+    print(f"{len(srcs)} crates checked: {bad} ring(s)" if bad else f"{len(srcs)} crates checked: no import rings, across folders or inside one")
     sys.exit(1 if bad else 0)
 
 

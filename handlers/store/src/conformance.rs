@@ -1,4 +1,5 @@
-//! The behaviour every storage backend must show, written once.
+//! The behaviour every storage backend must show, written once. Compiled for
+//! the store's own tests only: the production library carries none of it.
 //!
 //! Each check is a public async function over any [`Store`]. A backend's tests
 //! run them all with [`conformance_tests!`](crate::conformance_tests), given an

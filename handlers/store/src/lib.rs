@@ -14,11 +14,13 @@
 //!   which is all of them: what the app holds as `Arc<dyn Store>`.
 //! - [`sqlite`]: the embedded default backend (SQLite in WAL mode).
 //! - [`cosmos`] (feature `cosmos`): Cosmos DB for NoSQL, the Azure backend.
-//! - [`conformance`]: the behaviour every backend must show, written once and
-//!   run against each backend by the [`conformance_tests!`] macro.
+//! - `conformance` (compiled for this crate's tests only): the behaviour every
+//!   backend must show, written once and run against each backend by the
+//!   `conformance_tests!` macro.
 
 mod batch;
-pub mod conformance;
+#[cfg(test)]
+mod conformance;
 #[cfg(feature = "cosmos")]
 pub mod cosmos;
 mod error;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use movierec_store::{ModelRecord, Movie, RatingSummary, Store, StoreError, UserRecommendations};
 use tokio::sync::Mutex;
 
-use super::views::{sample_users, SampleUser};
+use super::sample_users::{sample_users, SampleUser};
 use crate::serving::Serving;
 
 /// Ratings, catalogue, dead-letter and registry figures, read together.

@@ -4,7 +4,8 @@
 //! views behind it (`GET /dashboard/{view}`, the `DashboardData` function).
 //!
 //! It owns what is shown and how: the entry points ([`requests`]), the views
-//! ([`views`]), the figures cached between requests ([`cache`]), the HTML
+//! ([`views`]), the figures cached between requests ([`cache`]), the users the
+//! picker offers ([`sample_users`]), the HTML
 //! ([`page`]) and the charts, drawn as SVG by the server ([`svg`]), so the
 //! page needs no script, no chart library and no network beyond this app.
 //! Its state, [`Dashboard`], is its own: the store (read through its traits),
@@ -21,6 +22,7 @@
 pub mod cache;
 pub mod page;
 pub mod requests;
+pub mod sample_users;
 pub mod svg;
 pub mod views;
 

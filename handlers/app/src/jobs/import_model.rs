@@ -30,7 +30,7 @@ use movierec_store::{ModelRecord, ModelStatus};
 
 use super::evaluation::{decide, Champion};
 use super::import_plain::Via;
-use super::retrain::RetrainReport;
+use super::retrain_report::RetrainReport;
 use super::{with_lease, JobOutcome, Skip};
 use crate::handoff::model_folder::{self, Layout};
 use crate::handoff::spark_model::{KindUnsettled, Stated};

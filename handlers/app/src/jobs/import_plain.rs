@@ -30,7 +30,7 @@ use movierec_core::data::{Rating, RatingMatrix, Ratings};
 use movierec_core::metrics::{catalogue_coverage, rating_metrics, RatingMetrics};
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 
-use super::retrain::RetrainReport;
+use super::retrain_report::RetrainReport;
 use crate::handoff::spark_model::{self, PlainModel, Stated};
 use crate::models::metrics::K;
 use crate::models::{version_to_files, ModelMetrics, VersionModels};

@@ -25,6 +25,7 @@ mod lease;
 pub mod new_movies;
 pub mod recommend_all;
 pub mod retrain;
+mod retrain_report;
 
 use serde::Serialize;
 

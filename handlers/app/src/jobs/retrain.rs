@@ -30,6 +30,7 @@ use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
 use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
+pub use super::retrain_report::RetrainReport;
 use super::{with_lease, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
 use crate::models::{version_to_files, VersionModels};
@@ -38,25 +39,6 @@ use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
 pub const MIN_RATINGS: usize = 20;
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct RetrainReport {
-    pub version: u64,
-    pub status: ModelStatus,
-    pub decision: String,
-    pub metrics: ModelMetrics,
-}
-
-impl std::fmt::Display for RetrainReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (version, status) = (self.version, self.status.as_str());
-        write!(f, "model version {version} {status}: {}", self.decision)
-    }
-}
-
-impl super::Report for RetrainReport {
-    const JOB: &'static str = "retrain";
-}
 
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
     with_lease(state, "retrain", retrain).await
