@@ -52,17 +52,19 @@ pub fn sample_users(summary: &RatingSummary) -> Vec<SampleUser> {
     samples
 }
 
+/// A summary of `(user, rating, timestamp)` ratings, for the dashboard's tests.
+#[cfg(test)]
+pub(crate) fn summary(ratings: &[(i32, f32, i64)]) -> RatingSummary {
+    let mut s = RatingSummary::default();
+    for &(u, r, t) in ratings {
+        s.add(u, r, t);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn summary(ratings: &[(i32, f32, i64)]) -> RatingSummary {
-        let mut s = RatingSummary::default();
-        for &(u, r, t) in ratings {
-            s.add(u, r, t);
-        }
-        s
-    }
 
     #[test]
     fn sample_users_span_activity_and_add_a_new_user() {

@@ -277,14 +277,7 @@ pub async fn user_view(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn summary(ratings: &[(i32, f32, i64)]) -> RatingSummary {
-        let mut s = RatingSummary::default();
-        for &(u, r, t) in ratings {
-            s.add(u, r, t);
-        }
-        s
-    }
+    use crate::dashboard::sample_users::summary;
 
     #[test]
     fn the_day_window_ends_at_the_newest_rating_and_fills_gaps() {
