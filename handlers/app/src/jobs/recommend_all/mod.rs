@@ -96,8 +96,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>
     }
     with_lease(state, "recommend-all", |state| async move {
         // Movies rated since the promoted version get in first, as a new
-        // version that this run then publishes.
-        super::new_movies::fold_in(&state).await?;
+        // version that this run then publishes. A failure there must not hold
+        // up publishing what is promoted: it is logged, and the next run
+        // looks again.
+        if let Err(e) = super::new_movies::fold_in(&state).await {
+            tracing::warn!(error = %format!("{e:#}"), "folding in new movies failed; publishing without them");
+        }
         coordinate(state).await
     })
     .await
