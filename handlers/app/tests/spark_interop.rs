@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -31,23 +30,6 @@ fn spark_peer(python: &Path, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-/// `user,item,prediction` rows; NaN (Spark's cold start) as `None`.
-fn read_predictions(path: &Path) -> HashMap<(i32, i32), Option<f32>> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            let p: f32 = f[2].parse().unwrap();
-            (
-                (f[0].parse().unwrap(), f[1].parse().unwrap()),
-                (!p.is_nan()).then_some(p),
-            )
-        })
-        .collect()
 }
 
 fn write_pairs(path: &Path, pairs: &[(i32, i32)]) {

@@ -97,23 +97,15 @@ impl HoldoutUsers {
 
     /// `model`'s lists of `k` as served (see the module doc).
     pub fn served_metrics(&self, model: &AlsModel, k: usize) -> RankingMetrics {
-        let lists: Vec<Vec<u32>> = self
-            .users
-            .par_iter()
-            .map(|user| self.served_list(model, user, k))
-            .collect();
-        self.means(&lists, k)
+        self.means(&self.served_lists(model, k), k)
     }
 
     /// `challenger` and `champion` on the same users, paired (see [`Paired`]).
     pub fn paired(&self, challenger: &AlsModel, champion: &AlsModel, k: usize) -> Paired {
-        let lists = |model: &AlsModel| -> Vec<Vec<u32>> {
-            self.users
-                .par_iter()
-                .map(|user| self.served_list(model, user, k))
-                .collect()
-        };
-        let (a, b) = (lists(challenger), lists(champion));
+        let (a, b) = (
+            self.served_lists(challenger, k),
+            self.served_lists(champion, k),
+        );
         let ndcg = |lists: &[Vec<u32>]| -> Vec<f64> {
             self.users
                 .iter()
@@ -150,6 +142,14 @@ impl HoldoutUsers {
             means.add(list, &user.liked, k);
         }
         means.finish(k)
+    }
+
+    /// Every user's list from `model`, in user order.
+    fn served_lists(&self, model: &AlsModel, k: usize) -> Vec<Vec<u32>> {
+        self.users
+            .par_iter()
+            .map(|user| self.served_list(model, user, k))
+            .collect()
     }
 
     fn served_list(&self, model: &AlsModel, user: &HoldoutUser, k: usize) -> Vec<u32> {

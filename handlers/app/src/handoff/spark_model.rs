@@ -91,16 +91,9 @@ pub struct KindEvidence {
 
 /// The refusal when implicit or explicit is neither recorded, stated nor
 /// inferable: it asks for `--explicit` or `--implicit` and shows the figures.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct KindUnsettled(pub String);
-
-impl std::fmt::Display for KindUnsettled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for KindUnsettled {}
 
 /// Explicit: the mean prediction within this share of the mean rating.
 const EXPLICIT_WITHIN: f64 = 0.25;

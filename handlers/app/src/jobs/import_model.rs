@@ -6,10 +6,12 @@
 //! `external-models:imported` marker names the last one).
 //!
 //! A training job's folder (ranking/, rating/, _SUCCESS) carries its holdout
-//! figures, which go through the same gate as an in-process retrain
-//! ([`super::evaluation::decide`]): a version is promoted only if its lists
-//! beat the most-popular list and are not worse than the promoted version's
-//! by more than the margin; RecommendAllUsers then publishes it.
+//! figures, which go through the gate ([`super::evaluation::decide`]). They
+//! are on the job's own split, not the app's fixed holdout, and the job keeps
+//! no evaluation fit, so the serving version cannot be scored beside them: a
+//! job's version is promoted when its lists beat the most-popular list on
+//! that split, and the decision says the serving version was not compared;
+//! RecommendAllUsers then publishes it.
 //!
 //! A plain Spark `ALSModel` directory (what `model.write().save(DIR)`
 //! writes, trained anywhere) has no holdout figures to gate on, so it is

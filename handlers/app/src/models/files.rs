@@ -86,15 +86,16 @@ pub async fn load_evaluation_model(
     store: &dyn Store,
     version: u64,
 ) -> anyhow::Result<Option<AlsModel>> {
-    let files = evaluation_files(&store.model_files(version).await?);
+    let prefix = format!("{EVALUATION_RANKING_DIR}/");
+    let files: ModelFiles = store
+        .model_files(version)
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((f.path.strip_prefix(&prefix)?.to_string(), f.bytes)))
+        .collect();
     if files.is_empty() {
         return Ok(None);
     }
-    let prefix = format!("{EVALUATION_RANKING_DIR}/");
-    let files: ModelFiles = files
-        .into_iter()
-        .map(|f| (f.path[prefix.len()..].to_string(), f.bytes))
-        .collect();
     tokio::task::spawn_blocking(move || load(files))
         .await?
         .with_context(|| format!("loading model version {version}'s evaluation fit"))

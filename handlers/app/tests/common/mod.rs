@@ -7,7 +7,7 @@ pub mod peers;
 #[allow(unused_imports)]
 pub use peers::missing_peer;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -254,4 +254,22 @@ pub async fn publish_through_host(host: &movierec_fakehost::FakeHost) -> usize {
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
     shards.len()
+}
+
+/// Spark's predictions as tools/spark_peer.py writes them: `user,item,prediction`
+/// rows; NaN (Spark's cold start) as `None`.
+pub fn read_predictions(path: &Path) -> HashMap<(i32, i32), Option<f32>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let p: f32 = f[2].parse().unwrap();
+            (
+                (f[0].parse().unwrap(), f[1].parse().unwrap()),
+                (!p.is_nan()).then_some(p),
+            )
+        })
+        .collect()
 }
