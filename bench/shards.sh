@@ -11,14 +11,14 @@
 #               with MOVIEREC_SHARD_WORKERS=N: POST /RecommendAllUsers plans and answers, the
 #               shards run on its in-process queue, N at once;
 #   instances   N `movierec serve` processes under the host contract (FUNCTIONS_CUSTOMHANDLER_PORT,
-#               as tests/shards.rs runs them) on the same store: RecommendAllUsers is invoked on
+#               as tests/it/shards.rs runs them) on the same store: RecommendAllUsers is invoked on
 #               the first with a timer payload, and this script plays the Storage queue with
 #               batchSize 1: the answer's Outputs.shards messages are dealt round-robin to the
 #               instances, each invoking RecommendShard with its messages one after another
 #               (Data.shard the message's JSON text, as the host sends it; a failed delivery is
 #               redelivered, up to 5 in all, maxDequeueCount). The in-process queue of a
 #               standalone server is in memory, so separate processes cannot share it; this is
-#               the way several processes work one store's shards (tests/shards.rs does the same).
+#               the way several processes work one store's shards (tests/it/shards.rs does the same).
 # Timed: from just before the POST /RecommendAllUsers to the first poll that finds the store's
 # meta.serving_version switched to version 2 (sqlite3, every --poll seconds; for instances,
 # once every delivery is answered: the last shard publishes before it answers). Each server is

@@ -50,7 +50,7 @@ Steps, as the app's RetrainModel does them:
     reg_exponent 1); the app's values and the mapping are in spark_params.
     coverage_at_k scores every training user once more (--no-coverage: null).
 
-Measured end to end (handlers/app/tests/spark_handoff.rs: 90% of ml-1m
+Measured end to end (handlers/app/tests/it/spark_handoff.rs: 90% of ml-1m
 ingested, exported, trained here with local[2] at rank 32, 10 iterations,
 no tuning, imported and served): NDCG@10 of the served lists on the other
 10% 0.2807, the app's own model 0.2903 (-3.3%); with raw ratings (no

@@ -32,10 +32,23 @@ pub enum ProgressEvent {
     RowsRead { rows: usize },
 }
 
-/// A sink for [`ProgressEvent`]s. Must be cheap: it is called from the training loop.
+/// A sink for [`ProgressEvent`]s, and the caller's way to stop the work. Must
+/// be cheap: it is called from the training loop.
 pub trait Progress: Sync {
     fn report(&self, event: ProgressEvent);
+
+    /// True once the caller wants the work stopped. Training asks before each
+    /// half-iteration and every [`CANCEL_CHECK_ROWS`] rows inside one, the
+    /// all-users lists before each batch of users; a cancelled training
+    /// returns `AlsError::Cancelled`, cancelled lists stop arriving.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
+
+/// How many rows a half-step solves between two looks at
+/// [`Progress::cancelled`]: a few milliseconds of work at the largest ranks.
+pub const CANCEL_CHECK_ROWS: usize = 64;
 
 /// Discards every event.
 pub struct NoProgress;
@@ -44,6 +57,7 @@ impl Progress for NoProgress {
     fn report(&self, _event: ProgressEvent) {}
 }
 
+/// A closure listens and never cancels.
 impl<F: Fn(ProgressEvent) + Sync> Progress for F {
     fn report(&self, event: ProgressEvent) {
         self(event)

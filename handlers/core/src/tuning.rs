@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::als::{train, AlsError, AlsParams};
 use crate::data::{random_split, RatingMatrix, Ratings};
 use crate::metrics::ranking_metrics;
-use crate::progress::NoProgress;
+use crate::progress::Progress;
 
 /// The candidates, as multiples of the configured regularisation.
 pub const REG_FACTORS: [f32; 3] = [0.5, 1.0, 2.0];
@@ -36,7 +36,8 @@ pub struct Tuned {
 /// Picks the regularisation of `params` from [`REG_FACTORS`] by NDCG@`k` on a
 /// `validation_fraction` split of `ratings` (seeded), with held-out ratings of
 /// at least `threshold` as relevant. Ties keep the earlier (smaller)
-/// candidate; a split with nothing to rank keeps `params` as they are.
+/// candidate; a split with nothing to rank keeps `params` as they are. Each
+/// candidate's fit reports to `progress` and stops when it is cancelled.
 pub fn tune_reg(
     ratings: &Ratings,
     params: &AlsParams,
@@ -44,6 +45,7 @@ pub fn tune_reg(
     seed: u64,
     k: usize,
     threshold: f32,
+    progress: &dyn Progress,
 ) -> Result<Tuned, AlsError> {
     let (fit, validation) = random_split(ratings, validation_fraction, seed);
     let matrix = RatingMatrix::build(&fit);
@@ -54,7 +56,7 @@ pub fn tune_reg(
             reg: params.reg * factor,
             ..params.clone()
         };
-        let model = train(&matrix, &candidate, &NoProgress)?;
+        let model = train(&matrix, &candidate, progress)?;
         let ndcg = ranking_metrics(&model, &matrix.by_user, &validation, k, threshold).ndcg;
         if let Some(n) = ndcg {
             if best.is_none_or(|(b, _)| n > b) {
@@ -98,7 +100,7 @@ mod tests {
             reg: 2.0,
             ..AlsParams::ranking()
         };
-        let tuned = tune_reg(&ratings, &params, 0.2, 1, 5, 4.0).unwrap();
+        let tuned = tune_reg(&ratings, &params, 0.2, 1, 5, 4.0, &crate::NoProgress).unwrap();
         assert_eq!(tuned.candidates.len(), REG_FACTORS.len());
         let best = tuned
             .candidates

@@ -66,6 +66,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             params.seed.wrapping_add(1),
             args.k,
             args.relevant,
+            &NoProgress,
         )
         .context("tuning the regularisation failed")?;
         params = tuned.params;

@@ -6,7 +6,7 @@
 //! - `GET /movies/{movie}/similar?n=`: SimilarMovies, to `crate::serving`;
 //! - `POST /movies`: UpsertMovies, movie patches, to `crate::catalogue`;
 //! - `GET /openapi.json`: OpenApi, the document of all of these
-//!   (handlers/app/openapi.json, tested against them in tests/openapi.rs);
+//!   (handlers/app/openapi.json, tested against them in tests/it/openapi.rs);
 //! - `POST /IngestRatings`, `/RetrainModel`, `/RecommendAllUsers`: the host's
 //!   invocations of the non-HTTP functions;
 //! - `POST /events`: standalone mode's stand-in for the Event Hub;

@@ -66,7 +66,7 @@ pub async fn import_stated(
             dir.display()
         );
     }
-    with_lease(state, "import", move |state| async move {
+    with_lease(state, "import", move |state, _cancel| async move {
         let report = match layout {
             Layout::JobFolder => import_folder(&state, &dir, &dir.display().to_string()).await,
             Layout::SparkModel => {

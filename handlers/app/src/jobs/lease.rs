@@ -8,13 +8,20 @@
 //! may start at most one time-to-live after the last renewal. A job whose
 //! renewal finds the lease taken (it stalled past its time to live) is
 //! cancelled, so two jobs never run at once.
+//!
+//! Cancelled means stopped computing: besides aborting the job's task, the
+//! runner raises the run's [`JobCancel`], which the training kernels read
+//! every few rows (tested in `tests/it/cancel.rs` from `/proc`). It is raised
+//! at shutdown, when the lease is lost, and when the caller's token is
+//! cancelled ([`with_lease_until`]).
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
-use super::{JobOutcome, Skip};
+use super::{JobCancel, JobOutcome, Skip};
 use crate::state::AppState;
 
 /// Why a job stopped before its end.
@@ -24,11 +31,14 @@ pub enum JobStopped {
     ShuttingDown,
     #[error("the job lost its lease (it was not renewed within {0:?}) and was stopped")]
     LeaseLost(Duration),
+    #[error("the job was cancelled by its caller")]
+    CallerCancelled,
     #[error("the job panicked: {0}")]
     Panicked(String),
 }
 
 /// Runs `job` while holding the job lease; skips when another job holds it.
+/// A caller hanging up does not stop it (see [`with_lease_until`]).
 pub async fn with_lease<T, F, Fut>(
     state: &AppState,
     name: &str,
@@ -36,7 +46,22 @@ pub async fn with_lease<T, F, Fut>(
 ) -> anyhow::Result<JobOutcome<T>>
 where
     T: Send + 'static,
-    F: FnOnce(AppState) -> Fut,
+    F: FnOnce(AppState, JobCancel) -> Fut,
+    Fut: Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
+{
+    with_lease_until(state, name, CancellationToken::new(), job).await
+}
+
+/// [`with_lease`], stopped (kernels included) when `caller` is cancelled.
+pub async fn with_lease_until<T, F, Fut>(
+    state: &AppState,
+    name: &str,
+    caller: CancellationToken,
+    job: F,
+) -> anyhow::Result<JobOutcome<T>>
+where
+    T: Send + 'static,
+    F: FnOnce(AppState, JobCancel) -> Fut,
     Fut: Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
 {
     let ttl = state.settings.limits.job_lease;
@@ -53,11 +78,19 @@ where
             reason: Skip::LeaseHeld,
         });
     }
-    let work = job(state.clone());
+    let cancel = JobCancel::default();
+    let work = job(state.clone(), cancel.clone());
     let state = state.clone();
     let name = name.to_string();
     let task = state.jobs.tracker.clone().spawn(async move {
-        let result = run_renewing(&state, &holder, ttl, work).await;
+        let result = match run_renewing(&state, &holder, ttl, &caller, work).await {
+            Ok(ended) => ended,
+            Err(stopped) => {
+                cancel.raise();
+                tracing::warn!(job = %name, reason = %stopped, "job stopped; its computation was told to stop");
+                Err(stopped.into())
+            }
+        };
         if let Err(e) = state.store.release_job_lease(&holder).await {
             tracing::warn!(job = %name, error = %e, "could not release the job lease; it expires by itself");
         }
@@ -66,13 +99,15 @@ where
     task.await.context("the job's task")?
 }
 
-/// Drives `work`, renewing the lease, until it ends or is cancelled.
+/// Drives `work`, renewing the lease, until it ends (its own result) or is
+/// stopped.
 async fn run_renewing<T>(
     state: &AppState,
     holder: &str,
     ttl: Duration,
+    caller: &CancellationToken,
     work: impl Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
-) -> anyhow::Result<JobOutcome<T>>
+) -> Result<anyhow::Result<JobOutcome<T>>, JobStopped>
 where
     T: Send + 'static,
 {
@@ -83,20 +118,21 @@ where
     loop {
         tokio::select! {
             joined = &mut work => {
-                return match joined {
-                    Ok(result) => result,
-                    Err(e) => Err(JobStopped::Panicked(e.to_string()).into()),
-                };
+                return joined.map_err(|e| JobStopped::Panicked(e.to_string()));
             }
             _ = state.jobs.cancel.cancelled() => {
                 work.abort();
-                return Err(JobStopped::ShuttingDown.into());
+                return Err(JobStopped::ShuttingDown);
+            }
+            _ = caller.cancelled() => {
+                work.abort();
+                return Err(JobStopped::CallerCancelled);
             }
             _ = renew.tick() => match state.store.try_acquire_job_lease(holder, ttl).await {
                 Ok(true) => {}
                 Ok(false) => {
                     work.abort();
-                    return Err(JobStopped::LeaseLost(ttl).into());
+                    return Err(JobStopped::LeaseLost(ttl));
                 }
                 // The store may be back before the lease runs out; the next tick tries again.
                 Err(e) => tracing::warn!(error = %e, "could not renew the job lease"),

@@ -17,6 +17,7 @@
 //! `crate::standalone`) or HTTP; a published model reaches the GET path only
 //! through `crate::serving::Serving::install`.
 
+mod cancel;
 pub mod evaluation;
 pub mod housekeeping;
 pub mod import_model;
@@ -29,7 +30,8 @@ mod retrain_report;
 
 use serde::Serialize;
 
-pub use lease::{with_lease, JobStopped};
+pub use cancel::JobCancel;
+pub use lease::{with_lease, with_lease_until, JobStopped};
 
 /// What a job run did.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -25,13 +25,13 @@ use movierec_core::data::{hash_split, Rating, RatingMatrix, Ratings};
 use movierec_core::model::AlsModel;
 use movierec_core::model_files::ModelExtras;
 use movierec_core::tuning::tune_reg;
-use movierec_core::NoProgress;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
 pub use super::retrain_report::RetrainReport;
-use super::{with_lease, JobOutcome, Skip};
+use super::{with_lease, with_lease_until, JobCancel, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
 use crate::models::{version_to_files, VersionModels};
 use crate::settings::Trainer;
@@ -42,6 +42,14 @@ pub const MIN_RATINGS: usize = 20;
 
 pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
     with_lease(state, "retrain", retrain).await
+}
+
+/// [`run`], stopped (training included) when `caller` is cancelled.
+pub async fn run_until(
+    state: &AppState,
+    caller: CancellationToken,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
+    with_lease_until(state, "retrain", caller, retrain).await
 }
 
 fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
@@ -58,7 +66,7 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
     )
 }
 
-async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
+async fn retrain(state: AppState, cancel: JobCancel) -> anyhow::Result<JobOutcome<RetrainReport>> {
     if let Trainer::External(source) = &state.settings.trainer {
         return super::import_model::import_newest(&state, source).await;
     }
@@ -83,6 +91,7 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
     let champion = Arc::new(champion(&state, holdout_spec).await?);
     let champion_here = champion.clone();
 
+    let training_cancel = cancel.clone();
     let (metrics, ratings, ranking_params, evaluation_fit) =
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let ratings = to_ratings(records);
@@ -97,6 +106,7 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
                     settings.holdout_seed.wrapping_add(1),
                     K,
                     RELEVANT,
+                    &training_cancel,
                 )
                 .context("tuning the ranking model")?;
                 (tuned.params, tuned.candidates)
@@ -105,7 +115,12 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
             };
             let tuning_seconds = started.elapsed().as_secs_f64();
             let matrix = RatingMatrix::build(&train_part);
-            let (models, seconds) = train_both(&matrix, &ranking_params, &settings.rating_params)?;
+            let (models, seconds) = train_both(
+                &matrix,
+                &ranking_params,
+                &settings.rating_params,
+                &training_cancel,
+            )?;
             let rating = models
                 .rating
                 .as_ref()
@@ -141,8 +156,13 @@ async fn retrain(state: AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
         let ranking_params = ranking_params.clone();
         let extras_metrics = metrics_value.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut files =
-                full_model_files(&ratings, &ranking_params, &rating_params, extras_metrics)?;
+            let mut files = full_model_files(
+                &ratings,
+                &ranking_params,
+                &rating_params,
+                extras_metrics,
+                &cancel,
+            )?;
             files.extend(evaluation_to_files(&evaluation_fit)?);
             Ok(files)
         })
@@ -235,12 +255,13 @@ fn train_both(
     matrix: &RatingMatrix,
     ranking_params: &AlsParams,
     rating_params: &AlsParams,
+    cancel: &JobCancel,
 ) -> anyhow::Result<(VersionModels, (f64, f64))> {
     let started = Instant::now();
-    let ranking = train(matrix, ranking_params, &NoProgress).context("the ranking model")?;
+    let ranking = train(matrix, ranking_params, cancel).context("the ranking model")?;
     let ranking_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let rating = train(matrix, rating_params, &NoProgress).context("the rating model")?;
+    let rating = train(matrix, rating_params, cancel).context("the rating model")?;
     let rating_seconds = started.elapsed().as_secs_f64();
     Ok((
         VersionModels {
@@ -257,9 +278,10 @@ fn full_model_files(
     ranking_params: &AlsParams,
     rating_params: &AlsParams,
     metrics: serde_json::Value,
+    cancel: &JobCancel,
 ) -> anyhow::Result<Vec<movierec_store::ModelFile>> {
     let matrix = RatingMatrix::build(ratings);
-    let (models, _) = train_both(&matrix, ranking_params, rating_params)?;
+    let (models, _) = train_both(&matrix, ranking_params, rating_params, cancel)?;
     let mut extras = ModelExtras::default();
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map;

@@ -8,7 +8,7 @@
 //! variables would spell them, so what repeats them outside Rust (the README's
 //! configuration table, infra/*.bicep, the local.settings.json that
 //! `movierec package` writes) is checked against it
-//! (handlers/app/tests/settings_agree.rs).
+//! (handlers/app/tests/it/settings_agree.rs).
 
 use movierec_core::als::AlsParams;
 

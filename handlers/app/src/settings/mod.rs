@@ -10,7 +10,7 @@
 //! generator, and `FUNCTIONS_CUSTOMHANDLER_PORT` by `main` and `server`.
 //! The README's configuration table, infra/*.bicep and the
 //! local.settings.json that `movierec package` writes are checked against
-//! the table (handlers/app/tests/settings_agree.rs).
+//! the table (handlers/app/tests/it/settings_agree.rs).
 
 use std::borrow::Cow;
 use std::path::PathBuf;

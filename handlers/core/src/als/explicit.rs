@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::data::Csr;
 use crate::linalg::SolveError;
 use crate::model::rowsolve::{ExplicitRows, ExplicitScratch};
+use crate::progress::Progress;
 
 /// Solves every row of `this` (one row per row of `ratings`) in parallel.
 /// With `errors`, returns the sum of squared errors over all ratings at the
@@ -22,6 +23,7 @@ pub(super) fn solve_all(
     ratings: &Csr,
     this: &mut Array2<f32>,
     errors: bool,
+    progress: &dyn Progress,
 ) -> Result<Option<f64>, SolveError> {
     let width = this.ncols();
     let mut sse = vec![0.0f64; this.nrows()];
@@ -30,6 +32,9 @@ pub(super) fn solve_all(
         .zip(sse.par_iter_mut())
         .enumerate()
         .try_for_each_init(ExplicitScratch::default, |scratch, (r, (row, sse))| {
+            if super::skip_row(r, progress) {
+                return Ok(());
+            }
             let (cols, vals) = ratings.row(r);
             if errors {
                 *sse = rows

@@ -46,6 +46,7 @@ use crate::linalg::lanes::{axpy, dot, have_avx2_fma, madd, matvec};
 use crate::linalg::SolveError;
 use crate::model::rowsolve::ImplicitRows;
 use crate::params::AlsParams;
+use crate::progress::Progress;
 
 /// What every row solve of one half-step shares.
 pub(super) struct ImplicitStep<'a> {
@@ -75,13 +76,16 @@ impl<'a> ImplicitStep<'a> {
     }
 
     /// Solves every row of `this` (one per row of `ratings`) in parallel by CG.
-    pub(super) fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>) {
+    pub(super) fn solve_all(&self, ratings: &Csr, this: &mut Array2<f32>, progress: &dyn Progress) {
         let avx2 = have_avx2_fma();
         this.as_slice_mut()
             .expect("factor matrices are contiguous")
             .par_chunks_mut(self.rows.k())
             .enumerate()
             .for_each_init(Scratch::default, |scratch, (r, row)| {
+                if super::skip_row(r, progress) {
+                    return;
+                }
                 let (cols, vals) = ratings.row(r);
                 self.solve_row_on(cols, vals, row, scratch, avx2);
             });
@@ -187,12 +191,16 @@ impl<'a> ImplicitStep<'a> {
         ratings: &Csr,
         this: &mut Array2<f32>,
         nonnegative: bool,
+        progress: &dyn Progress,
     ) -> Result<(), SolveError> {
         this.as_slice_mut()
             .expect("factor matrices are contiguous")
             .par_chunks_mut(self.rows.k())
             .enumerate()
             .try_for_each(|(r, row)| {
+                if super::skip_row(r, progress) {
+                    return Ok(());
+                }
                 let (cols, vals) = ratings.row(r);
                 row.copy_from_slice(&self.rows.solve_row_exact(cols, vals, nonnegative)?);
                 Ok(())

@@ -47,7 +47,7 @@ pub use crate::params::{AlsParams, ParamsError};
 use crate::data::{Csr, RatingMatrix};
 use crate::model::rowsolve::ExplicitRows;
 use crate::model::{AlsModel, FactorLayout};
-use crate::progress::{Progress, ProgressEvent};
+use crate::progress::{Progress, ProgressEvent, CANCEL_CHECK_ROWS};
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,9 @@ pub enum AlsError {
     Params(#[from] ParamsError),
     #[error("no ratings to train on")]
     NoRatings,
+    /// The caller's [`Progress::cancelled`] said stop; nothing was trained.
+    #[error("training was cancelled")]
+    Cancelled,
     #[error("solving the normal equations of a {side:?} row failed: {source}")]
     Solve { side: Side, source: SolveError },
 }
@@ -96,6 +99,7 @@ pub fn train(
             &user_factors,
             &mut item_factors,
             false,
+            progress,
         )?;
         let user_sse = half_step(
             params,
@@ -105,6 +109,7 @@ pub fn train(
             &item_factors,
             &mut user_factors,
             true,
+            progress,
         )?;
         // The user half-step's errors are those of both new factor matrices.
         let train_rmse = user_sse.map(|sse| (sse / matrix.nnz() as f64).sqrt());
@@ -134,7 +139,10 @@ pub fn train(
 }
 
 /// Solves every row of `this`; for an explicit model with `errors`, returns
-/// the sum of squared training errors at the new vectors.
+/// the sum of squared training errors at the new vectors. Stops with
+/// [`AlsError::Cancelled`] when `progress` is cancelled before or during it
+/// (the rows left unsolved make the factors meaningless; they are dropped).
+#[allow(clippy::too_many_arguments)]
 fn half_step(
     params: &AlsParams,
     mean: f32,
@@ -143,23 +151,39 @@ fn half_step(
     other: &Array2<f32>,
     this: &mut Array2<f32>,
     errors: bool,
+    progress: &dyn Progress,
 ) -> Result<Option<f64>, AlsError> {
+    if progress.cancelled() {
+        return Err(AlsError::Cancelled);
+    }
     let result = if params.implicit {
         let step = implicit::ImplicitStep::new(params, other);
         if params.nonnegative {
-            step.solve_all_exact(ratings, this, true).map(|()| None)
+            step.solve_all_exact(ratings, this, true, progress)
+                .map(|()| None)
         } else {
-            step.solve_all(ratings, this);
+            step.solve_all(ratings, this, progress);
             Ok(None)
         }
     } else {
         let rows = ExplicitRows::new(params, layout, other, mean);
-        explicit::solve_all(&rows, ratings, this, errors)
+        explicit::solve_all(&rows, ratings, this, errors, progress)
     };
-    result.map_err(|source| AlsError::Solve {
+    let sse = result.map_err(|source| AlsError::Solve {
         side: layout.side,
         source,
-    })
+    })?;
+    if progress.cancelled() {
+        return Err(AlsError::Cancelled);
+    }
+    Ok(sse)
+}
+
+/// Whether row `r` of a half-step should be skipped: the caller cancelled
+/// (asked every [`CANCEL_CHECK_ROWS`] rows; a cancelled half-step's result is
+/// discarded, so the rows it skips need no answer).
+fn skip_row(r: usize, progress: &dyn Progress) -> bool {
+    r % CANCEL_CHECK_ROWS == 0 && progress.cancelled()
 }
 
 /// Spark's initialisation: each row's latent part is a Gaussian vector scaled to

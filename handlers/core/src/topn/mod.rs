@@ -121,7 +121,9 @@ unsafe fn item_scores_avx2(rows: &[f32], user_vector: &[f32]) -> Vec<f32> {
 
 /// Top `n` for the given users (dense indices). `seen` has one row per model
 /// user holding the items to leave out, sorted (as [`Csr`]'s constructors
-/// make them). Results reach `sink` in the order of `users`, a batch at a time.
+/// make them). Results reach `sink` in the order of `users`, a batch at a time;
+/// they stop arriving (between batches) once `progress` is cancelled, so a
+/// caller that can cancel checks [`Progress::cancelled`] afterwards.
 pub fn recommend_users(
     model: &AlsModel,
     users: &[u32],
@@ -140,6 +142,9 @@ pub fn recommend_users(
     );
     let mut done = 0;
     for batch in users.chunks(BATCH_USERS) {
+        if progress.cancelled() {
+            return;
+        }
         let lists: Vec<UserTopN> = batch
             .par_chunks(BLOCK_USERS)
             .map_init(Vec::new, |factors: &mut Vec<f32>, block| {

@@ -19,7 +19,7 @@ pub fn root() -> PathBuf {
 }
 
 /// The app's tests' rule for a missing peer: skip, or fail under CI.
-#[path = "../../../app/tests/common/peers.rs"]
+#[path = "../../../app/tests/it/common/peers.rs"]
 mod peers;
 #[allow(unused_imports)]
 pub use peers::missing_peer;

@@ -94,7 +94,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>
             return Ok(JobOutcome::Skipped { reason });
         }
     }
-    with_lease(state, "recommend-all", |state| async move {
+    with_lease(state, "recommend-all", |state, _cancel| async move {
         // Movies rated since the promoted version get in first, as a new
         // version that this run then publishes. A failure there must not hold
         // up publishing what is promoted: it is logged, and the next run

@@ -14,14 +14,12 @@
 //!
 //! Needs ../shared (ml-1m) and a Python with pyspark (see spark_interop.rs).
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use movierec_fakehost::{EventBatch, FakeHost, TimerPayload};
 
 /// The parameters both trainers get: smaller than the defaults, so the test

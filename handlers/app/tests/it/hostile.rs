@@ -3,15 +3,13 @@
 //! floods of bad events, idle connections, a broken store. Each test is one
 //! defect a user or an attacker found; each asserts what they would notice.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{root, start_serve, Serve};
+use crate::common::{root, start_serve, Serve};
 use serde_json::{json, Value};
 
 /// A standalone server on an empty store that does not bootstrap.

@@ -7,13 +7,11 @@
 //! as `.ci/run` sets it up. Without one the test skips with a message, unless
 //! `MOVIEREC_REQUIRE_SPARK=1` (CI), where a missing Spark is a failure.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use movierec_core::model_files::load_model;
 
 /// Runs tools/spark_peer.py with `args`, failing the test with its stderr if it fails; returns stdout.

@@ -7,12 +7,10 @@
 //! unless `MOVIEREC_REQUIRE_BROWSER=1` (CI), where that is a failure.
 //! Screenshots are kept in `target/tmp/dashboard/` as the run's artefacts.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// The whole page must stay under this (issue: under 300 KB).
 const PAGE_BUDGET: usize = 300 * 1024;

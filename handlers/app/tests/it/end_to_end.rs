@@ -3,12 +3,10 @@
 //! the timers read from functions/*/function.json retrain and republish on
 //! their own; GET serves lists that leave out what each user rated.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn start(store: &std::path::Path) -> Serve {

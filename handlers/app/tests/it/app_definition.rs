@@ -2,11 +2,9 @@
 //! triggers and settings are checked here, and `movierec package` is checked
 //! to lay them out as the host expects.
 
-mod common;
-
 use std::io::Read;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn read_json(rel: &str) -> Value {

@@ -3,8 +3,6 @@
 //! model user's list once, equal to the lists computed in one piece, and
 //! readers switch to it only when the last shard is written.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +16,7 @@ use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
 use movierec_store::{SqliteStore, Store, UserRecommendations};
 
-use common::{hosted_instance, root};
+use crate::common::{hosted_instance, root};
 
 /// A store with ml-latest-small (bundled) and one promoted version; shards
 /// of 100 users (ml-latest-small has 610).

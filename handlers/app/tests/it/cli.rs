@@ -1,10 +1,8 @@
 //! The `movierec` command line, driven as a user would: real files in, output checked.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_command_has_help() {

@@ -5,12 +5,10 @@
 //! module paths that exist, the identity on the Function App, the data-plane
 //! role assignments, identity-based connections, and no secret anywhere.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::bicep::Bicep;
-use common::root;
+use crate::common::bicep::Bicep;
+use crate::common::root;
 use tree_sitter::Node;
 
 impl Bicep {

@@ -12,8 +12,6 @@
 //! it, drives it over HTTP, and looks into the SQLite store read-only. The
 //! timers are set never to fire: the tests trigger the jobs themselves.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -21,7 +19,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A schedule that never comes during a test (00:00:00 on 1 January).

@@ -7,13 +7,11 @@
 //! its default, or one of the deliberate overrides listed in [`OVERRIDES`]
 //! with the reason. The table itself must name every setting the app reads.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use common::bicep::Bicep;
-use common::root;
+use crate::common::bicep::Bicep;
+use crate::common::root;
 use movierec::settings::defaults::table;
 use movierec::settings::SCHEDULE_DEFAULTS;
 use tree_sitter::Node;

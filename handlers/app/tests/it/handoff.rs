@@ -4,8 +4,6 @@
 //! MOVIEREC_TRAINER=external record a job's folder through the promotion
 //! gate. The Spark job itself runs in spark_handoff.rs.
 
-mod common;
-
 use std::sync::Arc;
 
 use movierec::handoff::export::export;
@@ -20,7 +18,7 @@ use movierec::state::AppState;
 use movierec_core::model_files::{save_model, ModelExtras};
 use movierec_store::{ModelStatus, SqliteStore, Store};
 
-use common::*;
+use crate::common::*;
 
 async fn bundled_store(dir: &std::path::Path) -> AppState {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir).unwrap());
@@ -238,10 +236,10 @@ async fn upload_folder(
 /// unfinished folders are passed over, and the SAS never shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container() {
-    let Some(account) = common::blob::endpoint() else {
+    let Some(account) = crate::common::blob::endpoint() else {
         return;
     };
-    let sas = common::blob::account_sas();
+    let sas = crate::common::blob::account_sas();
     let name = format!(
         "models-{}-{}",
         std::process::id(),
@@ -287,7 +285,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
     };
 
     // A SAS the server refuses: an error naming the container, without the SAS.
-    let refused = retrain::run(&external(&common::blob::forged_sas()))
+    let refused = retrain::run(&external(&crate::common::blob::forged_sas()))
         .await
         .unwrap_err();
     let said = format!("{refused:#}");

@@ -19,15 +19,13 @@
 //! Needs a Python with pyspark (see spark_interop.rs): skips without one,
 //! unless `MOVIEREC_REQUIRE_SPARK=1`.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use movierec::jobs::retrain;
 use movierec::settings::{ExternalModels, Settings, Trainer};
 use movierec::standalone::bootstrap::import_movielens;

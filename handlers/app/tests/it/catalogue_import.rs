@@ -5,12 +5,10 @@
 //! server, `MOVIEREC_STORE=cosmos`) loads the same movies and keeps a hidden
 //! one hidden.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use rusqlite::Connection;
 
 fn import(store: &Path, file: &Path, extra: &[&str]) -> Output {

@@ -6,12 +6,10 @@
 //! bundled data with a status the document lists and a body its schema
 //! accepts (required fields, no fields it does not describe, types).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn document() -> Value {

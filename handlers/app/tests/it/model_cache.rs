@@ -2,8 +2,6 @@
 //! requests arrive together after a switch (a model load is the most memory a
 //! GET can cost: 16 parallel loads of one model took 1.07 GB).
 
-mod common;
-
 use std::sync::Arc;
 
 use movierec::jobs::{recommend_all, retrain, JobOutcome};
@@ -19,7 +17,7 @@ async fn concurrent_cold_requests_load_the_model_once() {
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     settings.ranking_tune = false;
     let state = AppState::new(settings.clone(), store.clone());
-    import_movielens(&state, &common::root().join("data/ml-latest-small"))
+    import_movielens(&state, &crate::common::root().join("data/ml-latest-small"))
         .await
         .unwrap();
     assert!(matches!(
