@@ -52,8 +52,11 @@
 //! - [`events`]: rating events in every shape a batch can take.
 //! - [`invocation`]: the host's request/response shapes.
 //! - [`settings`]: every environment setting with its default.
+//! - [`allocator`]: the global allocator (mimalloc; glibc for heap profiling).
 //! - [`files`]: relative file listings (the packaged app folder).
+//! - [`snapshot`]: values loaded once per key per instance (models, catalogue).
 
+pub mod allocator;
 pub mod catalogue;
 pub mod dashboard;
 pub mod events;
@@ -68,5 +71,6 @@ pub mod package;
 pub mod server;
 pub mod serving;
 pub mod settings;
+pub mod snapshot;
 pub mod standalone;
 pub mod state;

@@ -8,12 +8,6 @@
 
 mod cli;
 
-/// mimalloc instead of glibc's allocator: a GET allocates a few dozen small
-/// blocks on one thread and frees them on the same one, which glibc served
-/// with a tenth of the server's CPU (`perf record` under the plain GET).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 use tracing::Level;
 use tracing_subscriber::fmt::writer::MakeWriterExt;

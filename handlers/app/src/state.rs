@@ -11,7 +11,6 @@ use std::sync::Arc;
 use movierec_store::{SqliteOptions, SqliteStore, Store, StoreError};
 
 use crate::dashboard::Dashboard;
-use crate::models::VersionCache;
 use crate::serving::Serving;
 use crate::settings::{Settings, StoreConfig};
 
@@ -30,8 +29,6 @@ pub struct AppParts {
     pub dashboard: Dashboard,
     /// The running jobs, cancelled at shutdown.
     pub jobs: JobControl,
-    /// The version recommend-for-all's shards are writing, loaded once.
-    pub shard_models: VersionCache,
 }
 
 /// Cancels the running jobs at shutdown and waits for them to let go of the lease.
@@ -70,7 +67,6 @@ impl AppState {
             settings: Arc::new(settings),
             store,
             jobs: JobControl::default(),
-            shard_models: VersionCache::default(),
         }))
     }
 

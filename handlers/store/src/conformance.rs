@@ -355,6 +355,24 @@ pub async fn markers_are_set_read_and_removed(store: &impl Store) {
     store.set_marker("bootstrap", None).await.unwrap();
     store.set_marker("bootstrap", None).await.unwrap();
     assert_eq!(store.marker("bootstrap").await.unwrap(), None);
+
+    for (name, value) in [
+        ("v2:shard:1", "7"),
+        ("v2:shard:0", "5"),
+        ("v20:shard:0", "9"),
+        ("v%:x", "no"),
+    ] {
+        store.set_marker(name, Some(value)).await.unwrap();
+    }
+    assert_eq!(
+        store.markers_with_prefix("v2:shard:").await.unwrap(),
+        [
+            ("v2:shard:0".to_string(), "5".to_string()),
+            ("v2:shard:1".into(), "7".into())
+        ],
+        "the markers under the prefix, by name, and no others"
+    );
+    assert!(store.markers_with_prefix("v3:").await.unwrap().is_empty());
 }
 
 pub async fn job_lease_is_exclusive_and_expires(store: &impl Store) {

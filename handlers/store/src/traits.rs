@@ -136,6 +136,10 @@ pub trait MarkerStore: Send + Sync {
     async fn marker(&self, name: &str) -> Result<Option<String>>;
     /// Sets (`Some`) or removes (`None`) a marker.
     async fn set_marker(&self, name: &str, value: Option<&str>) -> Result<()>;
+    /// Every marker whose name starts with `prefix`, as (name, value), in one
+    /// read: a version's shard markers are read this way, so that finishing a
+    /// shard costs one call however many shards there are.
+    async fn markers_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>>;
 }
 
 /// Everything movierec stores.

@@ -73,7 +73,7 @@ impl From<ServeError> for ApiError {
                 hint: "similar movies come from the ranking model: a movie nobody has rated before the last retrain has none yet".into(),
             },
             ServeError::Store(s) => ApiError::Store(s),
-            model @ ServeError::Model(_) => ApiError::Internal(model.into()),
+            model @ (ServeError::Model(_) | ServeError::FoldIn(_)) => ApiError::Internal(model.into()),
         }
     }
 }

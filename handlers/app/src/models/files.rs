@@ -17,7 +17,7 @@
 use anyhow::Context;
 use movierec_core::model::AlsModel;
 use movierec_core::model_files::{load_model_files, save_model_files, ModelExtras, ModelFiles};
-use movierec_store::{ModelFile, Store};
+use movierec_store::{ModelFile, Store, StoreError};
 
 /// Folder of the ranking model inside a version's files.
 pub const RANKING_DIR: &str = "ranking";
@@ -141,16 +141,36 @@ pub fn version_from_files(files: Vec<ModelFile>) -> anyhow::Result<VersionModels
     })
 }
 
+/// Why a registry version's models could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The store failed; loading again may work.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("model version {0} has no files in the registry")]
+    NoFiles(u64),
+    #[error("model version {version}'s files could not be read")]
+    Files {
+        version: u64,
+        #[source]
+        source: anyhow::Error,
+    },
+}
+
 /// Loads a registry version's models.
-pub async fn load_model_version(store: &dyn Store, version: u64) -> anyhow::Result<VersionModels> {
+pub async fn load_model_version(
+    store: &dyn Store,
+    version: u64,
+) -> Result<VersionModels, LoadError> {
     let files = store.model_files(version).await?;
-    anyhow::ensure!(
-        !files.is_empty(),
-        "model version {version} has no files in the registry"
-    );
+    if files.is_empty() {
+        return Err(LoadError::NoFiles(version));
+    }
     tokio::task::spawn_blocking(move || version_from_files(files))
-        .await?
-        .with_context(|| format!("loading model version {version}"))
+        .await
+        .map_err(anyhow::Error::from)
+        .and_then(|loaded| loaded)
+        .map_err(|source| LoadError::Files { version, source })
 }
 
 #[cfg(test)]

@@ -9,14 +9,12 @@
 //! ([`ModelMetrics`]). Serving, the dashboard and the
 //! jobs use it; it must not know about HTTP, jobs or leases.
 
-pub mod cache;
 pub mod files;
 pub mod metrics;
 mod rating_vector;
 pub mod reasons;
 
-pub use cache::VersionCache;
-pub use files::{load_model_version, version_to_files, VersionModels};
+pub use files::{load_model_version, version_to_files, LoadError, VersionModels};
 pub use metrics::ModelMetrics;
 pub use rating_vector::RatingVector;
 pub use reasons::Reasons;

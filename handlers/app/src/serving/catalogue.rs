@@ -10,16 +10,16 @@
 //! during one wait for it rather than reading the catalogue again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use movierec_store::{Movie, Store, StoreError};
 
 use super::response::JsonText;
+use crate::snapshot::Snapshots;
 
-/// The catalogue at one revision.
+/// The catalogue at one revision (the revision is its key in [`CatalogueCache`]).
 #[derive(Debug)]
 pub struct Catalogue {
-    revision: Option<String>,
     movies: HashMap<i32, Movie>,
     /// The hidden movies' ids (usually none: a GET checks it for every
     /// movie the model scores, so an empty set must cost nothing).
@@ -37,12 +37,12 @@ pub struct Catalogue {
 
 impl Default for Catalogue {
     fn default() -> Self {
-        Catalogue::new(None, Vec::new())
+        Catalogue::new(Vec::new())
     }
 }
 
 impl Catalogue {
-    pub fn new(revision: Option<String>, movies: Vec<Movie>) -> Self {
+    pub fn new(movies: Vec<Movie>) -> Self {
         let mut genres = BTreeMap::new();
         let mut members: HashMap<String, Vec<i32>> = HashMap::new();
         for movie in &movies {
@@ -62,7 +62,6 @@ impl Catalogue {
             .map(|m| (m.id, (JsonText::of(&m.title), JsonText::of(&m.genres))))
             .collect();
         Catalogue {
-            revision,
             json,
             no_genres: JsonText::of(&[] as &[String]),
             hidden: movies.iter().filter(|m| m.hidden).map(|m| m.id).collect(),
@@ -126,11 +125,13 @@ impl Catalogue {
     }
 }
 
-/// The snapshot this instance holds, and the lock a reload takes.
-#[derive(Default)]
-pub struct CatalogueCache {
-    held: RwLock<Option<Arc<Catalogue>>>,
-    reloading: tokio::sync::Mutex<()>,
+/// The snapshot this instance holds, keyed by its revision.
+pub struct CatalogueCache(Snapshots<Option<String>, Catalogue>);
+
+impl Default for CatalogueCache {
+    fn default() -> Self {
+        CatalogueCache(Snapshots::new(1))
+    }
 }
 
 impl CatalogueCache {
@@ -147,28 +148,15 @@ impl CatalogueCache {
         revision: Option<String>,
         store: &dyn Store,
     ) -> Result<Arc<Catalogue>, StoreError> {
-        if let Some(held) = self.held_at(&revision) {
-            return Ok(held);
-        }
-        let _reloading = self.reloading.lock().await;
-        if let Some(held) = self.held_at(&revision) {
-            return Ok(held);
-        }
         // The revision is read before the movies: a change between the two
         // reads leaves a snapshot newer than its revision, reloaded next time.
-        let catalogue = Arc::new(Catalogue::new(revision, store.all_movies().await?));
-        *self.held.write().expect("lock") = Some(catalogue.clone());
-        tracing::debug!(movies = catalogue.movies.len(), "loaded the catalogue");
-        Ok(catalogue)
-    }
-
-    fn held_at(&self, revision: &Option<String>) -> Option<Arc<Catalogue>> {
-        self.held
-            .read()
-            .expect("lock")
-            .as_ref()
-            .filter(|c| &c.revision == revision)
-            .cloned()
+        self.0
+            .get_or_load(revision.clone(), || async move {
+                let catalogue = Catalogue::new(store.all_movies().await?);
+                tracing::debug!(movies = catalogue.movies.len(), "loaded the catalogue");
+                Ok(catalogue)
+            })
+            .await
     }
 }
 
@@ -196,13 +184,10 @@ mod tests {
 
     #[test]
     fn genres_match_in_any_case_and_hidden_movies_are_known() {
-        let c = Catalogue::new(
-            Some("1".into()),
-            vec![
-                movie(1, &["Sci-Fi", "Drama"], false),
-                movie(2, &["Comedy"], true),
-            ],
-        );
+        let c = Catalogue::new(vec![
+            movie(1, &["Sci-Fi", "Drama"], false),
+            movie(2, &["Comedy"], true),
+        ]);
         assert_eq!(c.genre("sci-fi"), Some("Sci-Fi"));
         assert_eq!(c.genre("Western"), None);
         assert_eq!(

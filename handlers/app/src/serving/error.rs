@@ -21,5 +21,8 @@ pub enum ServeError {
     Store(#[from] StoreError),
     /// The published model could not be loaded or used.
     #[error("the published model could not be used")]
-    Model(#[source] anyhow::Error),
+    Model(#[source] crate::models::LoadError),
+    /// A user's vector could not be folded in from their ratings.
+    #[error("the user's ratings could not be folded into the published model")]
+    FoldIn(#[source] movierec_core::als::SolveError),
 }

@@ -270,15 +270,12 @@ mod tests {
             genres: genres.iter().map(|g| g.to_string()).collect(),
             hidden,
         };
-        let catalogue = Catalogue::new(
-            None,
-            vec![
-                movie(1, &["Comedy"], false),
-                movie(2, &["Drama", "Comedy"], false),
-                movie(3, &["Comedy"], true),
-                movie(4, &["Horror"], false),
-            ],
-        );
+        let catalogue = Catalogue::new(vec![
+            movie(1, &["Comedy"], false),
+            movie(2, &["Drama", "Comedy"], false),
+            movie(3, &["Comedy"], true),
+            movie(4, &["Horror"], false),
+        ]);
         let request = ListRequest::from_query(&pairs("genre=comedy&exclude=1")).unwrap();
         let filter = Filter::new(&request, &catalogue).unwrap();
         let kept: Vec<i32> = (1..=5).filter(|&m| filter.keeps(m)).collect();

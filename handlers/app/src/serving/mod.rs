@@ -82,7 +82,7 @@ pub use personal::{personal_list, ranked_list, user_vector, PersonalList, UserRo
 pub use query::QueryError;
 pub use response::{Because, Item, JsonText, Recommendations, SimilarItem, SimilarMovies, Source};
 
-use crate::models::{RatingVector, Reasons};
+use crate::models::{LoadError, RatingVector, Reasons};
 use catalogue::CatalogueCache;
 use fold_ins::{FoldIn, FoldIns};
 use model_slot::ModelSlot;
@@ -112,9 +112,10 @@ impl Serving {
         self.model.current(self.store.as_ref()).await
     }
 
-    /// Installs a model this instance just published, sparing a reload.
-    pub fn install(&self, model: Arc<ServingModel>) {
-        self.model.install(model)
+    /// `version`'s models, held or loaded once for this instance: the shards
+    /// publishing it read them here, so the switch finds them held.
+    pub async fn model_version(&self, version: u64) -> Result<Arc<ServingModel>, LoadError> {
+        self.model.version(self.store.as_ref(), version).await
     }
 
     /// How many times this instance has loaded a model version from the store.
@@ -239,8 +240,7 @@ impl Serving {
         let ratings = self.store.user_ratings(user).await?;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
         let model = &serving.models.ranking;
-        let ranking =
-            user_vector(model, user, &rated, row).map_err(|e| ServeError::Model(e.into()))?;
+        let ranking = user_vector(model, user, &rated, row).map_err(ServeError::FoldIn)?;
         let ranked = match &ranking {
             Some((vector, source)) => {
                 ranked_list(

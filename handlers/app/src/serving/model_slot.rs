@@ -3,19 +3,21 @@
 //!
 //! A request that needs it checks the published version (one store read) and
 //! loads the new files only when it changed, so instances that did not run the
-//! job themselves catch up on their own. Loads are single-flight: requests
-//! that arrive during a load wait for it instead of loading the same version
-//! again.
+//! job themselves catch up on their own. Loads are single-flight
+//! ([`Snapshots`]): requests that arrive during a load wait for it instead of
+//! loading the same version again. The shards writing the next version's
+//! lists take it from here too, so the publishing instance already holds it
+//! when the version switches.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use movierec_core::topn::similar::ItemVectors;
 use movierec_core::topn::Scored;
-use movierec_store::{Store, StoreError};
+use movierec_store::Store;
 
 use super::ServeError;
-use crate::models::{load_model_version, VersionModels};
+use crate::models::{load_model_version, LoadError, VersionModels};
+use crate::snapshot::Snapshots;
 
 /// A version's loaded models (ranking and rating), its number, and the
 /// ranking model's unit item vectors ("more like this", and the reasons).
@@ -61,12 +63,18 @@ impl ServingModel {
     }
 }
 
-#[derive(Default)]
-pub struct ModelSlot {
-    held: RwLock<Option<Arc<ServingModel>>>,
-    /// Held while a version's files load.
-    loading: tokio::sync::Mutex<()>,
-    loads: AtomicU64,
+/// The versions this instance holds: the one served and, while shards write
+/// it, the one being published; each loaded once and shared by serving,
+/// `similar`, the shards and the plan (one copy of a version per instance).
+pub struct ModelSlot(Snapshots<u64, ServingModel>);
+
+/// The served version and the one being published.
+const VERSIONS_HELD: usize = 2;
+
+impl Default for ModelSlot {
+    fn default() -> Self {
+        ModelSlot(Snapshots::new(VERSIONS_HELD))
+    }
 }
 
 impl ModelSlot {
@@ -79,43 +87,30 @@ impl ModelSlot {
         let Some(version) = store.serving_version().await? else {
             return Ok(None);
         };
-        if let Some(current) = self.held(version) {
-            return Ok(Some(current));
-        }
-        let _loading = self.loading.lock().await;
-        // Another request may have loaded it while this one waited.
-        if let Some(current) = self.held(version) {
-            return Ok(Some(current));
-        }
-        let models = load_model_version(store, version).await.map_err(|e| {
-            match e.downcast::<StoreError>() {
-                Ok(store) => ServeError::Store(store),
-                Err(other) => ServeError::Model(other),
-            }
+        let model = self.version(store, version).await.map_err(|e| match e {
+            LoadError::Store(store) => ServeError::Store(store),
+            other => ServeError::Model(other),
         })?;
-        let loaded = Arc::new(ServingModel::new(version, models));
-        self.install(loaded.clone());
-        self.loads.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(version, "loaded the published model");
-        Ok(Some(loaded))
+        Ok(Some(model))
     }
 
-    fn held(&self, version: u64) -> Option<Arc<ServingModel>> {
-        self.held
-            .read()
-            .expect("lock")
-            .as_ref()
-            .filter(|m| m.version == version)
-            .cloned()
-    }
-
-    /// Installs a model this instance just published, sparing a reload.
-    pub fn install(&self, model: Arc<ServingModel>) {
-        *self.held.write().expect("lock") = Some(model);
+    /// `version`'s models, held or loaded (once, whoever asks meanwhile).
+    pub async fn version(
+        &self,
+        store: &dyn Store,
+        version: u64,
+    ) -> Result<Arc<ServingModel>, LoadError> {
+        self.0
+            .get_or_load(version, || async move {
+                let models = load_model_version(store, version).await?;
+                tracing::info!(version, "loaded a model version");
+                Ok(ServingModel::new(version, models))
+            })
+            .await
     }
 
     /// How many times this instance has loaded a model version from the store.
     pub fn loads(&self) -> u64 {
-        self.loads.load(Ordering::Relaxed)
+        self.0.loads()
     }
 }

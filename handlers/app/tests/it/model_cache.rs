@@ -1,6 +1,8 @@
 //! The serving model is loaded once per version per instance, however many
 //! requests arrive together after a switch (a model load is the most memory a
-//! GET can cost: 16 parallel loads of one model took 1.07 GB).
+//! GET can cost: 16 parallel loads of one model took 1.07 GB), and the
+//! instance that publishes a version shares that one copy between the plan,
+//! the shards and serving.
 
 use std::sync::Arc;
 
@@ -28,6 +30,16 @@ async fn concurrent_cold_requests_load_the_model_once() {
         recommend_all::run_local(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
+    // The plan, the shard and the switch took the version from one load,
+    // and serving finds it held.
+    assert_eq!(state.serving.model_loads(), 1);
+    let served = state.serving.model().await.unwrap().unwrap();
+    let published = state.serving.model_version(served.version).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&served, &published),
+        "serving holds its own copy"
+    );
+    assert_eq!(state.serving.model_loads(), 1);
 
     // Another instance, cold: sixteen requests at once.
     let cold = AppState::new(settings, store);

@@ -1,6 +1,7 @@
 //! Markers: one document each in the `registry` container's "control" partition.
 
 use async_trait::async_trait;
+use azure_data_cosmos::{FeedScope, Query};
 
 use super::documents::{marker_id, MarkerDoc, CONTROL_PK};
 use super::{cosmos_error, CosmosStore};
@@ -42,5 +43,25 @@ impl MarkerStore for CosmosStore {
                 Err(e) => Err(cosmos_error("remove a marker", e)),
             },
         }
+    }
+
+    async fn markers_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let query = Query::from("SELECT * FROM c WHERE STARTSWITH(c.id, @prefix)")
+            .with_parameter("@prefix", marker_id(prefix))
+            .map_err(|e| cosmos_error("read markers", e))?;
+        let docs: Vec<MarkerDoc> = Self::query_all(
+            &self.inner.registry,
+            "read markers",
+            query,
+            FeedScope::partition(CONTROL_PK),
+        )
+        .await?;
+        let strip = marker_id("").len();
+        let mut markers: Vec<(String, String)> = docs
+            .into_iter()
+            .map(|d| (d.id[strip..].to_string(), d.value))
+            .collect();
+        markers.sort();
+        Ok(markers)
     }
 }

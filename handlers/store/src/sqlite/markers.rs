@@ -33,4 +33,23 @@ impl MarkerStore for SqliteStore {
         })
         .await
     }
+
+    async fn markers_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        // A range rather than LIKE: names may hold `%` or `_`.
+        let (from, to) = (
+            format!("marker:{prefix}"),
+            format!("marker:{prefix}\u{10FFFF}"),
+        );
+        self.run("read markers", move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key",
+            )?;
+            let rows = statement.query_map([from, to], |r| {
+                let key: String = r.get(0)?;
+                Ok((key["marker:".len()..].to_string(), r.get(1)?))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
 }

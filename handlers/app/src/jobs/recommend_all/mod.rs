@@ -37,7 +37,6 @@ use movierec_store::Store;
 use serde::Serialize;
 
 use super::{with_lease, JobOutcome, Skip};
-use crate::models::load_model_version;
 use crate::state::AppState;
 use lists::{LikedCounts, POPULAR_LEN};
 pub use plan::{Plan, ShardMessage};
@@ -143,7 +142,7 @@ async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendRepor
                 .collect();
             let due = now - plan.sent_at >= resend_after;
             if missing.is_empty() {
-                shard::publish_if_complete(&state, &plan, None).await?;
+                shard::publish_if_complete(&state, &plan).await?;
                 (plan, Vec::new())
             } else if due {
                 let plan = Plan {
@@ -173,14 +172,15 @@ async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendRepor
 /// Cuts `version` into shards, writes its popular list, records the plan.
 async fn new_plan(state: &AppState, version: u64, now: i64) -> anyhow::Result<Plan> {
     let store = state.store.as_ref();
-    let models = load_model_version(store, version).await?;
+    let model = state.serving.model_version(version).await?;
+    let models = &model.models;
     let mut liked = LikedCounts::default();
     store
         .each_rating_page(&mut |page| liked.add(&page))
         .await
         .context("counting the liked movies for the popular list")?;
     store
-        .write_popular(version, &liked.popular(&models, POPULAR_LEN))
+        .write_popular(version, &liked.popular(models, POPULAR_LEN))
         .await?;
     let users = models.ranking.users.len() as u32;
     let per_shard = state.settings.shards.users.min(u32::MAX as usize) as u32;

@@ -36,8 +36,23 @@ pub struct Plan {
 
 const PLAN: &str = "recommend-all:plan";
 
+/// The names of `version`'s shard markers start with this (and end with the
+/// shard's number).
+fn written_prefix(version: u64) -> String {
+    format!("recommend-all:v{version}:shard:")
+}
+
 fn written_marker(version: u64, shard: u32) -> String {
-    format!("recommend-all:v{version}:shard:{shard}")
+    format!("{}{shard}", written_prefix(version))
+}
+
+/// A plan or shard marker that does not read: the publication cannot go on
+/// until it is fixed or removed.
+#[derive(Debug, thiserror::Error)]
+#[error("the recommend-for-all marker {name:?} does not read ({why}): remove it and run RecommendAllUsers again")]
+pub struct UnreadableMarker {
+    pub name: String,
+    pub why: String,
 }
 
 impl Plan {
@@ -51,11 +66,18 @@ impl Plan {
         }
     }
 
-    /// The plan in progress, if any.
+    /// The plan in progress, if any; an error naming the marker if it does
+    /// not read as a plan.
     pub async fn current(store: &dyn Store) -> anyhow::Result<Option<Plan>> {
         match store.marker(PLAN).await? {
             None => Ok(None),
-            Some(text) => Ok(serde_json::from_str(&text).ok()),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                UnreadableMarker {
+                    name: PLAN.into(),
+                    why: e.to_string(),
+                }
+                .into()
+            }),
         }
     }
 
@@ -66,17 +88,35 @@ impl Plan {
         Ok(())
     }
 
-    /// For each shard, the users it wrote, or `None` while it is not written.
+    /// For each shard, the users it wrote, or `None` while it is not written:
+    /// one read of the version's shard markers, whatever their number.
     pub async fn written(&self, store: &dyn Store) -> anyhow::Result<Vec<Option<u32>>> {
-        let reads = (0..self.shards).map(|k| {
-            let name = written_marker(self.version, k);
-            async move { store.marker(&name).await }
-        });
-        let values = futures::future::try_join_all(reads).await?;
-        Ok(values
-            .into_iter()
-            .map(|v| v.and_then(|v| v.parse().ok()))
-            .collect())
+        let prefix = written_prefix(self.version);
+        let mut written = vec![None; self.shards as usize];
+        for (name, value) in store.markers_with_prefix(&prefix).await? {
+            let unreadable = |why: String| UnreadableMarker {
+                name: name.clone(),
+                why,
+            };
+            let shard: usize = name[prefix.len()..]
+                .parse()
+                .map_err(|e| unreadable(format!("shard number: {e}")))?;
+            let users: u32 = value
+                .parse()
+                .map_err(|e| unreadable(format!("user count {value:?}: {e}")))?;
+            if let Some(slot) = written.get_mut(shard) {
+                *slot = Some(users);
+            }
+        }
+        Ok(written)
+    }
+
+    /// Whether shard `shard` is written (one marker read).
+    pub async fn is_written(&self, store: &dyn Store, shard: u32) -> anyhow::Result<bool> {
+        Ok(store
+            .marker(&written_marker(self.version, shard))
+            .await?
+            .is_some())
     }
 
     /// Removes this plan's markers (after its version is published, or when

@@ -7,14 +7,11 @@
 //! come from the plan). Publishing is one store call that switches readers
 //! at once, made only when every shard's marker is there.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use serde::Serialize;
 
 use super::lists::user_lists;
 use super::plan::{mark_written, Plan, ShardMessage};
-use crate::serving::ServingModel;
 use crate::state::AppState;
 
 /// Users' lists written to the store per call.
@@ -90,13 +87,12 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
             "the message does not match the plan of version {version}: {plan:?}"
         ));
     }
-    let written = plan.written(store).await?;
-    if written.get(shard as usize).copied().flatten().is_some() {
-        return finish(state, &plan, None, started, shard, 0).await;
+    if plan.is_written(store, shard).await? {
+        return finish(state, &plan, started, shard, 0).await;
     }
 
-    let models = state.shard_models.get(store, version).await?;
-    let mut ids: Vec<i32> = models.ranking.users.ids().to_vec();
+    let model = state.serving.model_version(version).await?;
+    let mut ids: Vec<i32> = model.models.ranking.users.ids().to_vec();
     ids.sort_unstable();
     let start = (shard as usize * plan.users_per_shard as usize).min(ids.len());
     let end = (start + plan.users_per_shard as usize).min(ids.len());
@@ -104,7 +100,7 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
     let (Some(&first), Some(&last)) = (users.first(), users.last()) else {
         // A plan never cuts an empty shard; were it to, it counts as written.
         mark_written(store, version, shard, 0).await?;
-        return finish(state, &plan, Some(models), started, shard, 0).await;
+        return finish(state, &plan, started, shard, 0).await;
     };
     // The marks first: a rating stored after this read gives its user a new
     // mark, so their list reads as made before it and serving folds them in.
@@ -117,9 +113,16 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
         .await
         .context("reading the shard's users' ratings")?;
     let (top_n, generated_at) = (state.settings.top_n, plan.generated_at);
-    let for_lists = models.clone();
+    let for_lists = model.clone();
     let mut lists = tokio::task::spawn_blocking(move || {
-        user_lists(&for_lists, &users, &rated, top_n, version, generated_at)
+        user_lists(
+            &for_lists.models,
+            &users,
+            &rated,
+            top_n,
+            version,
+            generated_at,
+        )
     })
     .await?;
     for list in &mut lists {
@@ -132,15 +135,7 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
             .context("writing the shard's lists")?;
     }
     mark_written(store, version, shard, lists.len() as u32).await?;
-    finish(
-        state,
-        &plan,
-        Some(models),
-        started,
-        shard,
-        lists.len() as u32,
-    )
-    .await
+    finish(state, &plan, started, shard, lists.len() as u32).await
 }
 
 /// Publishes the version if every shard is written (whoever sees that
@@ -148,12 +143,11 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
 async fn finish(
     state: &AppState,
     plan: &Plan,
-    models: Option<Arc<crate::models::VersionModels>>,
     started: std::time::Instant,
     shard: u32,
     users: u32,
 ) -> anyhow::Result<ShardOutcome> {
-    let published = publish_if_complete(state, plan, models).await?;
+    let published = publish_if_complete(state, plan).await?;
     if users == 0 && !published {
         return Ok(ShardOutcome::Ignored {
             version: plan.version,
@@ -171,11 +165,9 @@ async fn finish(
 }
 
 /// True if this call found every shard written and published the version.
-pub(super) async fn publish_if_complete(
-    state: &AppState,
-    plan: &Plan,
-    models: Option<Arc<crate::models::VersionModels>>,
-) -> anyhow::Result<bool> {
+/// The version's models are then held for serving (they are already, when
+/// this instance wrote shards of it), so its first GET does not load them.
+pub(super) async fn publish_if_complete(state: &AppState, plan: &Plan) -> anyhow::Result<bool> {
     let store = state.store.as_ref();
     let written = plan.written(store).await?;
     if written.iter().any(Option::is_none) {
@@ -185,13 +177,7 @@ pub(super) async fn publish_if_complete(
         .publish_recommendations(plan.version)
         .await
         .context("publishing recommendations")?;
-    let models = match models {
-        Some(m) => m,
-        None => state.shard_models.get(store, plan.version).await?,
-    };
-    state
-        .serving
-        .install(Arc::new(ServingModel::new(plan.version, (*models).clone())));
+    state.serving.model_version(plan.version).await?;
     let users: u64 = written.iter().flatten().map(|&u| u as u64).sum();
     tracing::info!(
         version = plan.version,
