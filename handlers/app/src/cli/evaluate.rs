@@ -6,18 +6,51 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use movierec_core::als::train;
+use movierec_core::als::AlsParams;
 use movierec_core::data::RatingMatrix;
+use movierec_core::metrics::FoldInMetrics;
 use movierec_core::metrics::{
     catalogue_coverage, fold_in_metrics, popular_ranking_metrics, popularity_order,
     ranking_metrics, rating_metrics,
 };
 use movierec_core::topn::recommend_all;
 use movierec_core::tuning::tune_reg;
+use movierec_core::tuning::RegCandidate;
 use movierec_core::NoProgress;
-use serde_json::json;
+use serde::Serialize;
 
 use super::options::{peak_rss_mib, InputOptions, ModelOptions};
 use super::progress::TerminalProgress;
+use movierec::models::metrics::ListQuality;
+
+/// What `--json` prints. The lists' figures are [`ListQuality`], as a
+/// retrain records them (`movierec::models::ModelMetrics`); the other names are
+/// the ones the peers' scripts print (`bench/peers.py`, `bench/explicit_peers.py`:
+/// `train_seconds`, `n_test`), so that one report reads beside theirs.
+#[derive(Debug, Serialize)]
+struct EvaluateReport {
+    rmse: Option<f64>,
+    mae: Option<f64>,
+    train_seconds: f64,
+    recommend_all_seconds: Option<f64>,
+    n_train: usize,
+    n_users: usize,
+    n_items: usize,
+    n_test: usize,
+    n_test_scored: usize,
+    n_cold_start: usize,
+    k: usize,
+    #[serde(flatten)]
+    lists: ListQuality,
+    coverage_at_k: f64,
+    n_ranking_users: usize,
+    popular: ListQuality,
+    fold_in: Option<FoldInMetrics>,
+    reg_candidates: Option<Vec<RegCandidate>>,
+    peak_rss_mib: Option<f64>,
+    threads: usize,
+    params: AlsParams,
+}
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
@@ -111,36 +144,30 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     });
 
-    let report = json!({
-        "rmse": rating.rmse,
-        "mae": rating.mae,
-        "train_seconds": train_seconds,
-        "recommend_all_seconds": recommend_all_seconds,
-        "n_train": matrix.nnz(),
-        "n_users": matrix.users.len(),
-        "n_items": matrix.items.len(),
-        "n_test": rating.n_test,
-        "n_test_scored": rating.n_scored,
-        "n_cold_start": rating.n_cold_start,
-        "k": args.k,
-        "precision_at_k": ranking.precision,
-        "recall_at_k": ranking.recall,
-        "ndcg_at_k": ranking.ndcg,
-        "map_at_k": ranking.map,
-        "coverage_at_k": coverage,
-        "n_ranking_users": ranking.n_users,
-        "popular": {
-            "precision_at_k": popular.precision, "recall_at_k": popular.recall,
-            "ndcg_at_k": popular.ndcg, "map_at_k": popular.map,
-        },
-        "fold_in": strong,
-        "reg_candidates": tuned,
-        "peak_rss_mib": peak_rss_mib(),
-        "threads": rayon::current_num_threads(),
-        "params": params,
-    });
+    let report = EvaluateReport {
+        rmse: rating.rmse,
+        mae: rating.mae,
+        train_seconds,
+        recommend_all_seconds,
+        n_train: matrix.nnz(),
+        n_users: matrix.users.len(),
+        n_items: matrix.items.len(),
+        n_test: rating.n_test,
+        n_test_scored: rating.n_scored,
+        n_cold_start: rating.n_cold_start,
+        k: args.k,
+        lists: ranking.clone().into(),
+        coverage_at_k: coverage,
+        n_ranking_users: ranking.n_users,
+        popular: popular.clone().into(),
+        fold_in: strong.clone(),
+        reg_candidates: tuned,
+        peak_rss_mib: peak_rss_mib(),
+        threads: rayon::current_num_threads(),
+        params: params.clone(),
+    };
     if args.json {
-        println!("{report}");
+        println!("{}", serde_json::to_string(&report)?);
     } else {
         let f = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into());
         println!(

@@ -216,7 +216,7 @@ fn version_files(
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map.clone();
     }
-    version_to_files(models, &extras)
+    Ok(version_to_files(models, &extras)?)
 }
 
 /// The decision, in words: what was imported, what was measured and what it means.

@@ -27,6 +27,7 @@ pub mod new_movies;
 pub mod recommend_all;
 pub mod retrain;
 mod retrain_report;
+pub mod retry;
 
 use serde::Serialize;
 

@@ -286,5 +286,5 @@ fn full_model_files(
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map;
     }
-    version_to_files(&models, &extras)
+    Ok(version_to_files(&models, &extras)?)
 }

@@ -14,9 +14,10 @@
 //! rating, so only that fit can be scored on a later retrain's holdout as the
 //! champion (see `crate::jobs::evaluation`). Serving never reads it.
 
-use anyhow::Context;
 use movierec_core::model::AlsModel;
-use movierec_core::model_files::{load_model_files, save_model_files, ModelExtras, ModelFiles};
+use movierec_core::model_files::{
+    load_model_files, save_model_files, ModelExtras, ModelFileError, ModelFiles,
+};
 use movierec_store::{ModelFile, Store, StoreError};
 
 /// Folder of the ranking model inside a version's files.
@@ -39,7 +40,7 @@ pub struct VersionModels {
 pub fn version_to_files(
     models: &VersionModels,
     extras: &ModelExtras,
-) -> anyhow::Result<Vec<ModelFile>> {
+) -> Result<Vec<ModelFile>, ModelFileError> {
     let mut files = Vec::new();
     let parts = [
         (RANKING_DIR, Some(&models.ranking)),
@@ -60,7 +61,7 @@ pub fn version_to_files(
 }
 
 /// The evaluation fit's files, under [`EVALUATION_RANKING_DIR`].
-pub fn evaluation_to_files(model: &AlsModel) -> anyhow::Result<Vec<ModelFile>> {
+pub fn evaluation_to_files(model: &AlsModel) -> Result<Vec<ModelFile>, ModelFileError> {
     Ok(save_model_files(model, &ModelExtras::default())?
         .into_iter()
         .map(|(path, bytes)| ModelFile {
@@ -85,7 +86,7 @@ pub fn evaluation_files(files: &[ModelFile]) -> Vec<ModelFile> {
 pub async fn load_evaluation_model(
     store: &dyn Store,
     version: u64,
-) -> anyhow::Result<Option<AlsModel>> {
+) -> Result<Option<AlsModel>, LoadError> {
     let prefix = format!("{EVALUATION_RANKING_DIR}/");
     let files: ModelFiles = store
         .model_files(version)
@@ -96,19 +97,23 @@ pub async fn load_evaluation_model(
     if files.is_empty() {
         return Ok(None);
     }
-    tokio::task::spawn_blocking(move || load(files))
-        .await?
-        .with_context(|| format!("loading model version {version}'s evaluation fit"))
+    let loaded = tokio::task::spawn_blocking(move || load(files, Part::Evaluation))
+        .await
+        .map_err(|e| LoadError::Panicked(e.to_string()))?;
+    loaded
         .map(Some)
+        .map_err(|source| LoadError::Files { version, source })
 }
 
-fn load(files: ModelFiles) -> anyhow::Result<AlsModel> {
-    Ok(load_model_files(files)?.0)
+fn load(files: ModelFiles, part: Part) -> Result<AlsModel, FilesError> {
+    load_model_files(files)
+        .map(|(model, _)| model)
+        .map_err(|source| FilesError { part, source })
 }
 
 /// Loads a version's models from its files (either layout, see the module
 /// doc), taking them apart without copying the bytes.
-pub fn version_from_files(files: Vec<ModelFile>) -> anyhow::Result<VersionModels> {
+pub fn version_from_files(files: Vec<ModelFile>) -> Result<VersionModels, FilesError> {
     let files: ModelFiles = files.into_iter().map(|f| (f.path, f.bytes)).collect();
     let ranking_prefix = format!("{RANKING_DIR}/");
     let rating_prefix = format!("{RATING_DIR}/");
@@ -116,7 +121,7 @@ pub fn version_from_files(files: Vec<ModelFile>) -> anyhow::Result<VersionModels
         .iter()
         .any(|(path, _)| path.starts_with(&ranking_prefix))
     {
-        let model = load(files)?;
+        let model = load(files, Part::Single)?;
         let implicit = model.params.as_ref().is_some_and(|p| p.implicit);
         return Ok(VersionModels {
             rating: (!implicit).then(|| model.clone()),
@@ -132,13 +137,43 @@ pub fn version_from_files(files: Vec<ModelFile>) -> anyhow::Result<VersionModels
         }
     }
     Ok(VersionModels {
-        ranking: load(ranking).context("the ranking model")?,
+        ranking: load(ranking, Part::Ranking)?,
         rating: if rating.is_empty() {
             None
         } else {
-            Some(load(rating).context("the rating model")?)
+            Some(load(rating, Part::Rating)?)
         },
     })
+}
+
+/// Which of a version's models a file error is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Ranking,
+    Rating,
+    /// A version saved as one model (imported, or from before the two folders).
+    Single,
+    Evaluation,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Ranking => "the ranking model",
+            Part::Rating => "the rating model",
+            Part::Single => "the model",
+            Part::Evaluation => "the evaluation fit",
+        })
+    }
+}
+
+/// One of a version's models whose files do not read.
+#[derive(Debug, thiserror::Error)]
+#[error("{part}'s files do not read")]
+pub struct FilesError {
+    pub part: Part,
+    #[source]
+    pub source: ModelFileError,
 }
 
 /// Why a registry version's models could not be loaded.
@@ -149,12 +184,14 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("model version {0} has no files in the registry")]
     NoFiles(u64),
-    #[error("model version {version}'s files could not be read")]
+    #[error("model version {version}: {source}")]
     Files {
         version: u64,
         #[source]
-        source: anyhow::Error,
+        source: FilesError,
     },
+    #[error("loading a model version panicked: {0}")]
+    Panicked(String),
 }
 
 /// Loads a registry version's models.
@@ -168,8 +205,7 @@ pub async fn load_model_version(
     }
     tokio::task::spawn_blocking(move || version_from_files(files))
         .await
-        .map_err(anyhow::Error::from)
-        .and_then(|loaded| loaded)
+        .map_err(|e| LoadError::Panicked(e.to_string()))?
         .map_err(|source| LoadError::Files { version, source })
 }
 

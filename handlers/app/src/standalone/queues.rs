@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, Semaphore};
 use super::function_json::FunctionDef;
 use crate::functions::Function;
 use crate::invocation::InvocationRequest;
-use crate::jobs::recommend_all::local::ATTEMPTS;
+use crate::jobs::retry::{with_attempts, ATTEMPTS};
 use crate::state::AppState;
 
 /// Where each function's queue outputs go, and the queues' senders. Cheap to
@@ -131,25 +131,29 @@ async fn deliver(
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    for attempt in 1..=ATTEMPTS {
-        let mut data = serde_json::Map::new();
-        data.insert(binding.to_string(), Value::String(text.clone()));
-        let request = InvocationRequest {
-            data,
-            metadata: json!({"DequeueCount": attempt.to_string(), "QueueName": queue}),
-        };
-        match function.invoke(state, &request).await {
-            Ok(response) => {
-                for line in response.logs {
-                    tracing::info!(function = function.name(), "{line}");
-                }
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(function = function.name(), attempt, error = %format!("{e:#}"), "delivery failed");
-                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64)).await;
+    let delivered = with_attempts(
+        |attempt| {
+            let mut data = serde_json::Map::new();
+            data.insert(binding.to_string(), Value::String(text.clone()));
+            let request = InvocationRequest {
+                data,
+                metadata: json!({"DequeueCount": attempt.to_string(), "QueueName": queue}),
+            };
+            async move { function.invoke(state, &request).await }
+        },
+        |attempt, e: &anyhow::Error| {
+            tracing::warn!(function = function.name(), attempt, error = %format!("{e:#}"), "delivery failed")
+        },
+    )
+    .await;
+    match delivered {
+        Ok(response) => {
+            for line in response.logs {
+                tracing::info!(function = function.name(), "{line}");
             }
         }
+        Err(e) => {
+            tracing::error!(function = function.name(), queue, message = %text, error = %format!("{e:#}"), "dropped after {ATTEMPTS} failed deliveries (the coordinator sends a lost shard again)");
+        }
     }
-    tracing::error!(function = function.name(), queue, message = %text, "dropped after {ATTEMPTS} failed deliveries (the coordinator sends a lost shard again)");
 }
