@@ -14,8 +14,10 @@
 //!
 //! Owns: training, evaluation and promotion, publishing the lists, the lease,
 //! retention. Must not touch: how a job is triggered (`crate::functions`,
-//! `crate::standalone`) or HTTP; a published model reaches the GET path only
-//! through `crate::serving::Serving::install`.
+//! `crate::standalone`) or HTTP; the model versions they publish are read
+//! through `crate::serving::Serving::model_version`, the one copy per
+//! instance that GETs use too. A job's training stops when its [`JobCancel`]
+//! is raised (`cancel.rs`).
 
 mod cancel;
 pub mod evaluation;

@@ -169,7 +169,7 @@ impl std::fmt::Display for Part {
 
 /// One of a version's models whose files do not read.
 #[derive(Debug, thiserror::Error)]
-#[error("{part}'s files do not read")]
+#[error("reading {part}")]
 pub struct FilesError {
     pub part: Part,
     #[source]
@@ -184,7 +184,7 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("model version {0} has no files in the registry")]
     NoFiles(u64),
-    #[error("model version {version}: {source}")]
+    #[error("loading model version {version}")]
     Files {
         version: u64,
         #[source]
@@ -260,7 +260,10 @@ mod tests {
 
         let mut bad = legacy.clone();
         bad[0].path = "../metadata/x".into();
-        let err = format!("{:#}", version_from_files(bad).unwrap_err());
+        let err = format!(
+            "{:#}",
+            anyhow::Error::from(version_from_files(bad).unwrap_err())
+        );
         assert!(err.contains("not a plain relative path"), "{err}");
     }
 }
