@@ -24,8 +24,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let state = AppState::open(settings).await?;
         movierec::server::run(state, &args.bind, args.port).await
     });
-    // A cancelled job's training may still be computing on a blocking thread:
-    // its lease is released and its result unwanted, so do not wait for it.
+    // A cancelled job's training stops within milliseconds (its JobCancel is
+    // raised), but a blocking thread may be inside a store call or a model
+    // load: its lease is released and its result unwanted, so wait briefly.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     result
 }
