@@ -38,17 +38,14 @@ pub trait Progress: Sync {
     fn report(&self, event: ProgressEvent);
 
     /// True once the caller wants the work stopped. Training asks before each
-    /// half-iteration and every [`CANCEL_CHECK_ROWS`] rows inside one, the
-    /// all-users lists before each batch of users; a cancelled training
-    /// returns `AlsError::Cancelled`, cancelled lists stop arriving.
+    /// half-iteration and before each row inside one, the all-users lists
+    /// before each batch of users; a cancelled training returns
+    /// `AlsError::Cancelled`, cancelled lists stop arriving. It is asked from
+    /// every rayon thread, so it must be an atomic load, not a lock.
     fn cancelled(&self) -> bool {
         false
     }
 }
-
-/// How many rows a half-step solves between two looks at
-/// [`Progress::cancelled`]: a few milliseconds of work at the largest ranks.
-pub const CANCEL_CHECK_ROWS: usize = 64;
 
 /// Discards every event.
 pub struct NoProgress;

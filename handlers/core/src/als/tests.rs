@@ -428,3 +428,46 @@ fn an_implicit_movie_folded_in_scores_like_the_trained_one() {
         "even {even_fans}, odd {odd_fans}, a trained even movie {trained_even}"
     );
 }
+
+/// Cancelled after `rows` row solves: counts the looks at `cancelled`.
+struct CancelAfter {
+    looks: std::sync::atomic::AtomicUsize,
+    rows: usize,
+}
+
+impl Progress for CancelAfter {
+    fn report(&self, _event: ProgressEvent) {}
+
+    fn cancelled(&self) -> bool {
+        self.looks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            >= self.rows
+    }
+}
+
+/// A cancelled training stops inside a half-step: every kind of half-step
+/// looks before each row (and skips the rest once told), no half-step starts
+/// after it, and the call says Cancelled.
+#[test]
+fn a_cancelled_training_stops_within_a_half_step() {
+    let matrix = RatingMatrix::build(&rank2_ratings(300, 200));
+    for params in [
+        AlsParams::default(),
+        AlsParams::ranking(),
+        AlsParams {
+            nonnegative: true,
+            ..AlsParams::ranking()
+        },
+    ] {
+        let progress = CancelAfter {
+            looks: Default::default(),
+            rows: 50,
+        };
+        let outcome = train(&matrix, &params, &progress);
+        assert!(matches!(outcome, Err(AlsError::Cancelled)), "{outcome:?}");
+        // The first half-step (200 item rows) looks once before it, once per
+        // row and once after it; the users' half-step (300 rows) never starts.
+        let looks = progress.looks.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(looks, 1 + 200 + 1, "{params:?}");
+    }
+}

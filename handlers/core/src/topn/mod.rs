@@ -214,6 +214,34 @@ mod tests {
         assert_eq!(select_top(scores.view(), 10).len(), 5);
     }
 
+    /// Cancelled after its first batch, the all-users lists stop there.
+    #[test]
+    fn cancelled_lists_stop_between_batches() {
+        struct AfterOneBatch(std::sync::atomic::AtomicBool);
+        impl Progress for AfterOneBatch {
+            fn report(&self, _event: ProgressEvent) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            fn cancelled(&self) -> bool {
+                self.0.load(std::sync::atomic::Ordering::Relaxed)
+            }
+        }
+        let users = BATCH_USERS * 2 + 1;
+        let model = AlsModel::new(
+            IdMap::from_ids(0..users as i32),
+            IdMap::from_ids(0..4),
+            Array2::ones((users, 2)),
+            Array2::ones((4, 2)),
+            FactorLayout::Plain,
+            None,
+        );
+        let seen = Csr::from_triples(users, &[]);
+        let mut lists = 0;
+        let progress = AfterOneBatch(Default::default());
+        recommend_all(&model, &seen, 2, &progress, |batch| lists += batch.len());
+        assert_eq!(lists, BATCH_USERS);
+    }
+
     /// Every user's list against a full sort of all its unseen items.
     fn check_against_brute_force(n_users: usize, n_items: usize, width: usize, n: usize) {
         // Integer factors: every score is exact, so ties are real ties and
