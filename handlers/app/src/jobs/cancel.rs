@@ -5,7 +5,7 @@
 //! kernels return. So every run gets a [`JobCancel`], raised by the lease
 //! runner ([`super::with_lease`]) when the server shuts down, the lease is
 //! lost or the caller cancels, and handed to the kernels as their
-//! [`Progress`]: they look at it every few rows and stop within milliseconds.
+//! [`Progress`]: they look at it before every row and stop within milliseconds.
 //!
 //! An `AtomicBool` rather than the cancellation token itself: the kernels ask
 //! from every rayon thread, and the token's check takes a lock.

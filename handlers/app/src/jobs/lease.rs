@@ -11,7 +11,7 @@
 //!
 //! Cancelled means stopped computing: besides aborting the job's task, the
 //! runner raises the run's [`JobCancel`], which the training kernels read
-//! every few rows (tested in `tests/it/cancel.rs` from `/proc`). It is raised
+//! before every row (tested in `tests/it/cancel.rs` from `/proc`). It is raised
 //! at shutdown, when the lease is lost, and when the caller's token is
 //! cancelled ([`with_lease_until`]).
 

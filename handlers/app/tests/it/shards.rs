@@ -341,3 +341,49 @@ async fn two_instances_work_one_version_and_readers_switch_once() {
         "one delivery published the version"
     );
 }
+
+/// A publication plan or shard marker that does not read (a hand edit, a
+/// half-written value) does not stop publishing: the shards fail naming the
+/// plan marker, the coordinator's next run plans again over it, and a shard
+/// marker that is not a user count counts as not written, so that shard is
+/// sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_publication_markers_are_named_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, _) = promoted_store(dir.path()).await;
+    let store = state.store.as_ref();
+    let version = store.promoted_model().await.unwrap().unwrap().version;
+    store
+        .set_marker("recommend-all:plan", Some("{not a plan"))
+        .await
+        .unwrap();
+    let message = ShardMessage {
+        version,
+        shard: 0,
+        shards: 7,
+        users_per_shard: 100,
+        generated_at: 0,
+    };
+    let error = format!("{:#}", shard::run(&state, &message).await.unwrap_err());
+    assert!(
+        error.contains("recommend-all:plan") && error.contains("does not read"),
+        "{error}"
+    );
+
+    // The coordinator plans again; shard 0's marker is then made unreadable.
+    let JobOutcome::Done(report) = recommend_all::run(&state).await.unwrap() else {
+        panic!("the coordinator skipped");
+    };
+    assert_eq!(report.messages.len(), 7);
+    store
+        .set_marker(&format!("recommend-all:v{version}:shard:0"), Some("many"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        recommend_all::run_local(&state).await.unwrap(),
+        JobOutcome::Done(_)
+    ));
+    assert_eq!(store.serving_version().await.unwrap(), Some(version));
+    let lists = by_user(store.published_recommendations().await.unwrap());
+    assert_eq!(lists.len(), 610, "every user's list, shard 0's included");
+}

@@ -127,7 +127,7 @@ async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendRepor
     };
     let now = chrono::Utc::now().timestamp();
     let resend_after = state.settings.shards.resend_after.as_secs() as i64;
-    let (plan, to_send) = match Plan::current(store).await? {
+    let (plan, to_send) = match Plan::current_or_replan(store).await? {
         // A version promoted while an older one is being published waits for
         // it, unless the older one's shards have been out past the resend time:
         // retrains more frequent than a publication would otherwise replace

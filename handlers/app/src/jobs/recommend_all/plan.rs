@@ -46,13 +46,15 @@ fn written_marker(version: u64, shard: u32) -> String {
     format!("{}{shard}", written_prefix(version))
 }
 
-/// A plan or shard marker that does not read: the publication cannot go on
-/// until it is fixed or removed.
+/// Why the publication plan could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("the recommend-for-all marker {name:?} does not read ({why}): remove it and run RecommendAllUsers again")]
-pub struct UnreadableMarker {
-    pub name: String,
-    pub why: String,
+pub enum PlanError {
+    #[error(transparent)]
+    Store(#[from] movierec_store::StoreError),
+    /// The plan marker holds something else than a plan. The coordinator
+    /// replaces it with a new plan; until it runs, shards fail with this.
+    #[error("the publication plan (marker {PLAN:?}) does not read ({0}); the next RecommendAllUsers run plans again")]
+    Unreadable(String),
 }
 
 impl Plan {
@@ -68,16 +70,24 @@ impl Plan {
 
     /// The plan in progress, if any; an error naming the marker if it does
     /// not read as a plan.
-    pub async fn current(store: &dyn Store) -> anyhow::Result<Option<Plan>> {
+    pub async fn current(store: &dyn Store) -> Result<Option<Plan>, PlanError> {
         match store.marker(PLAN).await? {
             None => Ok(None),
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                UnreadableMarker {
-                    name: PLAN.into(),
-                    why: e.to_string(),
-                }
-                .into()
-            }),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| PlanError::Unreadable(e.to_string())),
+        }
+    }
+
+    /// The plan in progress for the coordinator, which plans again over an
+    /// unreadable one (logged, naming the marker).
+    pub async fn current_or_replan(store: &dyn Store) -> Result<Option<Plan>, PlanError> {
+        match Plan::current(store).await {
+            Err(unreadable @ PlanError::Unreadable(_)) => {
+                tracing::warn!(error = %unreadable, "planning the publication again");
+                Ok(None)
+            }
+            other => other,
         }
     }
 
@@ -90,33 +100,23 @@ impl Plan {
 
     /// For each shard, the users it wrote, or `None` while it is not written:
     /// one read of the version's shard markers, whatever their number.
-    pub async fn written(&self, store: &dyn Store) -> anyhow::Result<Vec<Option<u32>>> {
+    pub async fn written(&self, store: &dyn Store) -> Result<Vec<Option<u32>>, PlanError> {
         let prefix = written_prefix(self.version);
         let mut written = vec![None; self.shards as usize];
         for (name, value) in store.markers_with_prefix(&prefix).await? {
-            let unreadable = |why: String| UnreadableMarker {
-                name: name.clone(),
-                why,
-            };
-            let shard: usize = name[prefix.len()..]
-                .parse()
-                .map_err(|e| unreadable(format!("shard number: {e}")))?;
-            let users: u32 = value
-                .parse()
-                .map_err(|e| unreadable(format!("user count {value:?}: {e}")))?;
-            if let Some(slot) = written.get_mut(shard) {
-                *slot = Some(users);
+            let shard = name[prefix.len()..].parse::<usize>().ok();
+            if let Some(slot) = shard.and_then(|k| written.get_mut(k)) {
+                *slot = users_written(&name, &value);
             }
         }
         Ok(written)
     }
 
     /// Whether shard `shard` is written (one marker read).
-    pub async fn is_written(&self, store: &dyn Store, shard: u32) -> anyhow::Result<bool> {
-        Ok(store
-            .marker(&written_marker(self.version, shard))
-            .await?
-            .is_some())
+    pub async fn is_written(&self, store: &dyn Store, shard: u32) -> Result<bool, PlanError> {
+        let name = written_marker(self.version, shard);
+        let value = store.marker(&name).await?;
+        Ok(value.is_some_and(|v| users_written(&name, &v).is_some()))
     }
 
     /// Removes this plan's markers (after its version is published, or when
@@ -132,6 +132,16 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// A shard marker's user count. One that does not read counts as not
+/// written (logged, naming it): the shard is sent again and rewrites it.
+fn users_written(name: &str, value: &str) -> Option<u32> {
+    let users = value.parse().ok();
+    if users.is_none() {
+        tracing::warn!(marker = name, value, "a shard marker does not read as a user count; the shard counts as not written and is sent again");
+    }
+    users
 }
 
 /// Records that shard `shard` of `version` wrote `users` lists.
