@@ -207,9 +207,13 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     ))
 }
 
+/// `getconf CLK_TCK`, asked once: not a process spawned per reading.
 fn clock_ticks_per_second() -> f64 {
-    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    })
 }
 
 /// Waits until `pid` uses at least half a core over half a second (it is

@@ -32,7 +32,7 @@ pub(super) fn solve_all(
         .zip(sse.par_iter_mut())
         .enumerate()
         .try_for_each_init(ExplicitScratch::default, |scratch, (r, (row, sse))| {
-            if super::skip_row(progress) {
+            if progress.cancelled() {
                 return Ok(());
             }
             let (cols, vals) = ratings.row(r);

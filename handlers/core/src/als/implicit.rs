@@ -83,7 +83,7 @@ impl<'a> ImplicitStep<'a> {
             .par_chunks_mut(self.rows.k())
             .enumerate()
             .for_each_init(Scratch::default, |scratch, (r, row)| {
-                if super::skip_row(progress) {
+                if progress.cancelled() {
                     return;
                 }
                 let (cols, vals) = ratings.row(r);
@@ -198,7 +198,7 @@ impl<'a> ImplicitStep<'a> {
             .par_chunks_mut(self.rows.k())
             .enumerate()
             .try_for_each(|(r, row)| {
-                if super::skip_row(progress) {
+                if progress.cancelled() {
                     return Ok(());
                 }
                 let (cols, vals) = ratings.row(r);
