@@ -1,12 +1,13 @@
 //! Single-flight snapshots: the values an instance holds of something the store
-//! changes now and then (a model version, the catalogue at a revision), each
-//! loaded once however many callers ask for it together.
+//! changes now and then (a model version, the catalogue at a revision, the
+//! dashboard's tallies of a published version), each loaded once however many
+//! callers ask for it together.
 //!
 //! A caller that finds the key it wants takes the value (one read lock and an
 //! `Arc` clone); one that does not takes the load lock, looks again (another
 //! caller may have loaded it meanwhile) and loads. The newest `capacity` keys
-//! are kept: one for the catalogue, two for the models (the version being
-//! published beside the one served, so neither evicts the other).
+//! are kept: one for the catalogue and the tallies, two for the models (the
+//! version being published beside the one served, so neither evicts the other).
 //!
 //! Owns nothing of what it holds; must not depend on any other module of the
 //! crate.

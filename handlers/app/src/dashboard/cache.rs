@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 
 use super::sample_users::{sample_users, SampleUser};
 use crate::serving::Serving;
+use crate::snapshot::Snapshots;
 
 /// Ratings, catalogue, dead-letter and registry figures, read together.
 #[derive(Debug)]
@@ -78,11 +79,11 @@ impl ListTallies {
     }
 }
 
-#[derive(Debug)]
 pub struct DashboardCache {
     ttl: Duration,
     figures: Mutex<Option<Arc<StoreFigures>>>,
-    tallies: Mutex<Option<Arc<ListTallies>>>,
+    /// Keyed by the serving version they were asked for.
+    tallies: Snapshots<Option<u64>, ListTallies>,
 }
 
 impl DashboardCache {
@@ -90,7 +91,7 @@ impl DashboardCache {
         DashboardCache {
             ttl,
             figures: Mutex::new(None),
-            tallies: Mutex::new(None),
+            tallies: Snapshots::new(1),
         }
     }
 
@@ -132,22 +133,20 @@ impl DashboardCache {
         lookup: &Serving,
         serving: Option<u64>,
     ) -> Result<Arc<ListTallies>, StoreError> {
-        let mut held = self.tallies.lock().await;
-        if let Some(tallies) = held.as_ref().filter(|t| t.version == serving) {
-            return Ok(tallies.clone());
-        }
-        let lists = store.published_recommendations().await?;
-        let version = lists.first().map(|l| l.version).or(serving);
-        let mut ids: Vec<i32> = lists
-            .iter()
-            .flat_map(|l| l.items.iter().map(|i| i.movie))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let movies = lookup.movies(&ids).await?;
-        let tallies = Arc::new(ListTallies::count(version, &lists, &movies));
-        *held = Some(tallies.clone());
-        Ok(tallies)
+        self.tallies
+            .get_or_load(serving, || async move {
+                let lists = store.published_recommendations().await?;
+                let version = lists.first().map(|l| l.version).or(serving);
+                let mut ids: Vec<i32> = lists
+                    .iter()
+                    .flat_map(|l| l.items.iter().map(|i| i.movie))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let movies = lookup.movies(&ids).await?;
+                Ok(ListTallies::count(version, &lists, &movies))
+            })
+            .await
     }
 
     /// Reads both ahead of the first request (a first scan on Cosmos DB takes seconds).
