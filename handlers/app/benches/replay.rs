@@ -20,7 +20,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use movierec::jobs::retrain::{self, RetrainReport};
+use movierec::jobs::retrain::RetrainReport;
+use movierec::jobs::runtime;
 use movierec::jobs::JobOutcome;
 use movierec::settings::Settings;
 use movierec::state::AppState;
@@ -58,7 +59,7 @@ fn args() -> Args {
 
 async fn retrain(state: &AppState) -> (RetrainReport, f64) {
     let started = Instant::now();
-    match retrain::run(state).await.expect("the retrain runs") {
+    match runtime::retrain(state).await.expect("the retrain runs") {
         JobOutcome::Done(report) => (report, started.elapsed().as_secs_f64()),
         other => panic!("the retrain did not run: {other:?}"),
     }

@@ -31,8 +31,12 @@
 //! An Event Hub batch takes the same first two hops as `POST /IngestRatings`
 //! (or `POST /events` standalone), then [`functions::ingest_ratings`], which
 //! parses it with [`events::parse_batch`] and stores it with one
-//! `RatingStore::ingest` call. A timer runs a job in [`jobs`] through
-//! [`functions::timers`], from the host or from [`standalone::scheduler`].
+//! `RatingStore::ingest` call. A timer names a [`jobs::Job`]
+//! ([`functions::Function::timer_job`]), which the job runtime runs
+//! ([`jobs::runtime`]), whether the host invoked it ([`functions::timers`])
+//! or [`standalone::scheduler`] fired it; a shard message is a
+//! `Job::WriteShard`, from the host's queue ([`functions::recommend_shard`])
+//! or the local one ([`standalone::queues`]), typed all the way.
 //!
 //! ## Layout (each folder depends only on those listed after it)
 //! - [`server`]: binding, host vs standalone mode, shutdown.
@@ -41,8 +45,8 @@
 //! - [`standalone`]: function.json, NCRONTAB timers, bootstrap.
 //! - [`functions`]: the [`functions::Function`] names and the host's
 //!   invocations (ingest, timers).
-//! - [`jobs`]: retrain and recommend-for-all, under one lease held while a job
-//!   runs ([`jobs::with_lease`]); the holdout evaluation and promotion gate
+//! - [`jobs`]: retrain and recommend-for-all, run by one runtime
+//!   ([`jobs::Job::run`]: the lease, tries, cancellation, [`jobs::JobError`]); the holdout evaluation and promotion gate
 //!   ([`jobs::evaluation`]); retention ([`jobs::housekeeping`]).
 //! - [`handoff`]: export for an external trainer, and its model folders read back.
 //! - [`state`]: the shared handle: settings, store, serving, dashboard, jobs.

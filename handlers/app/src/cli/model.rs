@@ -15,7 +15,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use movierec::handoff::spark_model::Stated;
-use movierec::jobs::import_model::import_stated;
+use movierec::jobs::import_model::ImportRequest;
+use movierec::jobs::Job;
 
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -68,8 +69,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<()> {
         reg: reg_param,
         alpha,
     };
-    let outcome =
-        super::on_the_store(|state| async move { import_stated(&state, &dir, stated).await })?;
-    println!("{outcome}");
+    let job = Job::Import(ImportRequest { dir, stated });
+    let ran = super::on_the_store(|state| async move { Ok(job.run(&state).await?) })?;
+    println!("{}", ran.line());
     Ok(())
 }

@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use movierec_store::IngestOutcome;
+use movierec_store::{IngestOutcome, StoreError};
 use serde_json::json;
 
+use super::{FunctionError, Invoked};
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
@@ -21,12 +22,15 @@ const REASONS_SHOWN: usize = 10;
 pub async fn invoke(
     state: &AppState,
     request: &InvocationRequest,
-) -> anyhow::Result<InvocationResponse> {
+) -> Result<Invoked, FunctionError> {
     let data = request
         .data
         .get(BINDING)
         .or_else(|| request.data.values().next())
-        .ok_or_else(|| anyhow::anyhow!("invocation has no Data.{BINDING} (the event batch)"))?;
+        .ok_or(FunctionError::NoData {
+            binding: BINDING,
+            what: "the event batch",
+        })?;
     let metadata = BatchMetadata::from_host(&request.metadata);
     let parsed = parse_batch(
         data,
@@ -42,12 +46,15 @@ pub async fn invoke(
             retry.retry_count, retry.max_retry_count
         ));
     }
-    Ok(InvocationResponse::new(vec![log], json!(outcome)))
+    Ok(Invoked {
+        response: InvocationResponse::new(vec![log], json!(outcome)),
+        shards: Vec::new(),
+    })
 }
 
 /// Stores a parsed batch (shared with `POST /events`), with one log line for
 /// its bad events however many there are.
-pub async fn store(state: &AppState, parsed: &ParsedBatch) -> anyhow::Result<IngestOutcome> {
+pub async fn store(state: &AppState, parsed: &ParsedBatch) -> Result<IngestOutcome, StoreError> {
     if parsed.bad_events > 0 {
         tracing::warn!(
             bad_events = parsed.bad_events,
@@ -56,10 +63,10 @@ pub async fn store(state: &AppState, parsed: &ParsedBatch) -> anyhow::Result<Ing
             "dead-lettered bad events"
         );
     }
-    Ok(state
+    state
         .store
         .ingest(&parsed.ratings, &parsed.dead_letters)
-        .await?)
+        .await
 }
 
 /// The answer of standalone mode's `POST /events` (the shape the generator reads).

@@ -7,18 +7,49 @@
 //! UpsertMovies, Dashboard, DashboardData, OpenApi) as plain requests, which
 //! `crate::http` routes to `crate::serving`, `crate::catalogue` and
 //! `crate::dashboard`; it invokes the others with a JSON payload, which
-//! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a job
-//! run ([`timers`], [`recommend_shard`]) and the host's answer.
+//! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a
+//! [`Job`] ([`Function::timer_job`], [`recommend_shard`]) run by the job
+//! runtime (`crate::jobs::runtime`), and the host's answer.
 //!
-//! Owns: the names, the host's payload shapes per trigger. Must not touch:
-//! HTTP statuses (`crate::http`'s) or what a job does (`crate::jobs`').
+//! Owns: the names, the host's payload shapes per trigger, which job a
+//! trigger runs. Must not touch: HTTP statuses (`crate::http`'s) or how a
+//! job runs (`crate::jobs`').
 
 pub mod ingest_ratings;
 pub mod recommend_shard;
 pub mod timers;
 
+use movierec_store::StoreError;
+
 use crate::invocation::{InvocationRequest, InvocationResponse};
+use crate::jobs::recommend_all::ShardMessage;
+use crate::jobs::{Job, JobError};
 use crate::state::AppState;
+
+/// Why an invocation failed: the host fails it (and retries it, where its
+/// trigger retries).
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    #[error("{0} is forwarded as HTTP, not invoked")]
+    NotInvoked(Function),
+    #[error("the invocation has no Data.{binding} ({what})")]
+    NoData {
+        binding: &'static str,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+/// An invocation's answer, and the shard messages its run hands on: the
+/// answer carries them as its queue output for the host; the standalone app
+/// sends these to its local queues as they are.
+pub struct Invoked {
+    pub response: InvocationResponse,
+    pub shards: Vec<ShardMessage>,
+}
 
 /// The app's functions, by the names of their folders under `functions/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,9 +107,19 @@ impl Function {
         matches!(self, Function::IngestRatings | Function::RecommendShard) || self.is_timer()
     }
 
+    /// The job a timer of this function runs; the one place a function is
+    /// matched to a job.
+    pub fn timer_job(self) -> Option<Job> {
+        match self {
+            Function::RetrainModel => Some(Job::Retrain),
+            Function::RecommendAllUsers => Some(Job::PublishLists),
+            _ => None,
+        }
+    }
+
     /// Whether a timer triggers it (its job runs through [`timers`]).
     pub fn is_timer(self) -> bool {
-        matches!(self, Function::RetrainModel | Function::RecommendAllUsers)
+        self.timer_job().is_some()
     }
 
     /// Runs a host invocation of this function.
@@ -86,12 +127,14 @@ impl Function {
         self,
         state: &AppState,
         request: &InvocationRequest,
-    ) -> anyhow::Result<InvocationResponse> {
+    ) -> Result<Invoked, FunctionError> {
+        if let Some(job) = self.timer_job() {
+            return timers::invoke(state, job, request).await;
+        }
         match self {
             Function::IngestRatings => ingest_ratings::invoke(state, request).await,
             Function::RecommendShard => recommend_shard::invoke(state, request).await,
-            timer if timer.is_timer() => timers::invoke(state, timer, request).await,
-            other => anyhow::bail!("{} is forwarded as HTTP, not invoked", other.name()),
+            other => Err(FunctionError::NotInvoked(other)),
         }
     }
 }

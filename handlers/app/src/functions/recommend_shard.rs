@@ -1,6 +1,6 @@
 //! `RecommendShard` (queueTrigger on `recommend-shards`): one shard of
 //! recommend-for-all, as RecommendAllUsers sent it
-//! ([`crate::jobs::recommend_all::shard`]).
+//! ([`crate::jobs::recommend_all::shard`]), run as [`Job::WriteShard`].
 //!
 //! The host hands over the message as `Data.shard`: the JSON text of a
 //! [`ShardMessage`] (a string, as it sends every non-object value), or the
@@ -14,8 +14,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::{FunctionError, Invoked};
 use crate::invocation::{InvocationRequest, InvocationResponse};
-use crate::jobs::recommend_all::{shard, ShardMessage};
+use crate::jobs::recommend_all::ShardMessage;
+use crate::jobs::Job;
 use crate::state::AppState;
 
 /// The trigger binding's name in function.json.
@@ -42,12 +44,15 @@ pub fn parse_message(value: &Value) -> Result<ShardMessage, String> {
 pub async fn invoke(
     state: &AppState,
     request: &InvocationRequest,
-) -> anyhow::Result<InvocationResponse> {
+) -> Result<Invoked, FunctionError> {
     let value = request
         .data
         .get(BINDING)
         .or_else(|| request.data.values().next())
-        .ok_or_else(|| anyhow::anyhow!("invocation has no Data.{BINDING} (the shard message)"))?;
+        .ok_or(FunctionError::NoData {
+            binding: BINDING,
+            what: "the shard message",
+        })?;
     let delivery = serde_json::from_value::<QueueMetadata>(request.metadata.clone())
         .ok()
         .and_then(|m| m.dequeue_count)
@@ -59,16 +64,23 @@ pub async fn invoke(
         Ok(m) => m,
         Err(reason) => {
             tracing::warn!(%reason, "ignored a RecommendShard message");
-            return Ok(InvocationResponse::new(
+            let response = InvocationResponse::new(
                 vec![format!("ignored: {reason}")],
                 json!({"outcome": "ignored", "reason": reason}),
-            ));
+            );
+            return Ok(Invoked {
+                response,
+                shards: Vec::new(),
+            });
         }
     };
-    let outcome = shard::run(state, &message).await?;
-    let mut line = outcome.to_string();
+    let ran = Job::WriteShard(message).run(state).await?;
+    let mut line = ran.line();
     if let Some(n) = delivery.filter(|n| n != "1") {
         line.push_str(&format!(" (delivery {n})"));
     }
-    Ok(InvocationResponse::new(vec![line], json!(outcome)))
+    Ok(Invoked {
+        response: InvocationResponse::new(vec![line], ran.to_json()),
+        shards: Vec::new(),
+    })
 }

@@ -1,70 +1,37 @@
 //! `RetrainModel` and `RecommendAllUsers`, the two timer functions (schedules
 //! from MOVIEREC_RETRAIN_SCHEDULE and MOVIEREC_RECOMMEND_SCHEDULE): each runs
-//! its job and reports the outcome in one line. The host invokes them with a
-//! timer payload; the standalone scheduler calls [`run_job`] directly.
+//! its job ([`super::Function::timer_job`]) and reports the outcome in one
+//! line. The host invokes them with a timer payload; the standalone
+//! scheduler runs the job itself.
 
 use serde::Deserialize;
 
-use super::Function;
+use super::{FunctionError, Invoked};
 use crate::invocation::{InvocationRequest, InvocationResponse};
-use crate::jobs::recommend_all::ShardMessage;
-use crate::jobs::{recommend_all, retrain, JobOutcome};
+use crate::jobs::Job;
 use crate::state::AppState;
-
-/// What a timer job did: its log line, its outcome as the answer's
-/// `ReturnValue`, and the shards RecommendAllUsers hands on (its `shards`
-/// queue output binding).
-pub struct JobRun {
-    pub line: String,
-    pub outcome: serde_json::Value,
-    pub shards: Vec<ShardMessage>,
-}
 
 /// The name of RecommendAllUsers' queue output binding (its function.json).
 pub const SHARDS_OUTPUT: &str = "shards";
 
-/// Runs `function`'s job.
-pub async fn run_job(state: &AppState, function: Function) -> anyhow::Result<JobRun> {
-    fn run<T: crate::jobs::Report>(
-        outcome: crate::jobs::JobOutcome<T>,
-        shards: Vec<ShardMessage>,
-    ) -> anyhow::Result<JobRun> {
-        Ok(JobRun {
-            line: outcome.to_string(),
-            outcome: serde_json::to_value(&outcome)?,
-            shards,
-        })
-    }
-    match function {
-        Function::RetrainModel => run(retrain::run(state).await?, Vec::new()),
-        Function::RecommendAllUsers => {
-            let outcome = recommend_all::run(state).await?;
-            let shards = match &outcome {
-                JobOutcome::Done(report) => report.messages.clone(),
-                JobOutcome::Skipped { .. } => Vec::new(),
-            };
-            run(outcome, shards)
-        }
-        other => anyhow::bail!("{} is not a timer function", other.name()),
-    }
-}
-
-/// A host invocation of a timer function.
+/// A host invocation of a timer function, which runs `job`.
 pub async fn invoke(
     state: &AppState,
-    function: Function,
+    job: Job,
     request: &InvocationRequest,
-) -> anyhow::Result<InvocationResponse> {
+) -> Result<Invoked, FunctionError> {
     let fired = TimerInfo::from_request(request).describe();
-    let run = run_job(state, function).await?;
-    let mut response = InvocationResponse::new(vec![fired, run.line], run.outcome);
-    if !run.shards.is_empty() {
+    let ran = job.run(state).await?;
+    let shards = ran.shards().to_vec();
+    let mut response = InvocationResponse::new(vec![fired, ran.line()], ran.to_json());
+    if !shards.is_empty() {
         // An array: the host adds one queue message per element.
+        let messages = shards.iter().map(|m| serde_json::json!(m)).collect();
         response
             .outputs
-            .insert(SHARDS_OUTPUT.into(), serde_json::to_value(&run.shards)?);
+            .insert(SHARDS_OUTPUT.into(), serde_json::Value::Array(messages));
     }
-    Ok(response)
+    Ok(Invoked { response, shards })
 }
 
 /// The parts of the host's timer payload the log line reports. The host

@@ -1,7 +1,8 @@
 //! Every failure of a request, mapped to a status once ([`ApiError::status`])
 //! and answered as a JSON body `{"error": what went wrong, "hint": how to fix
 //! it}`. The layers below keep their own error types (`ServeError`,
-//! `DashboardError`, `QueryError`, `StoreError`); they become an [`ApiError`]
+//! `DashboardError`, `QueryError`, `StoreError`, `FunctionError`,
+//! `JobError`); they become an [`ApiError`]
 //! here, and nowhere else decides a status.
 
 use axum::http::StatusCode;
@@ -11,7 +12,8 @@ use movierec_store::StoreError;
 use serde::Serialize;
 
 use crate::dashboard::{requests::VIEWS, DashboardError};
-use crate::functions::Function;
+use crate::functions::{Function, FunctionError};
+use crate::jobs::JobError;
 use crate::serving::{QueryError, ServeError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A job stopped from outside or failed with the store: worth a retry.
+    #[error(transparent)]
+    Unavailable(JobError),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -43,13 +48,33 @@ struct ErrorBody {
     hint: String,
 }
 
-/// A function's error: a store failure stays one (its answer says the store
-/// failed and can be retried); anything else is internal.
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        match e.downcast::<StoreError>() {
-            Ok(store) => ApiError::Store(store),
-            Err(other) => ApiError::Internal(other),
+/// A function's error: a store failure, or a job that failed because of
+/// one, or that was stopped from outside, is a 503 (the host tries again);
+/// a job's own failure is internal.
+impl From<FunctionError> for ApiError {
+    fn from(e: FunctionError) -> Self {
+        match e {
+            FunctionError::Store(store) => ApiError::Store(store),
+            FunctionError::Job(job) => job.into(),
+            missing @ FunctionError::NoData { .. } => ApiError::bad_request(
+                missing.to_string(),
+                "the host sends {\"Data\":{\"<trigger binding>\":...},\"Metadata\":{...}}",
+            ),
+            not_invoked @ FunctionError::NotInvoked(_) => ApiError::NotFound {
+                message: not_invoked.to_string(),
+                hint: "call it at its HTTP route".into(),
+            },
+        }
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::Failed { .. } => ApiError::Internal(e.into()),
+            unavailable @ (JobError::Store { .. } | JobError::Stopped { .. }) => {
+                ApiError::Unavailable(unavailable)
+            }
         }
     }
 }
@@ -106,7 +131,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NoModel | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NoModel | ApiError::Store(_) | ApiError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::NotFound { .. } | ApiError::UnknownFunction(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -136,6 +163,7 @@ impl ApiError {
                 "send the body with Content-Type: application/json".into()
             }
             ApiError::Store(_) => "the store failed; the request can be retried".into(),
+            ApiError::Unavailable(_) => "the job did not finish; the invocation can be retried".into(),
             ApiError::Internal(_) => {
                 "the server log has this error's cause under its number".into()
             }

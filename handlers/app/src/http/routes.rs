@@ -17,7 +17,7 @@ use super::{guard, ApiError, Mode};
 use crate::catalogue::patches::{apply_patches, read_patches, PatchOutcome, MAX_PATCHES};
 use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
-use crate::functions::{ingest_ratings, Function};
+use crate::functions::{ingest_ratings, timers, Function};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::serving::{query, ListRequest};
 use crate::state::AppState;
@@ -286,15 +286,16 @@ async fn invoke(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         tracing::info!(function = function.name(), invocation = id, "invocation");
-        let response = function.invoke(&state, &request).await?;
+        let invoked = function.invoke(&state, &request).await?;
         if let Some(Extension(queues)) = &queues {
-            for (binding, value) in &response.outputs {
-                let messages = value.as_array().cloned().unwrap_or_else(|| vec![value.clone()]);
-                if let Err(e) = queues.send(function, binding, messages) {
-                    tracing::error!(function = function.name(), error = %format!("{e:#}"), "queue output failed");
+            if !invoked.shards.is_empty() {
+                let sent = queues.send(function, timers::SHARDS_OUTPUT, &invoked.shards);
+                if let Err(e) = sent {
+                    tracing::error!(function = function.name(), error = %e, "queue output failed");
                 }
             }
         }
+        let response = invoked.response;
         Ok::<_, ApiError>(response)
     }
     .await;

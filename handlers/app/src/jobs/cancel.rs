@@ -3,7 +3,7 @@
 //! Aborting a job's task stops its async part at the next await, but not the
 //! training it started on the blocking pool: that thread computes until the
 //! kernels return. So every run gets a [`JobCancel`], raised by the lease
-//! runner ([`super::with_lease`]) when the server shuts down, the lease is
+//! runner (`lease.rs`) when the server shuts down, the lease is
 //! lost or the caller cancels, and handed to the kernels as their
 //! [`Progress`]: they look at it before every row and stop within milliseconds.
 //!

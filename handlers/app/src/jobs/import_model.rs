@@ -33,7 +33,7 @@ use movierec_store::{ModelRecord, ModelStatus};
 use super::evaluation::{decide, Champion};
 use super::import_plain::Via;
 use super::retrain_report::RetrainReport;
-use super::{with_lease, JobOutcome, Skip};
+use super::{JobOutcome, Skip};
 use crate::handoff::model_folder::{self, Layout};
 use crate::handoff::spark_model::{KindUnsettled, Stated};
 use crate::models::version_to_files;
@@ -43,21 +43,21 @@ use crate::state::AppState;
 /// The marker naming the last folder imported from MOVIEREC_EXTERNAL_MODELS.
 const IMPORTED_MARKER: &str = "external-models:imported";
 
-/// Imports one job output folder or plain Spark `ALSModel` directory (under
-/// the job lease); nothing stated about the model.
-pub async fn import(state: &AppState, dir: &Path) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    import_stated(state, dir, Stated::default()).await
+/// An import the operator asked for (`movierec model import DIR`): a job
+/// output folder or a plain Spark `ALSModel` directory, and what they stated
+/// about a plain model's kind (nothing, for a job's folder).
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub dir: PathBuf,
+    pub stated: Stated,
 }
 
-/// [`import`] with what the operator states about a plain `ALSModel`
-/// (implicit or explicit, regParam, alpha), which its metadata does not
-/// record; refused for a job folder, which records its own.
-pub async fn import_stated(
-    state: &AppState,
-    dir: &Path,
-    stated: Stated,
+/// The import itself; the runtime (`super::runtime`) runs it under the lease.
+pub(super) async fn import_requested(
+    state: AppState,
+    request: ImportRequest,
 ) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    let dir = dir.to_path_buf();
+    let ImportRequest { dir, stated } = request;
     let layout = model_folder::layout(&dir)?;
     if layout == Layout::JobFolder && !stated.is_empty() {
         bail!(
@@ -66,16 +66,11 @@ pub async fn import_stated(
             dir.display()
         );
     }
-    with_lease(state, "import", move |state, _cancel| async move {
-        let report = match layout {
-            Layout::JobFolder => import_folder(&state, &dir, &dir.display().to_string()).await,
-            Layout::SparkModel => {
-                super::import_plain::import(&state, &dir, stated, Via::Command).await
-            }
-        };
-        report.map(JobOutcome::Done)
-    })
-    .await
+    let report = match layout {
+        Layout::JobFolder => import_folder(&state, &dir, &dir.display().to_string()).await,
+        Layout::SparkModel => super::import_plain::import(&state, &dir, stated, Via::Command).await,
+    };
+    report.map(JobOutcome::Done)
 }
 
 /// RetrainModel in external mode (called under the lease by the retrain job).

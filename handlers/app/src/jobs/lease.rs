@@ -13,15 +13,17 @@
 //! runner raises the run's [`JobCancel`], which the training kernels read
 //! before every row (tested in `tests/it/cancel.rs` from `/proc`). It is raised
 //! at shutdown, when the lease is lost, and when the caller's token is
-//! cancelled ([`with_lease_until`]).
+//! cancelled.
+//!
+//! Only the job runtime (`super::runtime`) calls it: a job never takes the
+//! lease itself.
 
 use std::future::Future;
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::{JobCancel, JobOutcome, Skip};
+use super::{JobCancel, JobError, JobOutcome, Skip};
 use crate::state::AppState;
 
 /// Why a job stopped before its end.
@@ -37,33 +39,21 @@ pub enum JobStopped {
     Panicked(String),
 }
 
-/// Runs `job` while holding the job lease; skips when another job holds it.
-/// A caller hanging up does not stop it (see [`with_lease_until`]).
-pub async fn with_lease<T, F, Fut>(
+/// Runs `job` while holding the job lease, as the job called `name`;
+/// skips when another job holds it; stops it (kernels included) at shutdown,
+/// when the lease is lost, or when `caller` is cancelled.
+pub(super) async fn leased<T, F, Fut>(
     state: &AppState,
-    name: &str,
-    job: F,
-) -> anyhow::Result<JobOutcome<T>>
-where
-    T: Send + 'static,
-    F: FnOnce(AppState, JobCancel) -> Fut,
-    Fut: Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
-{
-    with_lease_until(state, name, CancellationToken::new(), job).await
-}
-
-/// [`with_lease`], stopped (kernels included) when `caller` is cancelled.
-pub async fn with_lease_until<T, F, Fut>(
-    state: &AppState,
-    name: &str,
+    name: &'static str,
     caller: CancellationToken,
     job: F,
-) -> anyhow::Result<JobOutcome<T>>
+) -> Result<JobOutcome<T>, JobError>
 where
     T: Send + 'static,
     F: FnOnce(AppState, JobCancel) -> Fut,
     Fut: Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
 {
+    let stopped = |reason| JobError::Stopped { job: name, reason };
     let ttl = state.settings.limits.job_lease;
     let holder = format!(
         "{name}:{}:{}",
@@ -71,9 +61,10 @@ where
         chrono::Utc::now().timestamp_micros()
     );
     if state.jobs.cancel.is_cancelled() {
-        return Err(JobStopped::ShuttingDown.into());
+        return Err(stopped(JobStopped::ShuttingDown));
     }
-    if !state.store.try_acquire_job_lease(&holder, ttl).await? {
+    let acquired = state.store.try_acquire_job_lease(&holder, ttl).await;
+    if !acquired.map_err(|e| JobError::store(name, e))? {
         return Ok(JobOutcome::Skipped {
             reason: Skip::LeaseHeld,
         });
@@ -81,22 +72,24 @@ where
     let cancel = JobCancel::default();
     let work = job(state.clone(), cancel.clone());
     let state = state.clone();
-    let name = name.to_string();
     let task = state.jobs.tracker.clone().spawn(async move {
         let result = match run_renewing(&state, &holder, ttl, &caller, work).await {
-            Ok(ended) => ended,
-            Err(stopped) => {
+            Ok(ended) => ended.map_err(|e| JobError::failed(name, e)),
+            Err(reason) => {
                 cancel.raise();
-                tracing::warn!(job = %name, reason = %stopped, "job stopped; its computation was told to stop");
-                Err(stopped.into())
+                tracing::warn!(job = name, %reason, "job stopped; its computation was told to stop");
+                Err(stopped(reason))
             }
         };
         if let Err(e) = state.store.release_job_lease(&holder).await {
-            tracing::warn!(job = %name, error = %e, "could not release the job lease; it expires by itself");
+            tracing::warn!(job = name, error = %e, "could not release the job lease; it expires by itself");
         }
+        // A retrain's peak would otherwise stay resident (crate::allocator).
+        let _ = tokio::task::spawn_blocking(crate::allocator::release_freed_memory).await;
         result
     });
-    task.await.context("the job's task")?
+    task.await
+        .unwrap_or_else(|e| Err(stopped(JobStopped::Panicked(e.to_string()))))
 }
 
 /// Drives `work`, renewing the lease, until it ends (its own result) or is

@@ -5,8 +5,10 @@
 //! gate, a plain Spark ALSModel at the operator's word, [`import_plain`]) and
 //! recommend-for-all (the coordinator and its shards, [`recommend_all`]).
 //!
+//! Every trigger runs a job the same way, [`Job::run`] (`runtime.rs`), which
+//! owns the lease, the tries, the cancel signal and the typed [`JobError`].
 //! Retrain, import and the recommend-for-all coordinator hold the store's job
-//! lease while they run ([`with_lease`]), so they never overlap, on one
+//! lease while they run, so they never overlap, on one
 //! instance or across several (the original demo scheduled both at the same
 //! minute), and release it when they end, however they end. Shards take no
 //! lease: each writes only its users' lists under a version nobody reads yet.
@@ -20,6 +22,7 @@
 //! is raised (`cancel.rs`).
 
 mod cancel;
+mod error;
 pub mod evaluation;
 pub mod housekeeping;
 pub mod import_model;
@@ -30,11 +33,14 @@ pub mod recommend_all;
 pub mod retrain;
 mod retrain_report;
 pub mod retry;
+pub mod runtime;
 
 use serde::Serialize;
 
 pub use cancel::JobCancel;
-pub use lease::{with_lease, with_lease_until, JobStopped};
+pub use error::JobError;
+pub use lease::JobStopped;
+pub use runtime::{Job, Ran};
 
 /// What a job run did.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -27,11 +27,10 @@ use movierec_core::model_files::ModelExtras;
 use movierec_core::tuning::tune_reg;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
 pub use super::retrain_report::RetrainReport;
-use super::{with_lease, with_lease_until, JobCancel, JobOutcome, Skip};
+use super::{JobCancel, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
 use crate::models::{version_to_files, VersionModels};
 use crate::settings::Trainer;
@@ -39,18 +38,6 @@ use crate::state::AppState;
 
 /// Fewer ratings than this is no basis for a model.
 pub const MIN_RATINGS: usize = 20;
-
-pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    with_lease(state, "retrain", retrain).await
-}
-
-/// [`run`], stopped (training included) when `caller` is cancelled.
-pub async fn run_until(
-    state: &AppState,
-    caller: CancellationToken,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    with_lease_until(state, "retrain", caller, retrain).await
-}
 
 fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
     Ratings::new(
@@ -66,7 +53,11 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
     )
 }
 
-async fn retrain(state: AppState, cancel: JobCancel) -> anyhow::Result<JobOutcome<RetrainReport>> {
+/// The job itself; the runtime (`super::runtime`) runs it under the lease.
+pub(super) async fn retrain(
+    state: AppState,
+    cancel: JobCancel,
+) -> anyhow::Result<JobOutcome<RetrainReport>> {
     if let Trainer::External(source) = &state.settings.trainer {
         return super::import_model::import_newest(&state, source).await;
     }

@@ -1,7 +1,7 @@
 //! Tries of one queue message in process: as many as the Storage queue's
-//! default `maxDequeueCount`, so a shard gets the same chances in the local
-//! pool ([`super::recommend_all::local`]) and the standalone queues
-//! (`crate::standalone::queues`) as under the host.
+//! default `maxDequeueCount`, so a shard gets the same chances in
+//! `serve`'s pool and the standalone queues (both through
+//! [`super::Job::run_with_attempts`]) as under the host.
 
 use std::future::Future;
 use std::time::Duration;

@@ -16,7 +16,7 @@ use movierec_store::RatingRecord;
 use crate::catalogue::{import_file, read_catalogue};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{recommend_all, retrain, JobOutcome, Skip};
+use crate::jobs::{runtime, JobError, JobOutcome, Skip};
 use crate::state::AppState;
 
 const IMPORT_BATCH: usize = 20_000;
@@ -126,12 +126,12 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
         );
     }
     if state.store.promoted_model().await?.is_none() {
-        match when_lease_free(state, || retrain::run(state)).await? {
+        match when_lease_free(state, || runtime::retrain(state)).await? {
             done @ JobOutcome::Done(_) => tracing::info!("trained {done}"),
             skipped => tracing::info!("{skipped}"),
         }
     }
-    let outcome = when_lease_free(state, || recommend_all::run_local(state)).await?;
+    let outcome = when_lease_free(state, || runtime::publish_here(state)).await?;
     tracing::info!("{outcome}");
     Ok(())
 }
@@ -145,7 +145,7 @@ async fn when_lease_free<T, Fut>(
     run: impl Fn() -> Fut,
 ) -> anyhow::Result<JobOutcome<T>>
 where
-    Fut: std::future::Future<Output = anyhow::Result<JobOutcome<T>>>,
+    Fut: std::future::Future<Output = Result<JobOutcome<T>, JobError>>,
 {
     let ttl = state.settings.limits.job_lease;
     let deadline = std::time::Instant::now() + 2 * ttl;

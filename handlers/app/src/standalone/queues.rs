@@ -1,12 +1,11 @@
 //! The Storage queues of function.json, in process. A timer function's
 //! queue output binding (RecommendAllUsers' `shards`) feeds the function
-//! whose `queueTrigger` names the same `queueName` (RecommendShard). Each
-//! message is delivered as the host would deliver it, as an invocation
-//! (`Data.<trigger name>` the message's JSON text, `Metadata.DequeueCount`)
-//! through [`Function::invoke`]; a failed delivery is repeated up to
-//! [`ATTEMPTS`] times, like the queue's `maxDequeueCount`, and then dropped
-//! with an error in the log (the coordinator sends a lost shard again).
-//! At most `MOVIEREC_SHARD_WORKERS` messages are worked at once.
+//! whose `queueTrigger` names the same `queueName` (RecommendShard, the only
+//! queue-triggered function). Messages stay typed: each is run as its
+//! [`Job::WriteShard`] with [`Job::run_with_attempts`], tried as often as
+//! the queue's `maxDequeueCount` would deliver it and then dropped with an
+//! error in the log (the coordinator sends a lost shard again). At most
+//! `MOVIEREC_SHARD_WORKERS` messages are worked at once.
 //!
 //! Messages live in memory: a process that stops loses what it had queued,
 //! which the coordinator's resend recovers.
@@ -14,15 +13,32 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context;
-use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::function_json::FunctionDef;
 use crate::functions::Function;
-use crate::invocation::InvocationRequest;
-use crate::jobs::retry::{with_attempts, ATTEMPTS};
+use crate::jobs::recommend_all::ShardMessage;
+use crate::jobs::Job;
 use crate::state::AppState;
+
+/// A queue binding of function.json that cannot be worked, or a message
+/// that cannot be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("{0} has a queue binding but no function of that name")]
+    NoSuchFunction(String),
+    #[error(
+        "{function} has a queueTrigger, but only {} is worked from a queue",
+        Function::RecommendShard
+    )]
+    NotQueued { function: Function },
+    #[error("{function} has no queue output binding named {binding} in its function.json")]
+    NoOutput { function: Function, binding: String },
+    #[error("no function has a queueTrigger on {0}")]
+    NoConsumer(String),
+    #[error("the {0} consumer stopped")]
+    Stopped(String),
+}
 
 /// Where each function's queue outputs go, and the queues' senders. Cheap to
 /// clone (one `Arc`): the router hands a copy to every request.
@@ -34,13 +50,13 @@ struct Routes {
     /// (function, output binding name) → queue name.
     outputs: HashMap<(Function, String), String>,
     /// queue name → its consumer.
-    queues: HashMap<String, mpsc::UnboundedSender<Value>>,
+    queues: HashMap<String, mpsc::UnboundedSender<ShardMessage>>,
 }
 
 impl LocalQueues {
     /// Reads the queue bindings of `defs` and starts one consumer per
     /// queue-triggered function.
-    pub fn start(state: &AppState, defs: &[FunctionDef]) -> anyhow::Result<Self> {
+    pub fn start(state: &AppState, defs: &[FunctionDef]) -> Result<Self, QueueError> {
         let mut queues = Routes::default();
         for def in defs {
             let function = Function::from_name(&def.name);
@@ -48,21 +64,18 @@ impl LocalQueues {
                 let Some(queue) = b.queue_name.clone() else {
                     continue;
                 };
-                let function = function.with_context(|| {
-                    format!(
-                        "{} has a queue binding but no function of that name",
-                        def.name
-                    )
-                })?;
+                let function =
+                    function.ok_or_else(|| QueueError::NoSuchFunction(def.name.clone()))?;
                 match (b.kind.as_str(), b.direction.as_str()) {
                     ("queue", "out") => {
                         queues.outputs.insert((function, b.name.clone()), queue);
                     }
-                    ("queueTrigger", _) => {
+                    ("queueTrigger", _) if function == Function::RecommendShard => {
                         let (tx, rx) = mpsc::unbounded_channel();
                         queues.queues.insert(queue.clone(), tx);
-                        tokio::spawn(consume(state.clone(), function, b.name.clone(), queue, rx));
+                        tokio::spawn(consume(state.clone(), queue, rx));
                     }
+                    ("queueTrigger", _) => return Err(QueueError::NotQueued { function }),
                     _ => {}
                 }
             }
@@ -76,84 +89,41 @@ impl LocalQueues {
         &self,
         function: Function,
         binding: &str,
-        messages: Vec<Value>,
-    ) -> anyhow::Result<()> {
+        messages: &[ShardMessage],
+    ) -> Result<(), QueueError> {
         let queue = self
             .0
             .outputs
             .get(&(function, binding.to_string()))
-            .with_context(|| {
-                format!(
-                    "{function} has no queue output binding named {binding} in its function.json"
-                )
+            .ok_or_else(|| QueueError::NoOutput {
+                function,
+                binding: binding.to_string(),
             })?;
         let consumer = self
             .0
             .queues
             .get(queue)
-            .with_context(|| format!("no function has a queueTrigger on {queue}"))?;
+            .ok_or_else(|| QueueError::NoConsumer(queue.clone()))?;
         for m in messages {
             consumer
-                .send(m)
-                .map_err(|_| anyhow::anyhow!("the {queue} consumer stopped"))?;
+                .send(m.clone())
+                .map_err(|_| QueueError::Stopped(queue.clone()))?;
         }
         Ok(())
     }
 }
 
-async fn consume(
-    state: AppState,
-    function: Function,
-    binding: String,
-    queue: String,
-    mut rx: mpsc::UnboundedReceiver<Value>,
-) {
+async fn consume(state: AppState, queue: String, mut rx: mpsc::UnboundedReceiver<ShardMessage>) {
     let workers = Arc::new(Semaphore::new(state.settings.shards.workers));
     while let Some(message) = rx.recv().await {
         let permit = workers.clone().acquire_owned().await.expect("never closed");
-        let (state, binding, queue) = (state.clone(), binding.clone(), queue.clone());
+        let (state, queue) = (state.clone(), queue.clone());
         state.jobs.tracker.clone().spawn(async move {
-            deliver(&state, function, &binding, &queue, &message).await;
+            // The runtime logs each failed try, and the last with the message.
+            if let Ok(ran) = Job::WriteShard(message).run_with_attempts(&state).await {
+                tracing::info!(queue, "{}", ran.line());
+            }
             drop(permit);
         });
-    }
-}
-
-/// Delivers one message until it succeeds or [`ATTEMPTS`] deliveries failed.
-async fn deliver(
-    state: &AppState,
-    function: Function,
-    binding: &str,
-    queue: &str,
-    message: &Value,
-) {
-    let text = match message {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let delivered = with_attempts(
-        |attempt| {
-            let mut data = serde_json::Map::new();
-            data.insert(binding.to_string(), Value::String(text.clone()));
-            let request = InvocationRequest {
-                data,
-                metadata: json!({"DequeueCount": attempt.to_string(), "QueueName": queue}),
-            };
-            async move { function.invoke(state, &request).await }
-        },
-        |attempt, e: &anyhow::Error| {
-            tracing::warn!(function = function.name(), attempt, error = %format!("{e:#}"), "delivery failed")
-        },
-    )
-    .await;
-    match delivered {
-        Ok(response) => {
-            for line in response.logs {
-                tracing::info!(function = function.name(), "{line}");
-            }
-        }
-        Err(e) => {
-            tracing::error!(function = function.name(), queue, message = %text, error = %format!("{e:#}"), "dropped after {ATTEMPTS} failed deliveries (the coordinator sends a lost shard again)");
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! Fires timer functions on their NCRONTAB schedules, as the host would, by
-//! running their jobs directly ([`crate::functions::timers::run_job`]). The
+//! running their jobs ([`Function::timer_job`]) with the job runtime. The
 //! two jobs share the store's lease, so a timer that fires while the other
 //! job runs is skipped, never run concurrently.
 
@@ -11,6 +11,7 @@ use super::function_json::{resolve_setting, FunctionDef};
 use super::ncrontab;
 use super::queues::LocalQueues;
 use crate::functions::{timers, Function};
+use crate::jobs::Job;
 use crate::state::AppState;
 
 /// Defaults for the schedule settings function.json refers to, defined in
@@ -20,6 +21,7 @@ pub use crate::settings::SCHEDULE_DEFAULTS;
 /// One timer function and its parsed schedule.
 pub struct Timer {
     pub function: Function,
+    pub job: Job,
     pub expression: String,
     pub schedule: cron::Schedule,
     pub run_on_startup: bool,
@@ -32,8 +34,8 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
         let Some(trigger) = def.trigger().filter(|t| t.kind == "timerTrigger") else {
             continue;
         };
-        let function = Function::from_name(&def.name)
-            .filter(|f| f.is_timer())
+        let (function, job) = Function::from_name(&def.name)
+            .and_then(|f| Some((f, f.timer_job()?)))
             .with_context(|| {
                 format!(
                     "{} has a timer trigger, but no job runs on a timer under that name",
@@ -45,6 +47,7 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
         let schedule = ncrontab::parse(&expression)?;
         timers.push(Timer {
             function,
+            job,
             expression,
             schedule,
             run_on_startup: trigger.run_on_startup,
@@ -68,7 +71,7 @@ pub fn spawn(state: AppState, timers: Vec<Timer>, queues: LocalQueues) -> Vec<Jo
                     "timer scheduled"
                 );
                 if timer.run_on_startup {
-                    fire(&state, &queues, timer.function).await;
+                    fire(&state, &queues, &timer).await;
                 }
                 loop {
                     let Some(next) = timer.schedule.upcoming(Utc).next() else {
@@ -76,26 +79,26 @@ pub fn spawn(state: AppState, timers: Vec<Timer>, queues: LocalQueues) -> Vec<Jo
                     };
                     let wait = (next - Utc::now()).to_std().unwrap_or_default();
                     tokio::time::sleep(wait).await;
-                    fire(&state, &queues, timer.function).await;
+                    fire(&state, &queues, &timer).await;
                 }
             })
         })
         .collect()
 }
 
-async fn fire(state: &AppState, queues: &LocalQueues, function: Function) {
-    match timers::run_job(state, function).await {
-        Ok(run) => {
-            tracing::info!(function = function.name(), "{}", run.line);
-            if !run.shards.is_empty() {
-                let messages = run.shards.iter().map(|m| serde_json::json!(m)).collect();
-                if let Err(e) = queues.send(function, timers::SHARDS_OUTPUT, messages) {
-                    tracing::error!(function = function.name(), error = %format!("{e:#}"), "queue output failed");
-                }
+async fn fire(state: &AppState, queues: &LocalQueues, timer: &Timer) {
+    let function = timer.function.name();
+    match timer.job.clone().run(state).await {
+        Ok(ran) => {
+            tracing::info!(function, "{}", ran.line());
+            let shards = ran.shards();
+            if shards.is_empty() {
+                return;
+            }
+            if let Err(e) = queues.send(timer.function, timers::SHARDS_OUTPUT, shards) {
+                tracing::error!(function, error = %e, "queue output failed");
             }
         }
-        Err(e) => {
-            tracing::error!(function = function.name(), error = %format!("{e:#}"), "timer function failed")
-        }
+        Err(e) => tracing::error!(function, error = %format!("{e:#}"), "timer function failed"),
     }
 }

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use movierec::jobs::{retrain, JobStopped};
+use movierec::jobs::{Job, JobError, JobStopped};
 use movierec::settings::Settings;
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
@@ -129,7 +129,7 @@ async fn stopped_retrain_in_its_own_process() {
     let caller = CancellationToken::new();
     let job = tokio::spawn({
         let (state, caller) = (state.clone(), caller.clone());
-        async move { retrain::run_until(&state, caller).await }
+        async move { Job::Retrain.run_until(&state, caller).await }
     });
     println!("TRAINING");
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -140,8 +140,20 @@ async fn stopped_retrain_in_its_own_process() {
     }
     let error = job.await.unwrap().expect_err("the job was stopped");
     let expected = match case.as_str() {
-        "caller" => matches!(error.downcast_ref(), Some(JobStopped::CallerCancelled)),
-        _ => matches!(error.downcast_ref(), Some(JobStopped::LeaseLost(_))),
+        "caller" => matches!(
+            error,
+            JobError::Stopped {
+                reason: JobStopped::CallerCancelled,
+                ..
+            }
+        ),
+        _ => matches!(
+            error,
+            JobError::Stopped {
+                reason: JobStopped::LeaseLost(_),
+                ..
+            }
+        ),
     };
     assert!(expected, "{case}: stopped with {error:#}");
     println!("{STOPPED}: {error}");

@@ -822,7 +822,7 @@ async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
     let mut bad = Settings::for_tests(app.dir.path().to_path_buf());
     bad.ranking_params.reg = 1e4;
     let state = AppState::new(bad, store);
-    let outcome = movierec::jobs::retrain::run(&state).await.unwrap();
+    let outcome = movierec::jobs::runtime::retrain(&state).await.unwrap();
     let report = match outcome {
         movierec::jobs::JobOutcome::Done(r) => r,
         other => panic!("{other:?}"),

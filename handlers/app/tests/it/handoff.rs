@@ -10,7 +10,7 @@ use movierec::handoff::export::export;
 use movierec::handoff::params::TrainingParams;
 use movierec::handoff::ratings_parquet::read_parts;
 use movierec::jobs::retrain::RetrainReport;
-use movierec::jobs::{retrain, JobOutcome, Skip};
+use movierec::jobs::{runtime, JobOutcome, Skip};
 use movierec::models::{load_model_version, ModelMetrics};
 use movierec::settings::{ExternalModels, Settings, Trainer};
 use movierec::standalone::bootstrap::import_movielens;
@@ -105,7 +105,7 @@ async fn trained_store() -> (
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
     let state = bundled_store(&store_dir).await;
-    let JobOutcome::Done(first) = retrain::run(&state).await.unwrap() else {
+    let JobOutcome::Done(first) = runtime::retrain(&state).await.unwrap() else {
         panic!("the first retrain did not run")
     };
     (dir, store_dir, state, first)
@@ -181,7 +181,7 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
     let mut settings = Settings::for_tests(store_dir.clone());
     settings.trainer = Trainer::External(ExternalModels::Folder(dir.path().join("models")));
     let external = AppState::new(settings, store.clone());
-    let JobOutcome::Done(imported) = retrain::run(&external).await.unwrap() else {
+    let JobOutcome::Done(imported) = runtime::retrain(&external).await.unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -193,7 +193,7 @@ async fn imported_models_pass_the_same_gate_and_external_mode_imports_the_newest
         "{}",
         imported.decision
     );
-    match retrain::run(&external).await.unwrap() {
+    match runtime::retrain(&external).await.unwrap() {
         JobOutcome::Skipped {
             reason: Skip::AlreadyImported(p),
         } => assert!(p.ends_with("20261202T0300")),
@@ -285,7 +285,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
     };
 
     // A SAS the server refuses: an error naming the container, without the SAS.
-    let refused = retrain::run(&external(&crate::common::blob::forged_sas()))
+    let refused = runtime::retrain(&external(&crate::common::blob::forged_sas()))
         .await
         .unwrap_err();
     let said = format!("{refused:#}");
@@ -293,7 +293,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
     assert!(!said.contains("sig="), "the SAS leaked: {said}");
 
     let good = external(&sas);
-    let JobOutcome::Done(imported) = retrain::run(&good).await.unwrap() else {
+    let JobOutcome::Done(imported) = runtime::retrain(&good).await.unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -319,7 +319,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
         trained.ranking.users.len(),
         "the imported ranking model has every user"
     );
-    match retrain::run(&good).await.unwrap() {
+    match runtime::retrain(&good).await.unwrap() {
         JobOutcome::Skipped {
             reason: Skip::AlreadyImported(p),
         } => {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use movierec::jobs::{recommend_all, retrain, JobOutcome};
+use movierec::jobs::{runtime, JobOutcome};
 use movierec::settings::Settings;
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
@@ -23,11 +23,11 @@ async fn concurrent_cold_requests_load_the_model_once() {
         .await
         .unwrap();
     assert!(matches!(
-        retrain::run(&state).await.unwrap(),
+        runtime::retrain(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
     assert!(matches!(
-        recommend_all::run_local(&state).await.unwrap(),
+        runtime::publish_here(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
     // The plan, the shard and the switch took the version from one load,

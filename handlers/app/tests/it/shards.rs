@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use movierec::jobs::recommend_all::lists::user_lists;
-use movierec::jobs::recommend_all::{self, shard, ShardMessage, ShardOutcome};
-use movierec::jobs::{retrain, JobOutcome};
+use movierec::jobs::recommend_all::{shard, RecommendReport, ShardMessage, ShardOutcome};
+use movierec::jobs::{runtime, Job, JobOutcome, Ran};
 use movierec::models::load_model_version;
 use movierec::settings::Settings;
 use movierec::standalone::bootstrap::import_movielens;
@@ -31,7 +31,7 @@ async fn promoted_store(dir: &std::path::Path) -> (AppState, Settings) {
         .await
         .unwrap();
     assert!(matches!(
-        retrain::run(&state).await.unwrap(),
+        runtime::retrain(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
     (state, settings)
@@ -46,9 +46,14 @@ fn by_user(lists: Vec<UserRecommendations>) -> HashMap<i32, UserRecommendations>
 
 /// The plan's messages, from a coordinator run.
 async fn plan(state: &AppState) -> Vec<ShardMessage> {
-    match recommend_all::run(state).await.unwrap() {
-        JobOutcome::Done(report) => report.messages,
-        skipped => panic!("the coordinator skipped: {skipped}"),
+    coordinate(state).await.messages
+}
+
+/// A coordinator run's report; it must not skip.
+async fn coordinate(state: &AppState) -> RecommendReport {
+    match Job::PublishLists.run(state).await.unwrap() {
+        Ran::PublishLists(JobOutcome::Done(report)) => report,
+        other => panic!("the coordinator did not plan: {}", other.line()),
     }
 }
 
@@ -173,7 +178,7 @@ async fn a_version_promoted_mid_publication_waits_for_the_one_in_progress() {
     settings.shards.resend_after = Duration::from_secs(3600);
     state = AppState::new(settings.clone(), state.store.clone());
     let promote = |state: AppState| async move {
-        match retrain::run(&state).await.unwrap() {
+        match runtime::retrain(&state).await.unwrap() {
             JobOutcome::Done(r) => assert_eq!(r.status.as_str(), "promoted", "{}", r.decision),
             skipped => panic!("retrain skipped: {skipped}"),
         }
@@ -224,10 +229,10 @@ async fn two_instances_work_one_version_and_readers_switch_once() {
     let (state, _) = promoted_store(dir.path()).await;
     // Version 1 published; version 2 promoted and about to be sharded.
     assert!(matches!(
-        recommend_all::run_local(&state).await.unwrap(),
+        runtime::publish_here(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
-    let JobOutcome::Done(second) = retrain::run(&state).await.unwrap() else {
+    let JobOutcome::Done(second) = runtime::retrain(&state).await.unwrap() else {
         panic!("no second version")
     };
     assert_eq!(
@@ -371,16 +376,14 @@ async fn unreadable_publication_markers_are_named_and_replaced() {
     );
 
     // The coordinator plans again; shard 0's marker is then made unreadable.
-    let JobOutcome::Done(report) = recommend_all::run(&state).await.unwrap() else {
-        panic!("the coordinator skipped");
-    };
+    let report = coordinate(&state).await;
     assert_eq!(report.messages.len(), 7);
     store
         .set_marker(&format!("recommend-all:v{version}:shard:0"), Some("many"))
         .await
         .unwrap();
     assert!(matches!(
-        recommend_all::run_local(&state).await.unwrap(),
+        runtime::publish_here(&state).await.unwrap(),
         JobOutcome::Done(_)
     ));
     assert_eq!(store.serving_version().await.unwrap(), Some(version));

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::*;
-use movierec::jobs::retrain;
+use movierec::jobs::runtime;
 use movierec::settings::{ExternalModels, Settings, Trainer};
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
@@ -217,7 +217,7 @@ async fn a_plain_spark_als_model_is_imported_published_and_served() {
         let mut settings = Settings::for_tests(empty.clone());
         settings.trainer = Trainer::External(ExternalModels::Folder(root.clone()));
         let state = AppState::new(settings, store.clone());
-        let err = format!("{:#}", retrain::run(&state).await.unwrap_err());
+        let err = format!("{:#}", runtime::retrain(&state).await.unwrap_err());
         assert!(
             err.contains("MOVIEREC_TRAINER=external")
                 && err.contains("20260101T0000 was not imported and nothing was recorded")

@@ -2,7 +2,7 @@
 //! left out) under the promoted version, written by shards that any number
 //! of instances work at once, published when the last shard is written.
 //!
-//! - RecommendAllUsers ([`run`], the coordinator, under the job lease): for
+//! - RecommendAllUsers (`coordinate`, the coordinator, under the job lease): for
 //!   a promoted version not yet published, cuts the ranking model's users
 //!   into shards of `MOVIEREC_SHARD_USERS` ([`plan`]), writes the popular list
 //!   for users with no ratings, and returns one [`ShardMessage`] per shard:
@@ -16,9 +16,9 @@
 //! - RecommendShard ([`shard::run`], queue-triggered, no lease): writes one
 //!   shard's lists and, when every shard is written, publishes: readers
 //!   switch to the new version at once, never seeing part of it.
-//! - [`run_local`]: both in one process, the shards on a pool of
-//!   `MOVIEREC_SHARD_WORKERS` ([`local`]), through the same code: `serve`'s
-//!   bootstrap and tests.
+//! - Both in one process (`serve`'s bootstrap, tests): the job runtime's
+//!   `publish_here`, the shards on a pool of `MOVIEREC_SHARD_WORKERS`
+//!   (`left_to_work` says which), through the same code.
 //!
 //! Before planning, movies rated since the promoted version was trained are
 //! folded into a new promoted version ([`super::new_movies`]), so that they
@@ -28,7 +28,6 @@
 //! predicted rating ([`lists`]).
 
 pub mod lists;
-pub mod local;
 pub mod plan;
 pub mod shard;
 
@@ -36,7 +35,7 @@ use anyhow::Context;
 use movierec_store::Store;
 use serde::Serialize;
 
-use super::{with_lease, JobOutcome, Skip};
+use super::{JobCancel, JobOutcome, Skip};
 use crate::state::AppState;
 use lists::{LikedCounts, POPULAR_LEN};
 pub use plan::{Plan, ShardMessage};
@@ -81,29 +80,34 @@ impl super::Report for RecommendReport {
     const JOB: &'static str = "recommend-for-all";
 }
 
-/// The coordinator: plans, resends or publishes (see the module doc).
+/// Why the coordinator has nothing to do, if it has nothing: checked before
+/// the runtime takes the lease for [`coordinate`].
 ///
 /// Most runs find the promoted version published already; they say so
 /// without taking the lease, which a retrain timed for the same second (the
 /// default schedules meet every six hours) would otherwise find taken and skip.
-pub async fn run(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+pub(crate) async fn nothing_to_do(state: &AppState) -> anyhow::Result<Option<Skip>> {
     let store = state.store.as_ref();
-    if let Err(reason) = version_to_publish(store).await? {
-        if !super::new_movies::worth_a_look(store).await? {
-            return Ok(JobOutcome::Skipped { reason });
-        }
+    match version_to_publish(store).await? {
+        Err(reason) if !super::new_movies::worth_a_look(store).await? => Ok(Some(reason)),
+        _ => Ok(None),
     }
-    with_lease(state, "recommend-all", |state, _cancel| async move {
-        // Movies rated since the promoted version get in first, as a new
-        // version that this run then publishes. A failure there must not hold
-        // up publishing what is promoted: it is logged, and the next run
-        // looks again.
-        if let Err(e) = super::new_movies::fold_in(&state).await {
-            tracing::warn!(error = %format!("{e:#}"), "folding in new movies failed; publishing without them");
-        }
-        coordinate(state).await
-    })
-    .await
+}
+
+/// The coordinator, under the lease: plans, resends or publishes (see the
+/// module doc).
+pub(crate) async fn coordinate(
+    state: AppState,
+    _cancel: JobCancel,
+) -> anyhow::Result<JobOutcome<RecommendReport>> {
+    // Movies rated since the promoted version get in first, as a new
+    // version that this run then publishes. A failure there must not hold
+    // up publishing what is promoted: it is logged, and the next run
+    // looks again.
+    if let Err(e) = super::new_movies::fold_in(&state).await {
+        tracing::warn!(error = %format!("{e:#}"), "folding in new movies failed; publishing without them");
+    }
+    plan_or_publish(state).await
 }
 
 /// The promoted version if it is not published yet, else why there is nothing to do.
@@ -117,7 +121,7 @@ async fn version_to_publish(store: &dyn Store) -> anyhow::Result<Result<u64, Ski
     Ok(Ok(promoted.version))
 }
 
-async fn coordinate(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+async fn plan_or_publish(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
     let started = std::time::Instant::now();
     let store = state.store.as_ref();
     // Again under the lease: a retrain or a shard may have changed it since.
@@ -231,38 +235,24 @@ async fn report(
     })
 }
 
-/// Coordinator and shards in this process: plans, works every shard on the
-/// local pool, and reports the published version.
-pub async fn run_local(state: &AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
-    let started = std::time::Instant::now();
-    let report = match run(state).await? {
-        JobOutcome::Done(report) => report,
-        skipped => return Ok(skipped),
-    };
-    let mut pending = report.messages.clone();
-    if pending.is_empty() && !report.published {
-        // Shards were sent earlier (to a queue this process does not work):
-        // work the missing ones here rather than wait for the resend.
-        if let Some(plan) = Plan::current(state.store.as_ref()).await? {
-            let written = plan.written(state.store.as_ref()).await?;
-            pending = (0..plan.shards)
-                .filter(|&k| written[k as usize].is_none())
-                .map(|k| plan.message(k))
-                .collect();
-        }
+/// The shards of `report`'s version still to work in this process: the ones
+/// it sent, or, when it sent none and nothing is published, every shard not
+/// written yet (sent earlier to a queue this process does not work: worked
+/// here rather than waiting for the resend).
+pub(crate) async fn left_to_work(
+    state: &AppState,
+    report: &RecommendReport,
+) -> anyhow::Result<Vec<ShardMessage>> {
+    if !report.messages.is_empty() || report.published {
+        return Ok(report.messages.clone());
     }
-    local::work(state, pending, state.settings.shards.workers).await?;
-    let published = state.store.serving_version().await? == Some(report.version);
-    anyhow::ensure!(
-        published,
-        "version {} is not published after its shards ran: a shard failed (see the log)",
-        report.version
-    );
-    Ok(JobOutcome::Done(RecommendReport {
-        written: report.shards,
-        published,
-        seconds: started.elapsed().as_secs_f64(),
-        messages: Vec::new(),
-        ..report
-    }))
+    let store = state.store.as_ref();
+    let Some(plan) = Plan::current(store).await? else {
+        return Ok(Vec::new());
+    };
+    let written = plan.written(store).await?;
+    Ok((0..plan.shards)
+        .filter(|&k| written[k as usize].is_none())
+        .map(|k| plan.message(k))
+        .collect())
 }
