@@ -37,12 +37,25 @@ pub enum JobError {
     },
 }
 
+/// A job's own error, which says whether the store failed under it.
+pub trait JobFailure: Into<anyhow::Error> {
+    fn from_store(&self) -> bool;
+}
+
+/// The jobs whose steps still report with `anyhow` context (retrain, the
+/// imports) keep the store's error inside the chain, where it is looked for.
+impl JobFailure for anyhow::Error {
+    fn from_store(&self) -> bool {
+        self.chain().any(|c| c.is::<StoreError>())
+    }
+}
+
 impl JobError {
-    /// A job's failure, filed as a store failure when a [`StoreError`] is
-    /// among its causes (the jobs' own steps still report with `anyhow`
-    /// context, which keeps the store's error inside the chain).
-    pub fn failed(job: &'static str, cause: anyhow::Error) -> Self {
-        if cause.chain().any(|c| c.is::<StoreError>()) {
+    /// A job's failure, filed as a store failure when it is one.
+    pub fn failed(job: &'static str, failure: impl JobFailure) -> Self {
+        let from_store = failure.from_store();
+        let cause = failure.into();
+        if from_store {
             JobError::Store { job, cause }
         } else {
             JobError::Failed { job, cause }

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use movierec_store::ModelStatus;
 use serde::Serialize;
 
+use super::recommend_all::plan::PlanError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -21,7 +22,7 @@ pub struct HousekeepingReport {
     pub model_files_deleted: Vec<u64>,
 }
 
-pub async fn run(state: &AppState) -> anyhow::Result<HousekeepingReport> {
+pub async fn run(state: &AppState) -> Result<HousekeepingReport, PlanError> {
     let limits = &state.settings.limits;
     let mut report = HousekeepingReport::default();
     if let Some(retention) = limits.dead_letter_retention {

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::error::JobFailure;
 use super::{JobCancel, JobError, JobOutcome, Skip};
 use crate::state::AppState;
 
@@ -42,7 +43,7 @@ pub enum JobStopped {
 /// Runs `job` while holding the job lease, as the job called `name`;
 /// skips when another job holds it; stops it (kernels included) at shutdown,
 /// when the lease is lost, or when `caller` is cancelled.
-pub(super) async fn leased<T, F, Fut>(
+pub(super) async fn leased<T, E, F, Fut>(
     state: &AppState,
     name: &'static str,
     caller: CancellationToken,
@@ -50,8 +51,9 @@ pub(super) async fn leased<T, F, Fut>(
 ) -> Result<JobOutcome<T>, JobError>
 where
     T: Send + 'static,
+    E: JobFailure + Send + 'static,
     F: FnOnce(AppState, JobCancel) -> Fut,
-    Fut: Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
+    Fut: Future<Output = Result<JobOutcome<T>, E>> + Send + 'static,
 {
     let stopped = |reason| JobError::Stopped { job: name, reason };
     let ttl = state.settings.limits.job_lease;
@@ -94,15 +96,15 @@ where
 
 /// Drives `work`, renewing the lease, until it ends (its own result) or is
 /// stopped.
-async fn run_renewing<T>(
+async fn run_renewing<R>(
     state: &AppState,
     holder: &str,
     ttl: Duration,
     caller: &CancellationToken,
-    work: impl Future<Output = anyhow::Result<JobOutcome<T>>> + Send + 'static,
-) -> Result<anyhow::Result<JobOutcome<T>>, JobStopped>
+    work: impl Future<Output = R> + Send + 'static,
+) -> Result<R, JobStopped>
 where
-    T: Send + 'static,
+    R: Send + 'static,
 {
     // The work runs as a task of its own so that a panic is caught as a JoinError.
     let mut work = tokio::spawn(work);

@@ -22,7 +22,7 @@
 //! is raised (`cancel.rs`).
 
 mod cancel;
-mod error;
+pub mod error;
 pub mod evaluation;
 pub mod housekeeping;
 pub mod import_model;

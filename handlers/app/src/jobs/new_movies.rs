@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use movierec_store::{ModelRecord, ModelStatus, Store};
+use movierec_store::{ModelRecord, ModelStatus, Store, StoreError};
 
 use crate::models::files::{evaluation_files, version_from_files};
 use crate::models::metrics::{FoldedIn, ModelMetrics};
@@ -40,7 +40,7 @@ const LOOKED_MARKER: &str = "new-movies:looked";
 
 /// Whether ratings arrived since the last look at the promoted version (cheap:
 /// a count and a marker). `false` when nothing is promoted.
-pub async fn worth_a_look(store: &dyn Store) -> anyhow::Result<bool> {
+pub async fn worth_a_look(store: &dyn Store) -> Result<bool, StoreError> {
     let Some(promoted) = store.promoted_model().await? else {
         return Ok(false);
     };

@@ -85,7 +85,7 @@ impl Job {
                 .map(Ran::Retrain),
             Job::PublishLists => {
                 let idle = recommend_all::nothing_to_do(state).await;
-                if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
+                if let Some(reason) = idle.map_err(|e| JobError::store(name, e))? {
                     return Ok(Ran::PublishLists(JobOutcome::Skipped { reason }));
                 }
                 leased(state, name, caller, recommend_all::coordinate)

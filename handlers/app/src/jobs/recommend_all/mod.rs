@@ -27,16 +27,17 @@
 //! The ranking model orders the lists; the rating model adds each item's
 //! predicted rating ([`lists`]).
 
+mod error;
 pub mod lists;
 pub mod plan;
 pub mod shard;
 
-use anyhow::Context;
-use movierec_store::Store;
+use movierec_store::{Store, StoreError};
 use serde::Serialize;
 
 use super::{JobCancel, JobOutcome, Skip};
 use crate::state::AppState;
+pub use error::PublishError;
 use lists::{LikedCounts, POPULAR_LEN};
 pub use plan::{Plan, ShardMessage};
 pub use shard::ShardOutcome;
@@ -86,7 +87,7 @@ impl super::Report for RecommendReport {
 /// Most runs find the promoted version published already; they say so
 /// without taking the lease, which a retrain timed for the same second (the
 /// default schedules meet every six hours) would otherwise find taken and skip.
-pub(crate) async fn nothing_to_do(state: &AppState) -> anyhow::Result<Option<Skip>> {
+pub(crate) async fn nothing_to_do(state: &AppState) -> Result<Option<Skip>, StoreError> {
     let store = state.store.as_ref();
     match version_to_publish(store).await? {
         Err(reason) if !super::new_movies::worth_a_look(store).await? => Ok(Some(reason)),
@@ -99,7 +100,7 @@ pub(crate) async fn nothing_to_do(state: &AppState) -> anyhow::Result<Option<Ski
 pub(crate) async fn coordinate(
     state: AppState,
     _cancel: JobCancel,
-) -> anyhow::Result<JobOutcome<RecommendReport>> {
+) -> Result<JobOutcome<RecommendReport>, PublishError> {
     // Movies rated since the promoted version get in first, as a new
     // version that this run then publishes. A failure there must not hold
     // up publishing what is promoted: it is logged, and the next run
@@ -111,7 +112,7 @@ pub(crate) async fn coordinate(
 }
 
 /// The promoted version if it is not published yet, else why there is nothing to do.
-async fn version_to_publish(store: &dyn Store) -> anyhow::Result<Result<u64, Skip>> {
+async fn version_to_publish(store: &dyn Store) -> Result<Result<u64, Skip>, StoreError> {
     let Some(promoted) = store.promoted_model().await? else {
         return Ok(Err(Skip::NothingPromoted));
     };
@@ -121,7 +122,7 @@ async fn version_to_publish(store: &dyn Store) -> anyhow::Result<Result<u64, Ski
     Ok(Ok(promoted.version))
 }
 
-async fn plan_or_publish(state: AppState) -> anyhow::Result<JobOutcome<RecommendReport>> {
+async fn plan_or_publish(state: AppState) -> Result<JobOutcome<RecommendReport>, PublishError> {
     let started = std::time::Instant::now();
     let store = state.store.as_ref();
     // Again under the lease: a retrain or a shard may have changed it since.
@@ -174,15 +175,12 @@ async fn plan_or_publish(state: AppState) -> anyhow::Result<JobOutcome<Recommend
 }
 
 /// Cuts `version` into shards, writes its popular list, records the plan.
-async fn new_plan(state: &AppState, version: u64, now: i64) -> anyhow::Result<Plan> {
+async fn new_plan(state: &AppState, version: u64, now: i64) -> Result<Plan, PublishError> {
     let store = state.store.as_ref();
     let model = state.serving.model_version(version).await?;
     let models = &model.models;
     let mut liked = LikedCounts::default();
-    store
-        .each_rating_page(&mut |page| liked.add(&page))
-        .await
-        .context("counting the liked movies for the popular list")?;
+    store.each_rating_page(&mut |page| liked.add(&page)).await?;
     store
         .write_popular(version, &liked.popular(models, POPULAR_LEN))
         .await?;
@@ -211,7 +209,7 @@ async fn report(
     plan: Plan,
     to_send: Vec<u32>,
     started: std::time::Instant,
-) -> anyhow::Result<RecommendReport> {
+) -> Result<RecommendReport, PublishError> {
     let published = state.store.serving_version().await? == Some(plan.version);
     let written = if published {
         plan.shards
@@ -242,7 +240,7 @@ async fn report(
 pub(crate) async fn left_to_work(
     state: &AppState,
     report: &RecommendReport,
-) -> anyhow::Result<Vec<ShardMessage>> {
+) -> Result<Vec<ShardMessage>, PublishError> {
     if !report.messages.is_empty() || report.published {
         return Ok(report.messages.clone());
     }

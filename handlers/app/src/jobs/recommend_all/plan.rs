@@ -7,7 +7,7 @@
 //! model of a version never changes, so a shard names the same users however
 //! often it is delivered, and writes the same lists.
 
-use movierec_store::Store;
+use movierec_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The one queue message: a shard of a version to write. Its
@@ -91,11 +91,9 @@ impl Plan {
         }
     }
 
-    pub async fn save(&self, store: &dyn Store) -> anyhow::Result<()> {
-        store
-            .set_marker(PLAN, Some(&serde_json::to_string(self)?))
-            .await?;
-        Ok(())
+    pub async fn save(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let text = serde_json::to_string(self).expect("a plan is numbers");
+        store.set_marker(PLAN, Some(&text)).await
     }
 
     /// For each shard, the users it wrote, or `None` while it is not written:
@@ -121,7 +119,7 @@ impl Plan {
 
     /// Removes this plan's markers (after its version is published, or when
     /// a newer plan replaces it); the plan marker only if it is still this one.
-    pub async fn clear(&self, store: &dyn Store) -> anyhow::Result<()> {
+    pub async fn clear(&self, store: &dyn Store) -> Result<(), PlanError> {
         for k in 0..self.shards {
             store
                 .set_marker(&written_marker(self.version, k), None)
@@ -150,9 +148,8 @@ pub async fn mark_written(
     version: u64,
     shard: u32,
     users: u32,
-) -> anyhow::Result<()> {
+) -> Result<(), StoreError> {
     store
         .set_marker(&written_marker(version, shard), Some(&users.to_string()))
-        .await?;
-    Ok(())
+        .await
 }

@@ -7,11 +7,11 @@
 //! come from the plan). Publishing is one store call that switches readers
 //! at once, made only when every shard's marker is there.
 
-use anyhow::Context;
 use serde::Serialize;
 
 use super::lists::user_lists;
 use super::plan::{mark_written, Plan, ShardMessage};
+use super::PublishError;
 use crate::state::AppState;
 
 /// Users' lists written to the store per call.
@@ -65,7 +65,7 @@ impl std::fmt::Display for ShardOutcome {
     }
 }
 
-pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<ShardOutcome> {
+pub async fn run(state: &AppState, message: &ShardMessage) -> Result<ShardOutcome, PublishError> {
     let started = std::time::Instant::now();
     let (version, shard) = (message.version, message.shard);
     let ignored = |reason: String| {
@@ -104,14 +104,8 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
     };
     // The marks first: a rating stored after this read gives its user a new
     // mark, so their list reads as made before it and serving folds them in.
-    let marks = store
-        .rating_marks(first, last)
-        .await
-        .context("reading the shard's users' rating marks")?;
-    let rated = store
-        .ratings_of_users(first, last)
-        .await
-        .context("reading the shard's users' ratings")?;
+    let marks = store.rating_marks(first, last).await?;
+    let rated = store.ratings_of_users(first, last).await?;
     let (top_n, generated_at) = (state.settings.top_n, plan.generated_at);
     let for_lists = model.clone();
     let mut lists = tokio::task::spawn_blocking(move || {
@@ -124,15 +118,17 @@ pub async fn run(state: &AppState, message: &ShardMessage) -> anyhow::Result<Sha
             generated_at,
         )
     })
-    .await?;
+    .await
+    .map_err(|source| PublishError::ListsPanicked {
+        version,
+        shard,
+        source,
+    })?;
     for list in &mut lists {
         list.rating_mark = marks.get(&list.user).copied();
     }
     for chunk in lists.chunks(WRITE_BATCH) {
-        store
-            .write_recommendations(version, chunk)
-            .await
-            .context("writing the shard's lists")?;
+        store.write_recommendations(version, chunk).await?;
     }
     mark_written(store, version, shard, lists.len() as u32).await?;
     finish(state, &plan, started, shard, lists.len() as u32).await
@@ -146,7 +142,7 @@ async fn finish(
     started: std::time::Instant,
     shard: u32,
     users: u32,
-) -> anyhow::Result<ShardOutcome> {
+) -> Result<ShardOutcome, PublishError> {
     let published = publish_if_complete(state, plan).await?;
     if users == 0 && !published {
         return Ok(ShardOutcome::Ignored {
@@ -167,16 +163,16 @@ async fn finish(
 /// True if this call found every shard written and published the version.
 /// The version's models are then held for serving (they are already, when
 /// this instance wrote shards of it), so its first GET does not load them.
-pub(super) async fn publish_if_complete(state: &AppState, plan: &Plan) -> anyhow::Result<bool> {
+pub(super) async fn publish_if_complete(
+    state: &AppState,
+    plan: &Plan,
+) -> Result<bool, PublishError> {
     let store = state.store.as_ref();
     let written = plan.written(store).await?;
     if written.iter().any(Option::is_none) {
         return Ok(false);
     }
-    store
-        .publish_recommendations(plan.version)
-        .await
-        .context("publishing recommendations")?;
+    store.publish_recommendations(plan.version).await?;
     state.serving.model_version(plan.version).await?;
     let users: u64 = written.iter().flatten().map(|&u| u as u64).sum();
     tracing::info!(
