@@ -11,7 +11,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use serde_json::json;
 use zip::write::SimpleFileOptions;
 
@@ -28,6 +27,56 @@ pub struct PackageOptions {
     pub with_data: bool,
 }
 
+/// Why the app folder or its zip could not be laid out.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("host.json has no customHandler.description.defaultExecutablePath")]
+    NoExecutable,
+    #[error("reading {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing {}", .path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{} is not a file: build it first (cargo build --release -p movierec)", .binary.display())]
+    NoBinary { binary: PathBuf },
+    #[error("clearing {}", .dir.display())]
+    Clear {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("copying {}", .binary.display())]
+    CopyBinary {
+        binary: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("creating {}", .zip.display())]
+    CreateZip {
+        zip: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The function.json folders did not read.
+    #[error(transparent)]
+    Functions(anyhow::Error),
+    #[error(transparent)]
+    Files(#[from] crate::files::ListFilesError),
+    #[error(transparent)]
+    Zip(#[from] zip::result::ZipError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 #[derive(Debug)]
 pub struct PackageReport {
     pub executable: String,
@@ -36,35 +85,42 @@ pub struct PackageReport {
 }
 
 /// The executable host.json names (`customHandler.description.defaultExecutablePath`).
-pub fn executable_name(host_json: &serde_json::Value) -> anyhow::Result<String> {
+pub fn executable_name(host_json: &serde_json::Value) -> Result<String, PackageError> {
     host_json
         .pointer("/customHandler/description/defaultExecutablePath")
         .and_then(|v| v.as_str())
         .map(str::to_string)
-        .context("host.json has no customHandler.description.defaultExecutablePath")
+        .ok_or(PackageError::NoExecutable)
 }
 
-pub fn package(opts: &PackageOptions) -> anyhow::Result<PackageReport> {
+pub fn package(opts: &PackageOptions) -> Result<PackageReport, PackageError> {
     let host_path = opts.root.join("host.json");
-    let host_text = fs::read_to_string(&host_path)
-        .with_context(|| format!("reading {}", host_path.display()))?;
-    let host: serde_json::Value = serde_json::from_str(&host_text)
-        .with_context(|| format!("parsing {}", host_path.display()))?;
+    let host_text = fs::read_to_string(&host_path).map_err(|source| PackageError::Read {
+        path: host_path.clone(),
+        source,
+    })?;
+    let host: serde_json::Value =
+        serde_json::from_str(&host_text).map_err(|source| PackageError::Parse {
+            path: host_path.clone(),
+            source,
+        })?;
     let executable = executable_name(&host)?;
     if !opts.binary.is_file() {
-        bail!(
-            "{} is not a file: build it first (cargo build --release -p movierec)",
-            opts.binary.display()
-        );
+        return Err(PackageError::NoBinary {
+            binary: opts.binary.clone(),
+        });
     }
     if opts.out_dir.exists() {
-        fs::remove_dir_all(&opts.out_dir)
-            .with_context(|| format!("clearing {}", opts.out_dir.display()))?;
+        fs::remove_dir_all(&opts.out_dir).map_err(|source| PackageError::Clear {
+            dir: opts.out_dir.clone(),
+            source,
+        })?;
     }
     fs::create_dir_all(&opts.out_dir)?;
     fs::write(opts.out_dir.join("host.json"), &host_text)?;
 
-    let defs = crate::standalone::function_json::read_all(&opts.root.join("functions"))?;
+    let defs = crate::standalone::function_json::read_all(&opts.root.join("functions"))
+        .map_err(PackageError::Functions)?;
     let mut functions = Vec::new();
     for def in &defs {
         let dir = opts.out_dir.join(&def.name);
@@ -79,8 +135,10 @@ pub fn package(opts: &PackageOptions) -> anyhow::Result<PackageReport> {
         functions.push(def.name.clone());
     }
     let exe_path = opts.out_dir.join(&executable);
-    fs::copy(&opts.binary, &exe_path)
-        .with_context(|| format!("copying {}", opts.binary.display()))?;
+    fs::copy(&opts.binary, &exe_path).map_err(|source| PackageError::CopyBinary {
+        binary: opts.binary.clone(),
+        source,
+    })?;
     set_executable(&exe_path)?;
     if opts.with_data {
         // where the app looks by default, relative to the app folder as it is
@@ -133,24 +191,26 @@ pub fn local_settings(with_data: bool) -> serde_json::Value {
 }
 
 #[cfg(unix)]
-fn set_executable(path: &Path) -> anyhow::Result<()> {
+fn set_executable(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn set_executable(_path: &Path) -> anyhow::Result<()> {
+fn set_executable(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
 /// Zips `dir` (paths relative to it, `/`-separated), leaving out local.settings.json.
-fn write_zip(dir: &Path, zip_path: &Path, executable: &str) -> anyhow::Result<usize> {
+fn write_zip(dir: &Path, zip_path: &Path, executable: &str) -> Result<usize, PackageError> {
     if let Some(parent) = zip_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
-    let file =
-        fs::File::create(zip_path).with_context(|| format!("creating {}", zip_path.display()))?;
+    let file = fs::File::create(zip_path).map_err(|source| PackageError::CreateZip {
+        zip: zip_path.to_path_buf(),
+        source,
+    })?;
     let mut zip = zip::ZipWriter::new(file);
     let mut count = 0;
     for rel in crate::files::relative_files(dir)? {

@@ -27,7 +27,7 @@ enum ExportWhat {
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let ExportWhat::Ratings { out } = args.what;
     let report = super::on_the_store(|state| async move {
-        export(state.store.as_ref(), &state.settings, &out).await
+        Ok(export(state.store.as_ref(), &state.settings, &out).await?)
     })?;
     println!("{report}");
     Ok(())

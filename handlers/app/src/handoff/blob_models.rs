@@ -13,16 +13,77 @@
 //! `model_folder`'s) or touch the store.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use azure_core::credentials::TokenCredential;
 use azure_storage_blob::models::BlobContainerClientListBlobsOptions;
 use azure_storage_blob::BlobContainerClient;
 use futures::TryStreamExt;
 
 use super::model_folder::COMPLETE;
+
+/// Why a container of model folders could not be reached, listed or downloaded
+/// from; `shown` is the container without its query (a SAS is a secret).
+#[derive(Debug, thiserror::Error)]
+pub enum BlobModelsError {
+    #[error("signing in to read the model container {shown}")]
+    SignIn {
+        shown: String,
+        #[source]
+        source: movierec_azure::CredentialError,
+    },
+    #[error("the model container URL {shown}")]
+    Url {
+        shown: String,
+        #[source]
+        source: <azure_core::http::Url as std::str::FromStr>::Err,
+    },
+    #[error("a client for the model container {shown}")]
+    Client {
+        shown: String,
+        #[source]
+        source: Box<azure_core::Error>,
+    },
+    #[error("listing {shown}")]
+    List {
+        shown: String,
+        #[source]
+        source: Box<azure_core::Error>,
+    },
+    #[error("reading the listing of {shown}")]
+    ReadListing {
+        shown: String,
+        #[source]
+        source: Box<azure_core::Error>,
+    },
+    #[error("downloading {name} from {shown}")]
+    Download {
+        name: String,
+        shown: String,
+        #[source]
+        source: Box<azure_core::Error>,
+    },
+    #[error("reading {name} from {shown}")]
+    ReadBlob {
+        name: String,
+        shown: String,
+        #[source]
+        source: Box<azure_core::Error>,
+    },
+    #[error("creating {}", .dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {}", .file.display())]
+    WriteFile {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// One container of job output folders.
 pub struct BlobModels {
@@ -39,19 +100,28 @@ impl BlobModels {
         url: &reqwest::Url,
         client_id: Option<&str>,
         shown: String,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, BlobModelsError> {
         let credential: Option<Arc<dyn TokenCredential>> = if carries_sas(url) {
             None
         } else {
-            Some(
-                movierec_azure::credential(client_id)
-                    .with_context(|| format!("signing in to read the model container {shown}"))?,
-            )
+            Some(movierec_azure::credential(client_id).map_err(|source| {
+                BlobModelsError::SignIn {
+                    shown: shown.clone(),
+                    source,
+                }
+            })?)
         };
-        let url = azure_core::http::Url::parse(url.as_str())
-            .with_context(|| format!("the model container URL {shown}"))?;
-        let client = BlobContainerClient::new(url, credential, None)
-            .with_context(|| format!("a client for the model container {shown}"))?;
+        let url =
+            azure_core::http::Url::parse(url.as_str()).map_err(|source| BlobModelsError::Url {
+                shown: shown.clone(),
+                source,
+            })?;
+        let client = BlobContainerClient::new(url, credential, None).map_err(|source| {
+            BlobModelsError::Client {
+                shown: shown.clone(),
+                source: Box::new(source),
+            }
+        })?;
         Ok(BlobModels { client, shown })
     }
 
@@ -61,7 +131,7 @@ impl BlobModels {
     }
 
     /// The newest complete folder's name (by name: the job names them by time).
-    pub async fn newest_complete(&self) -> anyhow::Result<Option<String>> {
+    pub async fn newest_complete(&self) -> Result<Option<String>, BlobModelsError> {
         let names = self.names(None).await?;
         Ok(names
             .iter()
@@ -73,7 +143,7 @@ impl BlobModels {
 
     /// Downloads every file of `folder` into `into`, keeping the paths below
     /// the folder; returns the number of files.
-    pub async fn download(&self, folder: &str, into: &Path) -> anyhow::Result<usize> {
+    pub async fn download(&self, folder: &str, into: &Path) -> Result<usize, BlobModelsError> {
         let prefix = format!("{folder}/");
         let names = self.names(Some(&prefix)).await?;
         let files = files_only(&names);
@@ -85,42 +155,57 @@ impl BlobModels {
                 .blob_client(name)
                 .download(None)
                 .await
-                .with_context(|| format!("downloading {name} from {}", self.shown))?;
+                .map_err(|source| BlobModelsError::Download {
+                    name: name.to_string(),
+                    shown: self.shown.clone(),
+                    source: Box::new(source),
+                })?;
             let bytes = blob
                 .body
                 .collect()
                 .await
-                .with_context(|| format!("reading {name} from {}", self.shown))?;
+                .map_err(|source| BlobModelsError::ReadBlob {
+                    name: name.to_string(),
+                    shown: self.shown.clone(),
+                    source: Box::new(source),
+                })?;
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent).map_err(|source| BlobModelsError::CreateDir {
+                    dir: parent.to_path_buf(),
+                    source,
+                })?;
             }
-            std::fs::write(&target, &bytes)
-                .with_context(|| format!("writing {}", target.display()))?;
+            std::fs::write(&target, &bytes).map_err(|source| BlobModelsError::WriteFile {
+                file: target.clone(),
+                source,
+            })?;
         }
         Ok(files.len())
     }
 
     /// Every blob name in the container, or under `prefix`.
-    async fn names(&self, prefix: Option<&str>) -> anyhow::Result<Vec<String>> {
+    async fn names(&self, prefix: Option<&str>) -> Result<Vec<String>, BlobModelsError> {
         let options = BlobContainerClientListBlobsOptions {
             prefix: prefix.map(str::to_string),
             ..Default::default()
         };
+        let listing = |source: azure_core::Error| BlobModelsError::List {
+            shown: self.shown.clone(),
+            source: Box::new(source),
+        };
         let mut pages = self
             .client
             .list_blobs(Some(options))
-            .with_context(|| format!("listing {}", self.shown))?
+            .map_err(listing)?
             .into_pages();
         let mut names = Vec::new();
-        while let Some(page) = pages
-            .try_next()
-            .await
-            .with_context(|| format!("listing {}", self.shown))?
-        {
+        while let Some(page) = pages.try_next().await.map_err(listing)? {
             let page = page
                 .into_model()
-                .with_context(|| format!("reading the listing of {}", self.shown))?;
+                .map_err(|source| BlobModelsError::ReadListing {
+                    shown: self.shown.clone(),
+                    source: Box::new(source),
+                })?;
             names.extend(page.blob_items.into_iter().filter_map(|b| b.name));
         }
         Ok(names)

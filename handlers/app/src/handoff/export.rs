@@ -18,8 +18,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
-use movierec_store::{RatingRecord, Store};
+use movierec_store::{RatingRecord, Store, StoreError};
 use serde::Serialize;
 
 use super::params::TrainingParams;
@@ -28,6 +27,51 @@ use crate::settings::Settings;
 
 /// Movies asked of the catalogue per call.
 const MOVIE_LOOKUP: usize = 1_000;
+
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "{} exists and is not empty: give a new folder (an export is never written over another)",
+        .out.display()
+    )]
+    NotEmpty { out: PathBuf },
+    #[error("{} names no folder", .out.display())]
+    NoFolderName { out: PathBuf },
+    #[error("replacing empty {}", .out.display())]
+    ReplaceEmpty {
+        out: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("moving {} to {}", .from.display(), .to.display())]
+    Move {
+        from: PathBuf,
+        to: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("creating {}", .dir.display())]
+    Create {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the stored ratings")]
+    ReadRatings(#[source] StoreError),
+    #[error("reading the catalogue")]
+    ReadCatalogue(#[source] StoreError),
+    #[error(transparent)]
+    Parquet(#[from] ratings_parquet::WriteError),
+    #[error(transparent)]
+    Params(#[from] serde_json::Error),
+    #[error("writing {file}")]
+    Write {
+        file: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
@@ -56,7 +100,7 @@ pub async fn export(
     store: &dyn Store,
     settings: &Settings,
     out: &Path,
-) -> anyhow::Result<ExportReport> {
+) -> Result<ExportReport, ExportError> {
     let started = Instant::now();
     if out.exists()
         && out
@@ -64,14 +108,13 @@ pub async fn export(
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        bail!(
-            "{} exists and is not empty: give a new folder (an export is never written over another)",
-            out.display()
-        );
+        return Err(ExportError::NotEmpty {
+            out: out.to_path_buf(),
+        });
     }
-    let name = out
-        .file_name()
-        .with_context(|| format!("{} names no folder", out.display()))?;
+    let name = out.file_name().ok_or_else(|| ExportError::NoFolderName {
+        out: out.to_path_buf(),
+    })?;
     let partial = out.with_file_name(format!(
         ".{}.partial-{}",
         name.to_string_lossy(),
@@ -86,10 +129,16 @@ pub async fn export(
         }
     };
     if out.exists() {
-        std::fs::remove_dir(out).with_context(|| format!("replacing empty {}", out.display()))?;
+        std::fs::remove_dir(out).map_err(|source| ExportError::ReplaceEmpty {
+            out: out.to_path_buf(),
+            source,
+        })?;
     }
-    std::fs::rename(&partial, out)
-        .with_context(|| format!("moving {} to {}", partial.display(), out.display()))?;
+    std::fs::rename(&partial, out).map_err(|source| ExportError::Move {
+        from: partial.clone(),
+        to: out.to_path_buf(),
+        source,
+    })?;
     Ok(ExportReport {
         dir: out.to_path_buf(),
         ratings,
@@ -103,11 +152,14 @@ async fn write_into(
     store: &dyn Store,
     settings: &Settings,
     dir: &Path,
-) -> anyhow::Result<(u64, usize, usize)> {
+) -> Result<(u64, usize, usize), ExportError> {
     let ratings_dir = dir.join("ratings");
     let movies_dir = dir.join("movies");
     for d in [&ratings_dir, &movies_dir] {
-        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        std::fs::create_dir_all(d).map_err(|source| ExportError::Create {
+            dir: d.clone(),
+            source,
+        })?;
     }
     let (pages, received) = std::sync::mpsc::sync_channel::<Vec<RatingRecord>>(2);
     let writer = std::thread::spawn(
@@ -132,20 +184,29 @@ async fn write_into(
         .await;
     drop(pages);
     let written = writer.join().expect("the Parquet writer does not panic");
-    read.context("reading the stored ratings")?;
+    read.map_err(ExportError::ReadRatings)?;
     let (rows, parts) = written?;
 
     let ids: Vec<i32> = movie_ids.into_iter().collect();
     let mut movies = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(MOVIE_LOOKUP) {
-        let found = store.movies(chunk).await.context("reading the catalogue")?;
+        let found = store
+            .movies(chunk)
+            .await
+            .map_err(ExportError::ReadCatalogue)?;
         movies.extend(chunk.iter().filter_map(|id| found.get(id).cloned()));
     }
     let movies_file = movies_dir.join("part-00000.parquet");
     movies_parquet::write(&movies_file, &movies)?;
 
     let params = serde_json::to_string_pretty(&TrainingParams::from_settings(settings))?;
-    std::fs::write(dir.join("params.json"), params).context("writing params.json")?;
-    std::fs::write(dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
+    std::fs::write(dir.join("params.json"), params).map_err(|source| ExportError::Write {
+        file: "params.json",
+        source,
+    })?;
+    std::fs::write(dir.join("_SUCCESS"), b"").map_err(|source| ExportError::Write {
+        file: "_SUCCESS",
+        source,
+    })?;
     Ok((rows, parts, movies.len()))
 }

@@ -20,8 +20,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
-use movierec_core::model_files::{load_model, unfinished_folders, ModelExtras, LAYOUT_FOLDERS};
+use movierec_core::model_files::{
+    load_model, unfinished_folders, ModelExtras, ModelFileError, LAYOUT_FOLDERS,
+};
 use serde::Deserialize;
 
 use crate::models::files::{RANKING_DIR, RATING_DIR};
@@ -43,6 +44,62 @@ pub struct TrainedElsewhere {
     pub params: serde_json::Value,
 }
 
+/// Why a folder could not be told apart, read or found as a model to import.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFolderError {
+    #[error("{}: no such directory", .dir.display())]
+    NoSuchDirectory { dir: PathBuf },
+    #[error(
+        "{} is not a model folder movierec can import: neither a training job's folder \
+         (tools/spark/train_models.py writes ranking/, rating/ and _SUCCESS; it lacks {job_lacks}) \
+         nor a Spark ALSModel directory (model.write().save(DIR) writes metadata/, userFactors/ and itemFactors/; it lacks {spark_lacks})",
+        .dir.display()
+    )]
+    NeitherLayout {
+        dir: PathBuf,
+        /// What `dir` lacks of a job folder, e.g. "ranking/, rating/, _SUCCESS".
+        job_lacks: String,
+        /// What `dir` lacks of a Spark `ALSModel` directory.
+        spark_lacks: String,
+    },
+    #[error(
+        "{} has no {}: the training job has not finished writing it (or it is not a job's output folder)",
+        .dir.display(),
+        COMPLETE
+    )]
+    Unfinished { dir: PathBuf },
+    #[error("reading the {model} model in {}", .dir.display())]
+    Model {
+        /// `RANKING_DIR` or `RATING_DIR`.
+        model: &'static str,
+        dir: PathBuf,
+        #[source]
+        source: ModelFileError,
+    },
+    #[error(
+        "{}/{}/movierec/model.json has no metrics: the promotion gate needs the job's holdout figures",
+        .dir.display(),
+        RANKING_DIR
+    )]
+    NoMetrics { dir: PathBuf },
+    #[error(
+        "{}/{}/movierec/model.json: its metrics are not the registry's figures",
+        .dir.display(),
+        RANKING_DIR
+    )]
+    Metrics {
+        dir: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("listing the external models folder {}", .root.display())]
+    List {
+        root: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// The two layouts `movierec model import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -59,9 +116,11 @@ const SPARK_ENTRIES: [&str; 3] = LAYOUT_FOLDERS;
 /// Which layout `dir` is in (a job folder by its ranking/ or rating/, else a
 /// Spark model by its metadata/, else a job folder by its _SUCCESS alone);
 /// an error naming both layouts and what `dir` lacks of each when neither.
-pub fn layout(dir: &Path) -> anyhow::Result<Layout> {
+pub fn layout(dir: &Path) -> Result<Layout, ModelFolderError> {
     if !dir.is_dir() {
-        bail!("{}: no such directory", dir.display());
+        return Err(ModelFolderError::NoSuchDirectory {
+            dir: dir.to_path_buf(),
+        });
     }
     let has = |name: &str| dir.join(name).exists();
     if has(RANKING_DIR) || has(RATING_DIR) {
@@ -87,40 +146,38 @@ pub fn layout(dir: &Path) -> anyhow::Result<Layout> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    bail!(
-        "{} is not a model folder movierec can import: neither a training job's folder \
-         (tools/spark/train_models.py writes ranking/, rating/ and _SUCCESS; it lacks {}) \
-         nor a Spark ALSModel directory (model.write().save(DIR) writes metadata/, userFactors/ and itemFactors/; it lacks {})",
-        dir.display(),
-        lacks(&JOB_ENTRIES),
-        lacks(&SPARK_ENTRIES)
-    )
+    Err(ModelFolderError::NeitherLayout {
+        dir: dir.to_path_buf(),
+        job_lacks: lacks(&JOB_ENTRIES),
+        spark_lacks: lacks(&SPARK_ENTRIES),
+    })
 }
 
 /// Reads a complete job output folder.
-pub fn read(dir: &Path) -> anyhow::Result<TrainedElsewhere> {
+pub fn read(dir: &Path) -> Result<TrainedElsewhere, ModelFolderError> {
     if !dir.join(COMPLETE).is_file() {
-        bail!(
-            "{} has no {COMPLETE}: the training job has not finished writing it (or it is not a job's output folder)",
-            dir.display()
-        );
+        return Err(ModelFolderError::Unfinished {
+            dir: dir.to_path_buf(),
+        });
     }
-    let (ranking, extras) = load_model(&dir.join(RANKING_DIR))
-        .with_context(|| format!("reading the ranking model in {}", dir.display()))?;
-    let (rating, rating_extras) = load_model(&dir.join(RATING_DIR))
-        .with_context(|| format!("reading the rating model in {}", dir.display()))?;
+    let load = |model: &'static str| {
+        load_model(&dir.join(model)).map_err(|source| ModelFolderError::Model {
+            model,
+            dir: dir.to_path_buf(),
+            source,
+        })
+    };
+    let (ranking, extras) = load(RANKING_DIR)?;
+    let (rating, rating_extras) = load(RATING_DIR)?;
     if extras.metrics.is_empty() {
-        bail!(
-            "{}/{RANKING_DIR}/movierec/model.json has no metrics: the promotion gate needs the job's holdout figures",
-            dir.display()
-        );
+        return Err(ModelFolderError::NoMetrics {
+            dir: dir.to_path_buf(),
+        });
     }
     let metrics = ModelMetrics::deserialize(&serde_json::Value::Object(extras.metrics.clone()))
-        .with_context(|| {
-            format!(
-                "{}/{RANKING_DIR}/movierec/model.json: its metrics are not the registry's figures",
-                dir.display()
-            )
+        .map_err(|source| ModelFolderError::Metrics {
+            dir: dir.to_path_buf(),
+            source,
         })?;
     let params = serde_json::json!({
         "ranking": extras.params,
@@ -149,9 +206,11 @@ pub fn is_complete(dir: &Path) -> bool {
 /// The newest complete job folder or plain `ALSModel` directory directly
 /// under `root` (by name: the job names them by time), if any; one still
 /// being written is passed over.
-pub fn newest_complete(root: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let entries = std::fs::read_dir(root)
-        .with_context(|| format!("listing the external models folder {}", root.display()))?;
+pub fn newest_complete(root: &Path) -> Result<Option<PathBuf>, ModelFolderError> {
+    let entries = std::fs::read_dir(root).map_err(|source| ModelFolderError::List {
+        root: root.to_path_buf(),
+        source,
+    })?;
     let mut complete: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| is_complete(p))

@@ -32,11 +32,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use movierec_core::als::AlsParams;
 use movierec_core::model::AlsModel;
 use movierec_core::model_files::{
-    load_model, read_spark_metadata, unfinished_folders, ModelExtras, SparkMetadata,
+    load_model, read_spark_metadata, unfinished_folders, ModelExtras, ModelFileError, SparkMetadata,
 };
 use movierec_store::RatingRecord;
 
@@ -89,11 +88,78 @@ pub struct KindEvidence {
     pub implicit: Option<bool>,
 }
 
-/// The refusal when implicit or explicit is neither recorded, stated nor
-/// inferable: it asks for `--explicit` or `--implicit` and shows the figures.
+/// Why a plain `ALSModel` directory could not be read, or was refused.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct KindUnsettled(pub String);
+pub enum SparkModelError {
+    #[error(
+        "{} is a Spark ALSModel directory, but {} has no _SUCCESS: Spark has not finished writing it",
+        .dir.display(),
+        folder_list(.unfinished)
+    )]
+    Unfinished {
+        dir: PathBuf,
+        /// The layout's folders without their `_SUCCESS`.
+        unfinished: Vec<&'static str>,
+    },
+    /// Its metadata line did not read.
+    #[error(transparent)]
+    Metadata(ModelFileError),
+    #[error("reading the Spark ALSModel in {}", .dir.display())]
+    Load {
+        dir: PathBuf,
+        #[source]
+        source: ModelFileError,
+    },
+    #[error(
+        "{}/movierec/model.json records how the model was trained (implicit {}, regParam {}, alpha {}); the options given contradict it",
+        .dir.display(),
+        .recorded.implicit,
+        .recorded.reg,
+        .recorded.alpha
+    )]
+    ContradictsRecorded { dir: PathBuf, recorded: AlsParams },
+    #[error(
+        "{}: its metadata says implicitPrefs {recorded}; --{} contradicts it",
+        .dir.display(),
+        if *.said { "implicit" } else { "explicit" }
+    )]
+    ContradictsMetadata {
+        dir: PathBuf,
+        /// implicitPrefs in the metadata.
+        recorded: bool,
+        /// implicitPrefs as stated (`--implicit` true, `--explicit` false).
+        said: bool,
+    },
+    /// The refusal when implicit or explicit is neither recorded, stated nor
+    /// inferable: it asks for `--explicit` or `--implicit` and shows the figures.
+    #[error(
+        "{} is a Spark ALSModel ({summary}), but Spark's metadata does not record whether it was trained with implicitPrefs \
+         and the stored ratings do not settle it: {figures}; \
+         pass --explicit (ratings: it orders the lists and predicts ratings) or --implicit (it orders the lists only)",
+        .dir.display()
+    )]
+    KindUnsettled {
+        dir: PathBuf,
+        /// "rank 10, Spark 4.0.1", from the metadata.
+        summary: String,
+        /// What the stored ratings say, in words.
+        figures: String,
+    },
+    #[error(
+        "{}: --alpha is the confidence scale of an implicit model; this one is explicit",
+        .dir.display()
+    )]
+    AlphaOnExplicit { dir: PathBuf },
+}
+
+/// "metadata/, itemFactors/".
+fn folder_list(folders: &[&str]) -> String {
+    folders
+        .iter()
+        .map(|f| format!("{f}/"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Explicit: the mean prediction within this share of the mean rating.
 const EXPLICIT_WITHIN: f64 = 0.25;
@@ -180,22 +246,23 @@ const SPARK_DEFAULT_ALPHA: f32 = 1.0;
 /// Reads the plain `ALSModel` directory `dir` with what the operator stated;
 /// `stored` (the store's ratings) settles implicit or explicit when neither
 /// the files nor the operator say it.
-pub fn read(dir: &Path, stated: &Stated, stored: &[RatingRecord]) -> anyhow::Result<PlainModel> {
+pub fn read(
+    dir: &Path,
+    stated: &Stated,
+    stored: &[RatingRecord],
+) -> Result<PlainModel, SparkModelError> {
     let unfinished = unfinished_folders(dir);
     if !unfinished.is_empty() {
-        bail!(
-            "{} is a Spark ALSModel directory, but {} has no _SUCCESS: Spark has not finished writing it",
-            dir.display(),
-            unfinished
-                .iter()
-                .map(|f| format!("{f}/"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        return Err(SparkModelError::Unfinished {
+            dir: dir.to_path_buf(),
+            unfinished,
+        });
     }
-    let metadata = read_spark_metadata(dir)?;
-    let (mut model, extras) = load_model(dir)
-        .with_context(|| format!("reading the Spark ALSModel in {}", dir.display()))?;
+    let metadata = read_spark_metadata(dir).map_err(SparkModelError::Metadata)?;
+    let (mut model, extras) = load_model(dir).map_err(|source| SparkModelError::Load {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let (params, origins, inferred) = match &extras.params {
         Some(recorded) => {
             let (params, origins) = recorded_params(recorded, stated, dir)?;
@@ -223,18 +290,15 @@ fn recorded_params(
     recorded: &AlsParams,
     stated: &Stated,
     dir: &Path,
-) -> anyhow::Result<(AlsParams, BTreeMap<&'static str, String>)> {
+) -> Result<(AlsParams, BTreeMap<&'static str, String>), SparkModelError> {
     let contradicts = stated.implicit.is_some_and(|i| i != recorded.implicit)
         || stated.reg.is_some_and(|r| r != recorded.reg)
         || stated.alpha.is_some_and(|a| a != recorded.alpha);
     if contradicts {
-        bail!(
-            "{}/movierec/model.json records how the model was trained (implicit {}, regParam {}, alpha {}); the options given contradict it",
-            dir.display(),
-            recorded.implicit,
-            recorded.reg,
-            recorded.alpha
-        );
+        return Err(SparkModelError::ContradictsRecorded {
+            dir: dir.to_path_buf(),
+            recorded: recorded.clone(),
+        });
     }
     let origin = || "movierec/model.json".to_string();
     let origins = ["rank", "implicitPrefs", "regParam", "alpha", "maxIter"]
@@ -243,6 +307,14 @@ fn recorded_params(
         .collect();
     Ok((recorded.clone(), origins))
 }
+
+/// The params [`spark_params`] resolves, where each came from, and the
+/// figures implicit or explicit was inferred from, when it was.
+type SparkParams = (
+    AlsParams,
+    BTreeMap<&'static str, String>,
+    Option<KindEvidence>,
+);
 
 /// A model Spark saved: the rank from its metadata, the rest from the
 /// metadata if it has it, else as stated, else Spark's default; implicit or
@@ -253,20 +325,18 @@ fn spark_params(
     stated: &Stated,
     dir: &Path,
     infer: impl FnOnce() -> KindEvidence,
-) -> anyhow::Result<(
-    AlsParams,
-    BTreeMap<&'static str, String>,
-    Option<KindEvidence>,
-)> {
+) -> Result<SparkParams, SparkModelError> {
     let mut origins = BTreeMap::new();
     let mut inferred = None;
     origins.insert("rank", "metadata".to_string());
     let implicit = match (meta.param_bool("implicitPrefs"), stated.implicit) {
-        (Some(recorded), Some(said)) if recorded != said => bail!(
-            "{}: its metadata says implicitPrefs {recorded}; --{} contradicts it",
-            dir.display(),
-            if said { "implicit" } else { "explicit" }
-        ),
+        (Some(recorded), Some(said)) if recorded != said => {
+            return Err(SparkModelError::ContradictsMetadata {
+                dir: dir.to_path_buf(),
+                recorded,
+                said,
+            })
+        }
         (Some(recorded), _) => {
             origins.insert("implicitPrefs", "metadata".into());
             recorded
@@ -284,14 +354,11 @@ fn spark_params(
                 } else {
                     format!("{} ({})", evidence.figures(), evidence.reading())
                 };
-                return Err(KindUnsettled(format!(
-                    "{} is a Spark ALSModel ({}), but Spark's metadata does not record whether it was trained with implicitPrefs \
-                     and the stored ratings do not settle it: {figures}; \
-                     pass --explicit (ratings: it orders the lists and predicts ratings) or --implicit (it orders the lists only)",
-                    dir.display(),
-                    spark_summary(meta)
-                ))
-                .into());
+                return Err(SparkModelError::KindUnsettled {
+                    dir: dir.to_path_buf(),
+                    summary: spark_summary(meta),
+                    figures,
+                });
             };
             origins.insert(
                 "implicitPrefs",
@@ -306,10 +373,9 @@ fn spark_params(
         }
     };
     if !implicit && stated.alpha.is_some() {
-        bail!(
-            "{}: --alpha is the confidence scale of an implicit model; this one is explicit",
-            dir.display()
-        );
+        return Err(SparkModelError::AlphaOnExplicit {
+            dir: dir.to_path_buf(),
+        });
     }
     let reg = number(
         meta,
@@ -574,7 +640,7 @@ mod tests {
         let path = spark_dir(dir.path());
         // Nothing stored to infer from: refused, asking for the flag.
         let err = read(&path, &Stated::default(), &[]).unwrap_err();
-        assert!(err.downcast_ref::<KindUnsettled>().is_some());
+        assert!(matches!(err, SparkModelError::KindUnsettled { .. }));
         let err = err.to_string();
         assert!(
             err.contains("does not record whether it was trained with implicitPrefs")

@@ -35,7 +35,7 @@ use super::import_plain::Via;
 use super::retrain_report::RetrainReport;
 use super::{JobOutcome, Skip};
 use crate::handoff::model_folder::{self, Layout};
-use crate::handoff::spark_model::{KindUnsettled, Stated};
+use crate::handoff::spark_model::{SparkModelError, Stated};
 use crate::models::version_to_files;
 use crate::settings::ExternalModels;
 use crate::state::AppState;
@@ -107,7 +107,11 @@ async fn import_newest_folder(
             super::import_plain::import(state, &newest, Stated::default(), Via::ExternalMode)
                 .await
                 .map_err(|e| {
-                    let advice = if e.downcast_ref::<KindUnsettled>().is_some() {
+                    let unsettled = matches!(
+                        e.downcast_ref::<SparkModelError>(),
+                        Some(SparkModelError::KindUnsettled { .. })
+                    );
+                    let advice = if unsettled {
                         format!(
                             "; the external mode takes no --explicit or --implicit: import it with \
                              `movierec model import {} --explicit` (or `--implicit`) and move it out of {}",

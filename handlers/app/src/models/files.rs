@@ -260,10 +260,9 @@ mod tests {
 
         let mut bad = legacy.clone();
         bad[0].path = "../metadata/x".into();
-        let err = format!(
-            "{:#}",
-            anyhow::Error::from(version_from_files(bad).unwrap_err())
-        );
-        assert!(err.contains("not a plain relative path"), "{err}");
+        let err = version_from_files(bad).unwrap_err();
+        assert_eq!(err.part, Part::Single);
+        let source = err.source.to_string();
+        assert!(source.contains("not a plain relative path"), "{source}");
     }
 }
