@@ -66,7 +66,7 @@ pub enum PackageError {
     },
     /// The function.json folders did not read.
     #[error(transparent)]
-    Functions(anyhow::Error),
+    Functions(#[from] crate::standalone::function_json::FunctionJsonError),
     #[error(transparent)]
     Files(#[from] crate::files::ListFilesError),
     #[error(transparent)]
@@ -119,8 +119,7 @@ pub fn package(opts: &PackageOptions) -> Result<PackageReport, PackageError> {
     fs::create_dir_all(&opts.out_dir)?;
     fs::write(opts.out_dir.join("host.json"), &host_text)?;
 
-    let defs = crate::standalone::function_json::read_all(&opts.root.join("functions"))
-        .map_err(PackageError::Functions)?;
+    let defs = crate::standalone::function_json::read_all(&opts.root.join("functions"))?;
     let mut functions = Vec::new();
     for def in &defs {
         let dir = opts.out_dir.join(&def.name);

@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -27,9 +26,44 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::router;
 pub use crate::http::Mode;
-use crate::standalone::queues::LocalQueues;
-use crate::standalone::{bootstrap, function_json, scheduler};
+use crate::standalone::bootstrap::{self, BootstrapError};
+use crate::standalone::function_json::{self, FunctionJsonError};
+use crate::standalone::queues::{LocalQueues, QueueError};
+use crate::standalone::scheduler::{self, TimerError};
 use crate::state::AppState;
+
+/// Why the server could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("FUNCTIONS_CUSTOMHANDLER_PORT={value:?} is not a port")]
+    HostPort {
+        value: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    #[error("--bind {value:?} is not an IP address")]
+    Bind {
+        value: String,
+        #[source]
+        source: std::net::AddrParseError,
+    },
+    #[error("binding {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the listening socket's address")]
+    LocalAddr(#[source] std::io::Error),
+    #[error(transparent)]
+    Functions(#[from] FunctionJsonError),
+    #[error(transparent)]
+    Queues(#[from] QueueError),
+    #[error(transparent)]
+    Timers(#[from] TimerError),
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+}
 
 /// How long shutdown waits for jobs and requests in flight: inside the 10 s
 /// a container gets between SIGTERM and SIGKILL.
@@ -41,7 +75,7 @@ pub async fn serve(
     listener: TcpListener,
     mode: Mode,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), ServerError> {
     let mut timers = Vec::new();
     let mut local_queues = None;
     if mode == Mode::Standalone {
@@ -51,7 +85,8 @@ pub async fn serve(
         timers = scheduler::spawn(state.clone(), scheduler::timers(&defs)?, queues.clone());
         local_queues = Some(queues);
     }
-    tracing::info!(addr = %listener.local_addr()?, ?mode, "serving");
+    let addr = listener.local_addr().map_err(ServerError::LocalAddr)?;
+    tracing::info!(%addr, ?mode, "serving");
     let limits = state.settings.limits.clone();
     let app = router(state.clone(), mode, local_queues);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
@@ -100,18 +135,20 @@ pub async fn serve(
 }
 
 /// The mode and address from the environment and the command line.
-pub fn mode_and_addr(bind: &str, port: u16) -> anyhow::Result<(Mode, SocketAddr)> {
+pub fn mode_and_addr(bind: &str, port: u16) -> Result<(Mode, SocketAddr), ServerError> {
     match std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT") {
         Ok(p) => {
-            let port: u16 = p
-                .parse()
-                .with_context(|| format!("FUNCTIONS_CUSTOMHANDLER_PORT={p:?} is not a port"))?;
+            let port: u16 = p.parse().map_err(|source| ServerError::HostPort {
+                value: p.clone(),
+                source,
+            })?;
             Ok((Mode::Host, SocketAddr::from(([127, 0, 0, 1], port))))
         }
         Err(_) => {
-            let ip = bind
-                .parse()
-                .with_context(|| format!("--bind {bind:?} is not an IP address"))?;
+            let ip = bind.parse().map_err(|source| ServerError::Bind {
+                value: bind.to_string(),
+                source,
+            })?;
             Ok((Mode::Standalone, SocketAddr::new(ip, port)))
         }
     }
@@ -137,7 +174,7 @@ async fn terminated() {
 }
 
 /// Runs until SIGTERM or Ctrl-C: bootstraps (standalone), then serves.
-pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
+pub async fn run(state: AppState, bind: &str, port: u16) -> Result<(), ServerError> {
     let (mode, addr) = mode_and_addr(bind, port)?;
     let stop = CancellationToken::new();
     {
@@ -166,7 +203,7 @@ pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
             ready = bootstrap::ensure_ready(&state) => {
                 if let Err(e) = ready {
                     if !stop.is_cancelled() {
-                        return Err(e);
+                        return Err(e.into());
                     }
                 }
             }
@@ -186,11 +223,11 @@ pub async fn run(state: AppState, bind: &str, port: u16) -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("binding {addr}"))?;
+        .map_err(|source| ServerError::Listen { addr, source })?;
     // The line scripts wait for; on the stream the logs go to (stdout under the host).
     let listening = format!(
         "movierec listening on http://{} ({mode:?} mode)",
-        listener.local_addr()?
+        listener.local_addr().map_err(ServerError::LocalAddr)?
     );
     match mode {
         Mode::Host => println!("{listening}"),

@@ -22,7 +22,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()?;
     let result = runtime.block_on(async {
         let state = AppState::open(settings).await?;
-        movierec::server::run(state, &args.bind, args.port).await
+        Ok::<_, anyhow::Error>(movierec::server::run(state, &args.bind, args.port).await?)
     });
     // A cancelled job's training stops within milliseconds (its JobCancel is
     // raised), but a blocking thread may be inside a store call or a model

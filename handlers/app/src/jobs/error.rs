@@ -39,13 +39,13 @@ pub enum JobError {
 
 /// A job's own error, which says whether the store failed under it.
 pub trait JobFailure: Into<anyhow::Error> {
-    fn from_store(&self) -> bool;
+    fn is_store_failure(&self) -> bool;
 }
 
 /// The jobs whose steps still report with `anyhow` context (retrain, the
 /// imports) keep the store's error inside the chain, where it is looked for.
 impl JobFailure for anyhow::Error {
-    fn from_store(&self) -> bool {
+    fn is_store_failure(&self) -> bool {
         self.chain().any(|c| c.is::<StoreError>())
     }
 }
@@ -53,7 +53,7 @@ impl JobFailure for anyhow::Error {
 impl JobError {
     /// A job's failure, filed as a store failure when it is one.
     pub fn failed(job: &'static str, failure: impl JobFailure) -> Self {
-        let from_store = failure.from_store();
+        let from_store = failure.is_store_failure();
         let cause = failure.into();
         if from_store {
             JobError::Store { job, cause }

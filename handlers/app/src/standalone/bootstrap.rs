@@ -7,14 +7,15 @@
 //! marker (the import was interrupted) finishes the import before anything
 //! trains; re-ingesting a chunk is harmless (newest wins, equal is unchanged).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use movierec_core::data::{load_ratings, LoadOptions};
+use movierec_core::data::{load_ratings, LoadError, LoadOptions};
 use movierec_core::NoProgress;
-use movierec_store::RatingRecord;
-
-use crate::catalogue::{import_file, read_catalogue};
+use movierec_store::{RatingRecord, StoreError};
 use serde::{Deserialize, Serialize};
+
+use crate::catalogue::files::CatalogueFileError;
+use crate::catalogue::{import_file, read_catalogue};
 
 use crate::jobs::{runtime, JobError, JobOutcome, Skip};
 use crate::state::AppState;
@@ -22,6 +23,28 @@ use crate::state::AppState;
 const IMPORT_BATCH: usize = 20_000;
 /// The marker an unfinished bootstrap import leaves in the store.
 pub const BOOTSTRAP_MARKER: &str = "bootstrap-import";
+
+/// Why the store could not be brought to a serving state.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("the store is empty and {} has no ratings.csv to import (set MOVIEREC_BOOTSTRAP_DATA)", .0.display())]
+    NoData(PathBuf),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueFileError),
+    #[error("{}:{line}: {reason} ({bad} bad rows in all)", path.display())]
+    BadMovie {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+        bad: usize,
+    },
+    #[error(transparent)]
+    Ratings(#[from] LoadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
 
 /// How far an import got, as kept in the marker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +57,10 @@ struct ImportProgress {
 
 /// Imports `dir`'s ratings.csv and movies.csv into the store, resuming after
 /// the chunks an earlier, interrupted import recorded.
-pub async fn import_movielens(state: &AppState, dir: &Path) -> anyhow::Result<(usize, usize)> {
+pub async fn import_movielens(
+    state: &AppState,
+    dir: &Path,
+) -> Result<(usize, usize), BootstrapError> {
     let progress = read_progress(state).await?;
     import_resuming(state, dir, progress).await
 }
@@ -44,16 +70,15 @@ async fn import_resuming(
     state: &AppState,
     dir: &Path,
     progress: Option<ImportProgress>,
-) -> anyhow::Result<(usize, usize)> {
+) -> Result<(usize, usize), BootstrapError> {
     let movies = read_catalogue(&dir.join("movies.csv"))?;
     if let Some(bad) = movies.bad.first() {
-        anyhow::bail!(
-            "{}:{}: {} ({} bad rows in all)",
-            dir.join("movies.csv").display(),
-            bad.line,
-            bad.reason,
-            movies.bad.len()
-        );
+        return Err(BootstrapError::BadMovie {
+            path: dir.join("movies.csv"),
+            line: bad.line,
+            reason: bad.reason.clone(),
+            bad: movies.bad.len(),
+        });
     }
     import_file(state.store.as_ref(), &movies).await?;
     let path = dir.join("ratings.csv");
@@ -86,7 +111,10 @@ async fn import_resuming(
         };
         state
             .store
-            .set_marker(BOOTSTRAP_MARKER, Some(&serde_json::to_string(&progress)?))
+            .set_marker(
+                BOOTSTRAP_MARKER,
+                Some(&serde_json::to_string(&progress).expect("plain numbers and text")),
+            )
             .await?;
         state.store.ingest(chunk, &[]).await?;
     }
@@ -94,7 +122,7 @@ async fn import_resuming(
     Ok((records.len(), movies.movies.len()))
 }
 
-async fn read_progress(state: &AppState) -> anyhow::Result<Option<ImportProgress>> {
+async fn read_progress(state: &AppState) -> Result<Option<ImportProgress>, StoreError> {
     let Some(text) = state.store.marker(BOOTSTRAP_MARKER).await? else {
         return Ok(None);
     };
@@ -110,15 +138,13 @@ async fn read_progress(state: &AppState) -> anyhow::Result<Option<ImportProgress
 
 /// Brings the store to a serving state: imports the bundled data if there are
 /// no ratings, trains if nothing is promoted, publishes if nothing is published.
-pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
+pub async fn ensure_ready(state: &AppState) -> Result<(), BootstrapError> {
     let progress = read_progress(state).await?;
     if progress.is_some() || state.store.rating_count().await? == 0 {
         let dir = state.settings.bootstrap_data.clone();
-        anyhow::ensure!(
-            dir.join("ratings.csv").is_file(),
-            "the store is empty and {} has no ratings.csv to import (set MOVIEREC_BOOTSTRAP_DATA)",
-            dir.display()
-        );
+        if !dir.join("ratings.csv").is_file() {
+            return Err(BootstrapError::NoData(dir));
+        }
         let (ratings, movies) = import_resuming(state, &dir, progress).await?;
         tracing::info!(
             "imported {ratings} ratings and {movies} movies from {}",
@@ -143,7 +169,7 @@ pub async fn ensure_ready(state: &AppState) -> anyhow::Result<()> {
 async fn when_lease_free<T, Fut>(
     state: &AppState,
     run: impl Fn() -> Fut,
-) -> anyhow::Result<JobOutcome<T>>
+) -> Result<JobOutcome<T>, JobError>
 where
     Fut: std::future::Future<Output = Result<JobOutcome<T>, JobError>>,
 {

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -49,15 +48,42 @@ impl FunctionDef {
     }
 }
 
+/// A function.json folder that cannot be found or read, or a setting it
+/// names that is not set.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionJsonError {
+    #[error("no function.json folders found: run from the project root or the packaged app folder, or set MOVIEREC_FUNCTIONS_DIR")]
+    NotFound,
+    #[error("finding the running executable, to look for function.json beside it")]
+    CurrentExe(#[source] std::io::Error),
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("parsing {}", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("no function.json under {}", .0.display())]
+    Empty(PathBuf),
+    #[error("the app setting {0} is not set")]
+    SettingUnset(String),
+}
+
 /// The folder holding the function folders: `dir` if given, else `functions/`
 /// under the working directory, else the executable's folder (a packaged app).
-pub fn locate(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub fn locate(dir: Option<&Path>) -> Result<PathBuf, FunctionJsonError> {
     if let Some(d) = dir {
         return Ok(d.to_path_buf());
     }
     let candidates = [
         PathBuf::from("functions"),
-        std::env::current_exe()?
+        std::env::current_exe()
+            .map_err(FunctionJsonError::CurrentExe)?
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default(),
@@ -65,20 +91,27 @@ pub fn locate(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     candidates
         .into_iter()
         .find(|c| c.join("RetrainModel/function.json").is_file())
-        .context("no function.json folders found: run from the project root or the packaged app folder, or set MOVIEREC_FUNCTIONS_DIR")
+        .ok_or(FunctionJsonError::NotFound)
 }
 
 /// Reads every `<dir>/<Name>/function.json`, sorted by name.
-pub fn read_all(dir: &Path) -> anyhow::Result<Vec<FunctionDef>> {
+pub fn read_all(dir: &Path) -> Result<Vec<FunctionDef>, FunctionJsonError> {
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| FunctionJsonError::Read { path, source }
+    };
     let mut defs = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path().join("function.json");
+    for entry in std::fs::read_dir(dir).map_err(unreadable(dir))? {
+        let path = entry.map_err(unreadable(dir))?.path().join("function.json");
         if !path.is_file() {
             continue;
         }
-        let text = std::fs::read_to_string(&path)?;
+        let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
         let definition: FunctionJson =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            serde_json::from_str(&text).map_err(|source| FunctionJsonError::Parse {
+                path: path.clone(),
+                source,
+            })?;
         let name = path
             .parent()
             .and_then(Path::file_name)
@@ -88,13 +121,18 @@ pub fn read_all(dir: &Path) -> anyhow::Result<Vec<FunctionDef>> {
         defs.push(FunctionDef { name, definition });
     }
     defs.sort_by(|a, b| a.name.cmp(&b.name));
-    anyhow::ensure!(!defs.is_empty(), "no function.json under {}", dir.display());
+    if defs.is_empty() {
+        return Err(FunctionJsonError::Empty(dir.to_path_buf()));
+    }
     Ok(defs)
 }
 
 /// Replaces `%NAME%` with the app setting (environment variable) `NAME`, as
 /// the host does; `defaults` supply settings that are unset.
-pub fn resolve_setting(value: &str, defaults: &[(&str, &str)]) -> anyhow::Result<String> {
+pub fn resolve_setting(
+    value: &str,
+    defaults: &[(&str, &str)],
+) -> Result<String, FunctionJsonError> {
     let Some(name) = value.strip_prefix('%').and_then(|v| v.strip_suffix('%')) else {
         return Ok(value.to_string());
     };
@@ -105,5 +143,5 @@ pub fn resolve_setting(value: &str, defaults: &[(&str, &str)]) -> anyhow::Result
         .iter()
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
-        .with_context(|| format!("the app setting {name} is not set"))
+        .ok_or_else(|| FunctionJsonError::SettingUnset(name.to_string()))
 }

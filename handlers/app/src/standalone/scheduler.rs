@@ -3,12 +3,11 @@
 //! two jobs share the store's lease, so a timer that fires while the other
 //! job runs is skipped, never run concurrently.
 
-use anyhow::Context;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use super::function_json::{resolve_setting, FunctionDef};
-use super::ncrontab;
+use super::function_json::{resolve_setting, FunctionDef, FunctionJsonError};
+use super::ncrontab::{self, ScheduleError};
 use super::queues::LocalQueues;
 use crate::functions::{timers, Function};
 use crate::jobs::Job;
@@ -17,6 +16,17 @@ use crate::state::AppState;
 /// Defaults for the schedule settings function.json refers to, defined in
 /// [`crate::settings::schedules`].
 pub use crate::settings::SCHEDULE_DEFAULTS;
+
+/// A timer of function.json that cannot be scheduled.
+#[derive(Debug, thiserror::Error)]
+pub enum TimerError {
+    #[error("{0} has a timer trigger, but no job runs on a timer under that name")]
+    NoJob(String),
+    #[error(transparent)]
+    Setting(#[from] FunctionJsonError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
 
 /// One timer function and its parsed schedule.
 pub struct Timer {
@@ -28,7 +38,7 @@ pub struct Timer {
 }
 
 /// The timers among `defs`, with schedules resolved and checked.
-pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
+pub fn timers(defs: &[FunctionDef]) -> Result<Vec<Timer>, TimerError> {
     let mut timers = Vec::new();
     for def in defs {
         let Some(trigger) = def.trigger().filter(|t| t.kind == "timerTrigger") else {
@@ -36,12 +46,7 @@ pub fn timers(defs: &[FunctionDef]) -> anyhow::Result<Vec<Timer>> {
         };
         let (function, job) = Function::from_name(&def.name)
             .and_then(|f| Some((f, f.timer_job()?)))
-            .with_context(|| {
-                format!(
-                    "{} has a timer trigger, but no job runs on a timer under that name",
-                    def.name
-                )
-            })?;
+            .ok_or_else(|| TimerError::NoJob(def.name.clone()))?;
         let raw = trigger.schedule.as_deref().unwrap_or_default();
         let expression = resolve_setting(raw, SCHEDULE_DEFAULTS)?;
         let schedule = ncrontab::parse(&expression)?;

@@ -37,7 +37,7 @@ struct Server {
 
 struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), movierec::server::ServerError>>,
 }
 
 impl Server {

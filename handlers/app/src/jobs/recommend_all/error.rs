@@ -38,7 +38,7 @@ impl PublishError {
 }
 
 impl JobFailure for PublishError {
-    fn from_store(&self) -> bool {
+    fn is_store_failure(&self) -> bool {
         self.is_store()
     }
 }
