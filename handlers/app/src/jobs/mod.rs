@@ -31,6 +31,7 @@ mod lease;
 pub mod new_movies;
 pub mod recommend_all;
 pub mod retrain;
+mod retrain_error;
 mod retrain_report;
 pub mod retry;
 pub mod runtime;

@@ -23,12 +23,12 @@
 
 use std::collections::HashMap;
 
-use anyhow::Context;
 use movierec_store::{ModelRecord, ModelStatus, Store, StoreError};
 
+use super::retrain_error::RetrainError;
 use crate::models::files::{evaluation_files, version_from_files};
 use crate::models::metrics::{FoldedIn, ModelMetrics};
-use crate::models::{version_to_files, VersionModels};
+use crate::models::{version_to_files, LoadError, VersionModels};
 use crate::state::AppState;
 
 /// Ratings (from users the version knows) a movie needs to be folded in:
@@ -55,17 +55,24 @@ fn look_key(version: u64, ratings: u64) -> String {
 /// Folds movies rated since the promoted version into a new promoted version
 /// (see the module doc); returns it, or `None` when there was nothing to fold
 /// in. Runs under the job lease.
-pub async fn fold_in(state: &AppState) -> anyhow::Result<Option<u64>> {
+pub async fn fold_in(state: &AppState) -> Result<Option<u64>, RetrainError> {
     let store = state.store.as_ref();
-    let Some(promoted) = store.promoted_model().await? else {
+    let reading = RetrainError::store("reading the promoted version");
+    let Some(promoted) = store.promoted_model().await.map_err(reading)? else {
         return Ok(None);
     };
-    let count = store.rating_count().await?;
-    let files = store.model_files(promoted.version).await?;
+    let counting = RetrainError::store("counting the ratings");
+    let count = store.rating_count().await.map_err(counting)?;
+    let loading = RetrainError::store("reading the promoted version's files");
+    let files = store.model_files(promoted.version).await.map_err(loading)?;
     let kept_evaluation = evaluation_files(&files);
     let models = tokio::task::spawn_blocking(move || version_from_files(files))
-        .await?
-        .with_context(|| format!("loading model version {}", promoted.version))?;
+        .await
+        .map_err(RetrainError::panicked("loading the promoted version"))?
+        .map_err(|source| LoadError::Files {
+            version: promoted.version,
+            source,
+        })?;
     let mut unknown: HashMap<i32, Vec<(i32, f32)>> = HashMap::new();
     store
         .each_rating_page(&mut |page| {
@@ -78,17 +85,22 @@ pub async fn fold_in(state: &AppState) -> anyhow::Result<Option<u64>> {
             }
         })
         .await
-        .context("looking for movies rated since the version was trained")?;
+        .map_err(RetrainError::store(
+            "looking for movies rated since the version was trained",
+        ))?;
     unknown.retain(|_, ratings| ratings.len() >= MIN_MOVIE_RATINGS);
     let grown = if unknown.is_empty() {
         None
     } else {
-        tokio::task::spawn_blocking(move || grow(&models, &unknown)).await??
+        tokio::task::spawn_blocking(move || grow(&models, &unknown))
+            .await
+            .map_err(RetrainError::panicked("folding in new movies"))??
     };
     let Some((grown, movies)) = grown else {
         store
             .set_marker(LOOKED_MARKER, Some(&look_key(promoted.version, count)))
-            .await?;
+            .await
+            .map_err(RetrainError::store("marking the version as looked at"))?;
         return Ok(None);
     };
     let parent = promoted.version;
@@ -97,14 +109,15 @@ pub async fn fold_in(state: &AppState) -> anyhow::Result<Option<u64>> {
         from_version: parent,
         movies: movies.clone(),
     });
-    let metrics_value = serde_json::to_value(&metrics)?;
+    let metrics_value = serde_json::to_value(&metrics).expect("figures are numbers");
     let mut extras = movierec_core::model_files::ModelExtras::default();
     if let serde_json::Value::Object(map) = &metrics_value {
         extras.metrics = map.clone();
     }
-    let mut new_files = version_to_files(&grown, &extras)?;
+    let mut new_files = version_to_files(&grown, &extras).map_err(RetrainError::Files)?;
     new_files.extend(kept_evaluation);
-    let version = store.next_model_version().await?;
+    let numbering = RetrainError::store("numbering the version");
+    let version = store.next_model_version().await.map_err(numbering)?;
     let shown: Vec<String> = movies.iter().take(10).map(i32::to_string).collect();
     let more = if movies.len() > 10 { ", ..." } else { "" };
     let record = ModelRecord {
@@ -122,10 +135,11 @@ pub async fn fold_in(state: &AppState) -> anyhow::Result<Option<u64>> {
     store
         .record_model(&record, &new_files)
         .await
-        .context("recording the version with new movies")?;
+        .map_err(RetrainError::store("recording the version with new movies"))?;
     store
         .set_marker(LOOKED_MARKER, Some(&look_key(version, count)))
-        .await?;
+        .await
+        .map_err(RetrainError::store("marking the version as looked at"))?;
     tracing::info!(
         version,
         from = parent,
@@ -140,7 +154,7 @@ pub async fn fold_in(state: &AppState) -> anyhow::Result<Option<u64>> {
 fn grow(
     models: &VersionModels,
     ratings: &HashMap<i32, Vec<(i32, f32)>>,
-) -> anyhow::Result<Option<(VersionModels, Vec<i32>)>> {
+) -> Result<Option<(VersionModels, Vec<i32>)>, RetrainError> {
     let mut movies: Vec<i32> = ratings.keys().copied().collect();
     movies.sort_unstable();
     let (mut ranking, mut rating) = (Vec::new(), Vec::new());
@@ -149,7 +163,7 @@ fn grow(
         let folded = |model: &movierec_core::model::AlsModel| {
             model
                 .fold_in_item(its)
-                .with_context(|| format!("folding in movie {movie}"))
+                .map_err(|source| RetrainError::FoldIn { movie, source })
         };
         let Some(vector) = folded(&models.ranking)? else {
             continue;

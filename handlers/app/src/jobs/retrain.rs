@@ -19,7 +19,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use movierec_core::als::{train, AlsParams};
 use movierec_core::data::{hash_split, Rating, RatingMatrix, Ratings};
 use movierec_core::model::AlsModel;
@@ -29,6 +28,7 @@ use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
 use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
+pub use super::retrain_error::RetrainError;
 pub use super::retrain_report::RetrainReport;
 use super::{JobCancel, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
@@ -57,15 +57,17 @@ fn to_ratings(records: Vec<RatingRecord>) -> Ratings {
 pub(super) async fn retrain(
     state: AppState,
     cancel: JobCancel,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
+) -> Result<JobOutcome<RetrainReport>, RetrainError> {
     if let Trainer::External(source) = &state.settings.trainer {
-        return super::import_model::import_newest(&state, source).await;
+        return super::import_model::import_newest(&state, source)
+            .await
+            .map_err(RetrainError::Import);
     }
     let records = state
         .store
         .all_ratings()
         .await
-        .context("reading ratings for training")?;
+        .map_err(RetrainError::store("reading ratings for training"))?;
     if records.len() < MIN_RATINGS {
         return Ok(JobOutcome::Skipped {
             reason: Skip::TooFewRatings {
@@ -84,7 +86,7 @@ pub(super) async fn retrain(
 
     let training_cancel = cancel.clone();
     let (metrics, ratings, ranking_params, evaluation_fit) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        tokio::task::spawn_blocking(move || -> Result<_, RetrainError> {
             let ratings = to_ratings(records);
             let (train_part, holdout) =
                 hash_split(&ratings, holdout_spec.fraction, holdout_spec.salt);
@@ -99,7 +101,7 @@ pub(super) async fn retrain(
                     RELEVANT,
                     &training_cancel,
                 )
-                .context("tuning the ranking model")?;
+                .map_err(RetrainError::Tuning)?;
                 (tuned.params, tuned.candidates)
             } else {
                 (settings.ranking_params.clone(), Vec::new())
@@ -134,19 +136,20 @@ pub(super) async fn retrain(
             };
             Ok((metrics, ratings, ranking_params, models.ranking))
         })
-        .await??;
+        .await
+        .map_err(RetrainError::panicked("training"))??;
 
     let (status, decision) = decide(
         &metrics,
         champion.as_gate(),
         state.settings.promotion_margin,
     );
-    let metrics_value = serde_json::to_value(&metrics)?;
+    let metrics_value = serde_json::to_value(&metrics).expect("figures are numbers");
     let files = if status == ModelStatus::Promoted {
         let rating_params = state.settings.rating_params.clone();
         let ranking_params = ranking_params.clone();
         let extras_metrics = metrics_value.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        tokio::task::spawn_blocking(move || -> Result<_, RetrainError> {
             let mut files = full_model_files(
                 &ratings,
                 &ranking_params,
@@ -154,14 +157,19 @@ pub(super) async fn retrain(
                 extras_metrics,
                 &cancel,
             )?;
-            files.extend(evaluation_to_files(&evaluation_fit)?);
+            files.extend(evaluation_to_files(&evaluation_fit).map_err(RetrainError::Files)?);
             Ok(files)
         })
-        .await??
+        .await
+        .map_err(RetrainError::panicked("refit on all ratings"))??
     } else {
         Vec::new()
     };
-    let version = state.store.next_model_version().await?;
+    let version = state
+        .store
+        .next_model_version()
+        .await
+        .map_err(RetrainError::store("numbering the version"))?;
     let record = ModelRecord {
         version,
         created_at: chrono::Utc::now().timestamp(),
@@ -170,14 +178,15 @@ pub(super) async fn retrain(
         params: serde_json::to_value(ModelParams {
             ranking: &ranking_params,
             rating: &state.settings.rating_params,
-        })?,
+        })
+        .expect("parameters are numbers"),
         metrics: metrics_value,
     };
     state
         .store
         .record_model(&record, &files)
         .await
-        .context("recording the model version")?;
+        .map_err(RetrainError::store("recording the model version"))?;
     tracing::info!(version, status = status.as_str(), %decision, "retrained");
     if let Err(e) = super::housekeeping::run(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "housekeeping failed; the next retrain tries again");
@@ -216,8 +225,10 @@ impl ChampionFit {
 /// The promoted version's evaluation fit, if it was fitted on the training
 /// part of `holdout` (so it never saw any of its pairs). An unreadable record
 /// is an error naming the version, not a champion without figures.
-async fn champion(state: &AppState, holdout: HashHoldout) -> anyhow::Result<ChampionFit> {
-    let Some(current) = state.store.promoted_model().await? else {
+async fn champion(state: &AppState, holdout: HashHoldout) -> Result<ChampionFit, RetrainError> {
+    let promoted = state.store.promoted_model().await;
+    let Some(current) = promoted.map_err(RetrainError::store("reading the promoted version"))?
+    else {
         return Ok(ChampionFit::None);
     };
     let version = current.version;
@@ -247,12 +258,13 @@ fn train_both(
     ranking_params: &AlsParams,
     rating_params: &AlsParams,
     cancel: &JobCancel,
-) -> anyhow::Result<(VersionModels, (f64, f64))> {
+) -> Result<(VersionModels, (f64, f64)), RetrainError> {
+    let failed = |model| move |source| RetrainError::Training { model, source };
     let started = Instant::now();
-    let ranking = train(matrix, ranking_params, cancel).context("the ranking model")?;
+    let ranking = train(matrix, ranking_params, cancel).map_err(failed("ranking"))?;
     let ranking_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let rating = train(matrix, rating_params, cancel).context("the rating model")?;
+    let rating = train(matrix, rating_params, cancel).map_err(failed("rating"))?;
     let rating_seconds = started.elapsed().as_secs_f64();
     Ok((
         VersionModels {
@@ -270,12 +282,12 @@ fn full_model_files(
     rating_params: &AlsParams,
     metrics: serde_json::Value,
     cancel: &JobCancel,
-) -> anyhow::Result<Vec<movierec_store::ModelFile>> {
+) -> Result<Vec<movierec_store::ModelFile>, RetrainError> {
     let matrix = RatingMatrix::build(ratings);
     let (models, _) = train_both(&matrix, ranking_params, rating_params, cancel)?;
     let mut extras = ModelExtras::default();
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map;
     }
-    Ok(version_to_files(&models, &extras)?)
+    version_to_files(&models, &extras).map_err(RetrainError::Files)
 }

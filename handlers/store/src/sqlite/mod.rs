@@ -180,7 +180,14 @@ impl SqliteStore {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = store.readers.get().map_err(|e| backend_op(operation, e))?;
-            f(&mut conn).map_err(|e| backend_op(operation, e))
+            let result = f(&mut conn).map_err(|e| backend_op(operation, e));
+            // A pooled reader keeps its last scan's pages (up to 2 MiB) while
+            // idle, and scans rotate through the pool: each retrain's RSS
+            // stepped up until every reader held a full cache (heaptrack,
+            // README "Memory across retrains"). The reads here are scans,
+            // whose pages the next write would invalidate anyway.
+            let _ = conn.release_memory();
+            result
         })
         .await
         .map_err(|e| backend_op(operation, e))?

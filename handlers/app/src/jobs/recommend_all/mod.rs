@@ -106,7 +106,10 @@ pub(crate) async fn coordinate(
     // up publishing what is promoted: it is logged, and the next run
     // looks again.
     if let Err(e) = super::new_movies::fold_in(&state).await {
-        tracing::warn!(error = %format!("{e:#}"), "folding in new movies failed; publishing without them");
+        tracing::warn!(
+            error = &e as &dyn std::error::Error,
+            "folding in new movies failed; publishing without them"
+        );
     }
     plan_or_publish(state).await
 }

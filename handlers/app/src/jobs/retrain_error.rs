@@ -1,0 +1,74 @@
+//! [`RetrainError`]: how a retrain (or folding new movies into a version)
+//! failed. Its own file so that the retrain and `new_movies.rs` share it
+//! without importing each other. Owns the error only.
+
+use movierec_core::als::{AlsError, SolveError};
+use movierec_core::model_files::ModelFileError;
+use movierec_store::StoreError;
+
+use super::error::JobFailure;
+use crate::models::metrics::UnreadableMetrics;
+use crate::models::LoadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetrainError {
+    #[error("{step}")]
+    Store {
+        /// What it was doing, e.g. "reading ratings for training".
+        step: &'static str,
+        #[source]
+        source: StoreError,
+    },
+    #[error("tuning the ranking model")]
+    Tuning(#[source] AlsError),
+    #[error("training the {model} model")]
+    Training {
+        model: &'static str,
+        #[source]
+        source: AlsError,
+    },
+    #[error("folding in movie {movie}")]
+    FoldIn {
+        movie: i32,
+        #[source]
+        source: SolveError,
+    },
+    /// A version's recorded figures (the champion's, or the parent's) do not read.
+    #[error(transparent)]
+    Figures(#[from] UnreadableMetrics),
+    /// A version's models (the champion's evaluation fit, or the parent's) do not load.
+    #[error(transparent)]
+    Model(#[from] LoadError),
+    #[error("saving the models as files")]
+    Files(#[source] ModelFileError),
+    #[error("the {what} panicked")]
+    Panicked {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// External mode: importing the newest model folder failed.
+    #[error(transparent)]
+    Import(anyhow::Error),
+}
+
+impl RetrainError {
+    /// A store failure while `step`.
+    pub fn store(step: &'static str) -> impl FnOnce(StoreError) -> Self {
+        move |source| RetrainError::Store { step, source }
+    }
+
+    /// A blocking task that panicked while `what`.
+    pub fn panicked(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> Self {
+        move |source| RetrainError::Panicked { what, source }
+    }
+}
+
+impl JobFailure for RetrainError {
+    fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            RetrainError::Store { .. } | RetrainError::Model(LoadError::Store(_))
+        ) || matches!(self, RetrainError::Import(e) if e.is_store_failure())
+    }
+}
