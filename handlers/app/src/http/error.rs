@@ -37,8 +37,9 @@ pub enum ApiError {
     /// A job stopped from outside or failed with the store: worth a retry.
     #[error(transparent)]
     Unavailable(JobError),
+    /// A failure the caller cannot fix; its chain goes to the log only.
     #[error(transparent)]
-    Internal(anyhow::Error),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The answer's body.
@@ -177,12 +178,14 @@ impl ApiError {
         match self {
             ApiError::Internal(e) => {
                 let id = chrono::Utc::now().timestamp_micros();
-                tracing::error!(error_id = id, error = %format!("{e:#}"), "request failed");
+                let error: &(dyn std::error::Error + 'static) = &**e;
+                tracing::error!(error_id = id, error, "request failed");
                 format!("internal error {id}")
             }
             other => {
                 if status.is_server_error() {
-                    tracing::error!(error = %format!("{other:#}"), "request failed");
+                    let error: &(dyn std::error::Error + 'static) = other;
+                    tracing::error!(error, "request failed");
                 }
                 format!("{other:#}")
             }

@@ -4,68 +4,81 @@
 //! from outside (shutdown, a lost lease, its caller) is not its own fault; a
 //! store failure is worth trying again once the store is back (the HTTP
 //! answer is a 503, the host's retry delivers the message again); anything
-//! else is the job's own failure, with its chain of causes kept. Owns the
-//! classification only; what a job does is its own module's.
+//! else is the job's own failure. The job's own error is kept as the source
+//! ([`Failure`]), so a log line (`error = &e as &dyn Error`) or the command
+//! line (`{:#}`) names every layer. Owns the classification only; what a job
+//! does is its own module's.
 
 use movierec_store::StoreError;
 
+use super::import_error::ImportError;
+use super::recommend_all::PublishError;
+use super::retrain_error::RetrainError;
 use super::JobStopped;
 
-/// Each variant's text carries its whole cause (`{:#}` of the chain), so a
-/// log line or an answer built from the error alone says everything; the
-/// cause is kept as a field, not as `source()`, so that walking the chain
-/// does not say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// Stopped before its end by something outside it.
-    #[error("{job} stopped: {reason}")]
+    #[error("{job} stopped")]
     Stopped {
         job: &'static str,
+        #[source]
         reason: JobStopped,
     },
     /// The store failed under it; trying again later can succeed.
-    #[error("{job} failed, the store failed: {cause:#}")]
+    #[error("{job} failed: the store failed")]
     Store {
         job: &'static str,
-        cause: anyhow::Error,
+        #[source]
+        cause: Box<Failure>,
     },
     /// The job's own failure.
-    #[error("{job} failed: {cause:#}")]
+    #[error("{job} failed")]
     Failed {
         job: &'static str,
-        cause: anyhow::Error,
+        #[source]
+        cause: Box<Failure>,
     },
 }
 
-/// A job's own error, which says whether the store failed under it.
-pub trait JobFailure: Into<anyhow::Error> {
-    fn is_store_failure(&self) -> bool;
+/// A job's own error, by job.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Retrain(#[from] RetrainError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(
+        "version {version} is not published after its shards ran: a shard failed (see the log)"
+    )]
+    NotPublished { version: u64 },
 }
 
-/// The jobs whose steps still report with `anyhow` context (retrain, the
-/// imports) keep the store's error inside the chain, where it is looked for.
-impl JobFailure for anyhow::Error {
-    fn is_store_failure(&self) -> bool {
-        self.chain().any(|c| c.is::<StoreError>())
+impl Failure {
+    /// Whether the store failed under it.
+    pub fn is_store(&self) -> bool {
+        match self {
+            Failure::Store(_) => true,
+            Failure::Retrain(e) => e.is_store(),
+            Failure::Publish(e) => e.is_store(),
+            Failure::Import(e) => e.is_store(),
+            Failure::NotPublished { .. } => false,
+        }
     }
 }
 
 impl JobError {
     /// A job's failure, filed as a store failure when it is one.
-    pub fn failed(job: &'static str, failure: impl JobFailure) -> Self {
-        let from_store = failure.is_store_failure();
-        let cause = failure.into();
-        if from_store {
+    pub fn failed(job: &'static str, failure: impl Into<Failure>) -> Self {
+        let cause = Box::new(failure.into());
+        if cause.is_store() {
             JobError::Store { job, cause }
         } else {
             JobError::Failed { job, cause }
-        }
-    }
-
-    pub fn store(job: &'static str, error: StoreError) -> Self {
-        JobError::Store {
-            job,
-            cause: error.into(),
         }
     }
 

@@ -27,15 +27,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use movierec_store::{ModelRecord, ModelStatus};
 
 use super::evaluation::{decide, Champion};
+use super::import_error::ImportError;
 use super::import_plain::Via;
 use super::retrain_report::RetrainReport;
 use super::{JobOutcome, Skip};
 use crate::handoff::model_folder::{self, Layout};
-use crate::handoff::spark_model::{SparkModelError, Stated};
+use crate::handoff::spark_model::Stated;
 use crate::models::version_to_files;
 use crate::settings::ExternalModels;
 use crate::state::AppState;
@@ -56,15 +56,11 @@ pub struct ImportRequest {
 pub(super) async fn import_requested(
     state: AppState,
     request: ImportRequest,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
+) -> Result<JobOutcome<RetrainReport>, ImportError> {
     let ImportRequest { dir, stated } = request;
     let layout = model_folder::layout(&dir)?;
     if layout == Layout::JobFolder && !stated.is_empty() {
-        bail!(
-            "{} is a training job's folder, which records how its models were trained: \
-             --explicit, --implicit, --reg-param and --alpha are for a plain Spark ALSModel directory",
-            dir.display()
-        );
+        return Err(ImportError::StatedForJobFolder { dir });
     }
     let report = match layout {
         Layout::JobFolder => import_folder(&state, &dir, &dir.display().to_string()).await,
@@ -77,7 +73,7 @@ pub(super) async fn import_requested(
 pub(super) async fn import_newest(
     state: &AppState,
     source: &ExternalModels,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
+) -> Result<JobOutcome<RetrainReport>, ImportError> {
     match source {
         ExternalModels::Folder(root) => import_newest_folder(state, root).await,
         ExternalModels::Container { url, client_id } => {
@@ -89,7 +85,7 @@ pub(super) async fn import_newest(
 async fn import_newest_folder(
     state: &AppState,
     root: &Path,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
+) -> Result<JobOutcome<RetrainReport>, ImportError> {
     let Some(newest) = model_folder::newest_complete(root)? else {
         return Ok(JobOutcome::Skipped {
             reason: Skip::NoExternalModel(root.display().to_string()),
@@ -106,30 +102,14 @@ async fn import_newest_folder(
         Layout::SparkModel => {
             super::import_plain::import(state, &newest, Stated::default(), Via::ExternalMode)
                 .await
-                .map_err(|e| {
-                    let unsettled = matches!(
-                        e.downcast_ref::<SparkModelError>(),
-                        Some(SparkModelError::KindUnsettled { .. })
-                    );
-                    let advice = if unsettled {
-                        format!(
-                            "; the external mode takes no --explicit or --implicit: import it with \
-                             `movierec model import {} --explicit` (or `--implicit`) and move it out of {}",
-                            newest.display(),
-                            root.display()
-                        )
-                    } else {
-                        String::new()
-                    };
-                    e.context(format!(
-                        "MOVIEREC_TRAINER=external: the Spark ALSModel {} was not imported and nothing was recorded \
-                         (the next run tries it again{advice})",
-                        newest.display()
-                    ))
+                .map_err(|refusal| ImportError::ExternalPlainModel {
+                    model: newest.clone(),
+                    root: root.to_path_buf(),
+                    source: Box::new(refusal),
                 })?
         }
     };
-    state.store.set_marker(IMPORTED_MARKER, Some(&name)).await?;
+    record_imported(state, &name).await?;
     Ok(JobOutcome::Done(report))
 }
 
@@ -139,7 +119,7 @@ async fn import_newest_blob(
     url: &reqwest::Url,
     client_id: Option<&str>,
     shown: String,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
+) -> Result<JobOutcome<RetrainReport>, ImportError> {
     let container = crate::handoff::blob_models::BlobModels::connect(url, client_id, shown)?;
     let Some(name) = container.newest_complete().await? else {
         return Ok(JobOutcome::Skipped {
@@ -152,11 +132,11 @@ async fn import_newest_blob(
             reason: Skip::AlreadyImported(shown),
         });
     }
-    let local = tempfile::tempdir().context("a temporary folder for the downloaded model")?;
+    let local = tempfile::tempdir().map_err(ImportError::TempDir)?;
     let files = container.download(&name, local.path()).await?;
     tracing::info!(folder = %shown, files, "downloaded a model folder");
     let report = import_folder(state, local.path(), &shown).await?;
-    state.store.set_marker(IMPORTED_MARKER, Some(&name)).await?;
+    record_imported(state, &name).await?;
     Ok(JobOutcome::Done(report))
 }
 
@@ -166,14 +146,32 @@ async fn import_newest_blob(
     _url: &reqwest::Url,
     _client_id: Option<&str>,
     shown: String,
-) -> anyhow::Result<JobOutcome<RetrainReport>> {
-    anyhow::bail!(
-        "MOVIEREC_EXTERNAL_MODELS is a Blob container ({shown}), but this build has no Blob support: build with the `blob` feature (on by default)"
-    )
+) -> Result<JobOutcome<RetrainReport>, ImportError> {
+    Err(ImportError::NoBlobSupport { shown })
 }
 
-async fn already_imported(state: &AppState, name: &str) -> anyhow::Result<bool> {
-    Ok(state.store.marker(IMPORTED_MARKER).await?.as_deref() == Some(name))
+async fn already_imported(state: &AppState, name: &str) -> Result<bool, ImportError> {
+    let marker = state
+        .store
+        .marker(IMPORTED_MARKER)
+        .await
+        .map_err(|source| ImportError::Store {
+            step: "reading the external-models:imported marker",
+            source,
+        })?;
+    Ok(marker.as_deref() == Some(name))
+}
+
+/// Names `name` as the last folder imported (once its version is recorded).
+async fn record_imported(state: &AppState, name: &str) -> Result<(), ImportError> {
+    state
+        .store
+        .set_marker(IMPORTED_MARKER, Some(name))
+        .await
+        .map_err(|source| ImportError::Store {
+            step: "recording the external-models:imported marker",
+            source,
+        })
 }
 
 fn folder_name(dir: &Path) -> String {
@@ -184,10 +182,21 @@ fn folder_name(dir: &Path) -> String {
 
 /// Reads the job folder at `dir` and records it through the gate; `shown`
 /// names where it came from.
-async fn import_folder(state: &AppState, dir: &Path, shown: &str) -> anyhow::Result<RetrainReport> {
+async fn import_folder(
+    state: &AppState,
+    dir: &Path,
+    shown: &str,
+) -> Result<RetrainReport, ImportError> {
     let source: PathBuf = dir.to_path_buf();
     let trained = tokio::task::spawn_blocking(move || model_folder::read(&source)).await??;
-    let current = state.store.promoted_model().await?;
+    let current = state
+        .store
+        .promoted_model()
+        .await
+        .map_err(|source| ImportError::Store {
+            step: "reading the promoted model version",
+            source,
+        })?;
     // The job measured on its own split: the serving version's figures are
     // on another holdout, so only the most-popular list can gate it.
     let champion = match &current {
@@ -203,7 +212,14 @@ async fn import_folder(state: &AppState, dir: &Path, shown: &str) -> anyhow::Res
     } else {
         Vec::new()
     };
-    let version = state.store.next_model_version().await?;
+    let version = state
+        .store
+        .next_model_version()
+        .await
+        .map_err(|source| ImportError::Store {
+            step: "numbering the imported model version",
+            source,
+        })?;
     let decision = format!("{decision} (trained outside the app: {shown})");
     let record = ModelRecord {
         version,
@@ -217,7 +233,10 @@ async fn import_folder(state: &AppState, dir: &Path, shown: &str) -> anyhow::Res
         .store
         .record_model(&record, &files)
         .await
-        .context("recording the imported model version")?;
+        .map_err(|source| ImportError::Store {
+            step: "recording the imported model version",
+            source,
+        })?;
     tracing::info!(version, status = status.as_str(), %decision, "imported a model");
     Ok(RetrainReport {
         version,

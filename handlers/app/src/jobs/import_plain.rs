@@ -25,11 +25,12 @@
 //! Owns these figures, the decision's words and the record; the gate and the
 //! holdout protocol are [`super::evaluation`]'s.
 
-use anyhow::{bail, Context};
 use movierec_core::data::{Rating, RatingMatrix, Ratings};
 use movierec_core::metrics::{catalogue_coverage, rating_metrics, RatingMetrics};
+use movierec_core::model_files::ModelFileError;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 
+use super::import_error::ImportError;
 use super::retrain_report::RetrainReport;
 use crate::handoff::spark_model::{self, PlainModel, Stated};
 use crate::models::metrics::K;
@@ -72,12 +73,15 @@ pub(super) async fn import(
     dir: &std::path::Path,
     stated: Stated,
     via: Via,
-) -> anyhow::Result<RetrainReport> {
+) -> Result<RetrainReport, ImportError> {
     let records = state
         .store
         .all_ratings()
         .await
-        .context("reading the stored ratings to measure the imported model")?;
+        .map_err(|source| ImportError::Store {
+            step: "reading the stored ratings to measure the imported model",
+            source,
+        })?;
     let source = dir.to_path_buf();
     let (plain, records) = tokio::task::spawn_blocking(move || {
         spark_model::read(&source, &stated, &records).map(|plain| (plain, records))
@@ -93,7 +97,14 @@ pub(super) async fn import(
     let metrics = model_metrics(&seen);
     let metrics_value = metrics_record(&metrics, &seen)?;
     let files = version_files(&models, &plain, &metrics_value)?;
-    let version = state.store.next_model_version().await?;
+    let version = state
+        .store
+        .next_model_version()
+        .await
+        .map_err(|source| ImportError::Store {
+            step: "numbering the imported model version",
+            source,
+        })?;
     let decision = decision(&plain, &seen, via);
     let record = ModelRecord {
         version,
@@ -107,7 +118,10 @@ pub(super) async fn import(
         .store
         .record_model(&record, &files)
         .await
-        .context("recording the imported model version")?;
+        .map_err(|source| ImportError::Store {
+            step: "recording the imported model version",
+            source,
+        })?;
     tracing::info!(version, %decision, "imported a plain Spark ALSModel");
     Ok(RetrainReport {
         version,
@@ -172,14 +186,17 @@ pub fn measure(models: &VersionModels, records: &[RatingRecord]) -> SeenFigures 
 
 /// Refuses a model whose movie ids match none of the stored ratings' movies:
 /// it was trained on other ids, and its lists would name no movie the app has.
-fn check_ids(plain: &PlainModel, seen: &SeenFigures) -> anyhow::Result<()> {
+fn check_ids(plain: &PlainModel, seen: &SeenFigures) -> Result<(), ImportError> {
     if seen.n_ratings > 0 && seen.movies_known == 0 {
-        bail!(
-            "{}: the model knows none of the {} stored movies (its itemCol was {}): it was trained on other ids; nothing recorded",
-            plain.source.display(),
-            seen.movies_stored,
-            plain.metadata.param_str("itemCol").unwrap_or("unknown")
-        );
+        return Err(ImportError::OtherIds {
+            dir: plain.source.clone(),
+            movies_stored: seen.movies_stored,
+            item_col: plain
+                .metadata
+                .param_str("itemCol")
+                .unwrap_or("unknown")
+                .to_string(),
+        });
     }
     Ok(())
 }
@@ -197,7 +214,10 @@ pub fn model_metrics(seen: &SeenFigures) -> ModelMetrics {
 
 /// The figures as recorded: `metrics` plus `seen_data`, the seen-data
 /// figures, kept apart so nothing reads them as a holdout's.
-fn metrics_record(metrics: &ModelMetrics, seen: &SeenFigures) -> anyhow::Result<serde_json::Value> {
+fn metrics_record(
+    metrics: &ModelMetrics,
+    seen: &SeenFigures,
+) -> Result<serde_json::Value, serde_json::Error> {
     let mut value = serde_json::to_value(metrics)?;
     if let serde_json::Value::Object(map) = &mut value {
         map.insert("seen_data".into(), serde_json::to_value(seen)?);
@@ -211,12 +231,12 @@ fn version_files(
     models: &VersionModels,
     plain: &PlainModel,
     metrics: &serde_json::Value,
-) -> anyhow::Result<Vec<movierec_store::ModelFile>> {
+) -> Result<Vec<movierec_store::ModelFile>, ModelFileError> {
     let mut extras = plain.extras.clone();
     if let serde_json::Value::Object(map) = metrics {
         extras.metrics = map.clone();
     }
-    Ok(version_to_files(models, &extras)?)
+    version_to_files(models, &extras)
 }
 
 /// The decision, in words: what was imported, what was measured and what it means.

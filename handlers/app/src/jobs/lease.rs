@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::error::JobFailure;
+use super::error::Failure;
 use super::{JobCancel, JobError, JobOutcome, Skip};
 use crate::state::AppState;
 
@@ -51,7 +51,7 @@ pub(super) async fn leased<T, E, F, Fut>(
 ) -> Result<JobOutcome<T>, JobError>
 where
     T: Send + 'static,
-    E: JobFailure + Send + 'static,
+    E: Into<Failure> + Send + 'static,
     F: FnOnce(AppState, JobCancel) -> Fut,
     Fut: Future<Output = Result<JobOutcome<T>, E>> + Send + 'static,
 {
@@ -66,7 +66,7 @@ where
         return Err(stopped(JobStopped::ShuttingDown));
     }
     let acquired = state.store.try_acquire_job_lease(&holder, ttl).await;
-    if !acquired.map_err(|e| JobError::store(name, e))? {
+    if !acquired.map_err(|e| JobError::failed(name, e))? {
         return Ok(JobOutcome::Skipped {
             reason: Skip::LeaseHeld,
         });

@@ -25,6 +25,7 @@ mod cancel;
 pub mod error;
 pub mod evaluation;
 pub mod housekeeping;
+pub mod import_error;
 pub mod import_model;
 pub mod import_plain;
 mod lease;

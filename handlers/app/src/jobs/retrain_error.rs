@@ -6,7 +6,7 @@ use movierec_core::als::{AlsError, SolveError};
 use movierec_core::model_files::ModelFileError;
 use movierec_store::StoreError;
 
-use super::error::JobFailure;
+use super::import_error::ImportError;
 use crate::models::metrics::UnreadableMetrics;
 use crate::models::LoadError;
 
@@ -49,7 +49,7 @@ pub enum RetrainError {
     },
     /// External mode: importing the newest model folder failed.
     #[error(transparent)]
-    Import(anyhow::Error),
+    Import(ImportError),
 }
 
 impl RetrainError {
@@ -64,11 +64,13 @@ impl RetrainError {
     }
 }
 
-impl JobFailure for RetrainError {
-    fn is_store_failure(&self) -> bool {
-        matches!(
-            self,
-            RetrainError::Store { .. } | RetrainError::Model(LoadError::Store(_))
-        ) || matches!(self, RetrainError::Import(e) if e.is_store_failure())
+impl RetrainError {
+    /// Whether the store failed under it (trying again later can succeed).
+    pub fn is_store(&self) -> bool {
+        match self {
+            RetrainError::Store { .. } | RetrainError::Model(LoadError::Store(_)) => true,
+            RetrainError::Import(e) => e.is_store(),
+            _ => false,
+        }
     }
 }

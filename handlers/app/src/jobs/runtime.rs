@@ -24,6 +24,7 @@
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::error::Failure;
 use super::import_model::{self, ImportRequest};
 use super::lease::leased;
 use super::recommend_all::{self, shard, RecommendReport, ShardMessage, ShardOutcome};
@@ -85,7 +86,7 @@ impl Job {
                 .map(Ran::Retrain),
             Job::PublishLists => {
                 let idle = recommend_all::nothing_to_do(state).await;
-                if let Some(reason) = idle.map_err(|e| JobError::store(name, e))? {
+                if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
                     return Ok(Ran::PublishLists(JobOutcome::Skipped { reason }));
                 }
                 leased(state, name, caller, recommend_all::coordinate)
@@ -125,14 +126,25 @@ impl Job {
                 }
             },
             |attempt, e: &JobError| {
-                tracing::warn!(job = name, ?job, attempt, error = %format!("{e:#}"), "failed; trying again")
+                tracing::warn!(
+                    job = name,
+                    ?job,
+                    attempt,
+                    error = e as &dyn std::error::Error,
+                    "failed; trying again"
+                )
             },
         )
         .await;
         match result {
             Ok(ran_or_stopped) => ran_or_stopped,
             Err(e) => {
-                tracing::error!(job = name, ?job, error = %format!("{e:#}"), "failed {ATTEMPTS} times; given up");
+                tracing::error!(
+                    job = name,
+                    ?job,
+                    error = &e as &dyn std::error::Error,
+                    "failed {ATTEMPTS} times; given up"
+                );
                 Err(e)
             }
         }
@@ -198,15 +210,10 @@ pub async fn publish_here(state: &AppState) -> Result<JobOutcome<RecommendReport
         tracing::info!("{}", ran?.line());
     }
     let serving = state.store.serving_version().await;
-    let published = serving.map_err(|e| JobError::store(JOB, e))? == Some(report.version);
+    let published = serving.map_err(|e| JobError::failed(JOB, e))? == Some(report.version);
     if !published {
-        return Err(JobError::failed(
-            JOB,
-            anyhow::anyhow!(
-                "version {} is not published after its shards ran: a shard failed (see the log)",
-                report.version
-            ),
-        ));
+        let version = report.version;
+        return Err(JobError::failed(JOB, Failure::NotPublished { version }));
     }
     Ok(JobOutcome::Done(RecommendReport {
         written: report.shards,

@@ -104,6 +104,10 @@ async fn fire(state: &AppState, queues: &LocalQueues, timer: &Timer) {
                 tracing::error!(function, error = %e, "queue output failed");
             }
         }
-        Err(e) => tracing::error!(function, error = %format!("{e:#}"), "timer function failed"),
+        Err(e) => tracing::error!(
+            function,
+            error = &e as &dyn std::error::Error,
+            "timer function failed"
+        ),
     }
 }

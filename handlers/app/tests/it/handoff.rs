@@ -288,7 +288,7 @@ async fn external_mode_imports_the_newest_complete_folder_from_a_blob_container(
     let refused = runtime::retrain(&external(&crate::common::blob::forged_sas()))
         .await
         .unwrap_err();
-    let said = format!("{refused:#}");
+    let said = format!("{:#}", anyhow::Error::from(refused));
     assert!(said.contains(&name), "{said}");
     assert!(!said.contains("sig="), "the SAS leaked: {said}");
 

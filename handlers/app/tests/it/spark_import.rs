@@ -217,7 +217,8 @@ async fn a_plain_spark_als_model_is_imported_published_and_served() {
         let mut settings = Settings::for_tests(empty.clone());
         settings.trainer = Trainer::External(ExternalModels::Folder(root.clone()));
         let state = AppState::new(settings, store.clone());
-        let err = format!("{:#}", runtime::retrain(&state).await.unwrap_err());
+        let err = runtime::retrain(&state).await.unwrap_err();
+        let err = format!("{:#}", anyhow::Error::from(err));
         assert!(
             err.contains("MOVIEREC_TRAINER=external")
                 && err.contains("20260101T0000 was not imported and nothing was recorded")

@@ -4,7 +4,6 @@
 use movierec_store::StoreError;
 
 use super::plan::PlanError;
-use crate::jobs::error::JobFailure;
 use crate::models::LoadError;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,11 +33,5 @@ impl PublishError {
                 | PublishError::Plan(PlanError::Store(_))
                 | PublishError::Model(LoadError::Store(_))
         )
-    }
-}
-
-impl JobFailure for PublishError {
-    fn is_store_failure(&self) -> bool {
-        self.is_store()
     }
 }
