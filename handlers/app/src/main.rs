@@ -14,6 +14,7 @@ use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
+    movierec::allocator::configure();
     let filter = EnvFilter::try_from_env("MOVIEREC_LOG")
         .unwrap_or_else(|_| EnvFilter::new(default_log_level()));
     if std::env::var_os("FUNCTIONS_CUSTOMHANDLER_PORT").is_some() {

@@ -90,6 +90,11 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// A store failure while `step`.
+    pub fn store(step: &'static str) -> impl FnOnce(StoreError) -> Self {
+        move |source| ImportError::Store { step, source }
+    }
+
     /// Whether the store failed under it (trying again later can succeed).
     pub fn is_store(&self) -> bool {
         match self {

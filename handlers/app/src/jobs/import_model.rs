@@ -155,10 +155,9 @@ async fn already_imported(state: &AppState, name: &str) -> Result<bool, ImportEr
         .store
         .marker(IMPORTED_MARKER)
         .await
-        .map_err(|source| ImportError::Store {
-            step: "reading the external-models:imported marker",
-            source,
-        })?;
+        .map_err(ImportError::store(
+            "reading the external-models:imported marker",
+        ))?;
     Ok(marker.as_deref() == Some(name))
 }
 
@@ -168,10 +167,9 @@ async fn record_imported(state: &AppState, name: &str) -> Result<(), ImportError
         .store
         .set_marker(IMPORTED_MARKER, Some(name))
         .await
-        .map_err(|source| ImportError::Store {
-            step: "recording the external-models:imported marker",
-            source,
-        })
+        .map_err(ImportError::store(
+            "recording the external-models:imported marker",
+        ))
 }
 
 fn folder_name(dir: &Path) -> String {
@@ -193,10 +191,7 @@ async fn import_folder(
         .store
         .promoted_model()
         .await
-        .map_err(|source| ImportError::Store {
-            step: "reading the promoted model version",
-            source,
-        })?;
+        .map_err(ImportError::store("reading the promoted model version"))?;
     // The job measured on its own split: the serving version's figures are
     // on another holdout, so only the most-popular list can gate it.
     let champion = match &current {
@@ -216,10 +211,7 @@ async fn import_folder(
         .store
         .next_model_version()
         .await
-        .map_err(|source| ImportError::Store {
-            step: "numbering the imported model version",
-            source,
-        })?;
+        .map_err(ImportError::store("numbering the imported model version"))?;
     let decision = format!("{decision} (trained outside the app: {shown})");
     let record = ModelRecord {
         version,
@@ -233,10 +225,7 @@ async fn import_folder(
         .store
         .record_model(&record, &files)
         .await
-        .map_err(|source| ImportError::Store {
-            step: "recording the imported model version",
-            source,
-        })?;
+        .map_err(ImportError::store("recording the imported model version"))?;
     tracing::info!(version, status = status.as_str(), %decision, "imported a model");
     Ok(RetrainReport {
         version,

@@ -74,14 +74,9 @@ pub(super) async fn import(
     stated: Stated,
     via: Via,
 ) -> Result<RetrainReport, ImportError> {
-    let records = state
-        .store
-        .all_ratings()
-        .await
-        .map_err(|source| ImportError::Store {
-            step: "reading the stored ratings to measure the imported model",
-            source,
-        })?;
+    let records = state.store.all_ratings().await.map_err(ImportError::store(
+        "reading the stored ratings to measure the imported model",
+    ))?;
     let source = dir.to_path_buf();
     let (plain, records) = tokio::task::spawn_blocking(move || {
         spark_model::read(&source, &stated, &records).map(|plain| (plain, records))
@@ -101,10 +96,7 @@ pub(super) async fn import(
         .store
         .next_model_version()
         .await
-        .map_err(|source| ImportError::Store {
-            step: "numbering the imported model version",
-            source,
-        })?;
+        .map_err(ImportError::store("numbering the imported model version"))?;
     let decision = decision(&plain, &seen, via);
     let record = ModelRecord {
         version,
@@ -118,10 +110,7 @@ pub(super) async fn import(
         .store
         .record_model(&record, &files)
         .await
-        .map_err(|source| ImportError::Store {
-            step: "recording the imported model version",
-            source,
-        })?;
+        .map_err(ImportError::store("recording the imported model version"))?;
     tracing::info!(version, %decision, "imported a plain Spark ALSModel");
     Ok(RetrainReport {
         version,
