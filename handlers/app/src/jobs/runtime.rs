@@ -96,11 +96,13 @@ impl Job {
             Job::WriteShard(message) => {
                 let stopped = |reason| JobError::Stopped { job: name, reason };
                 tokio::select! {
+                    // A run asked to stop does not start.
+                    biased;
+                    _ = state.jobs.cancel.cancelled() => Err(stopped(JobStopped::ShuttingDown)),
+                    _ = caller.cancelled() => Err(stopped(JobStopped::CallerCancelled)),
                     written = shard::run(state, &message) => {
                         written.map(Ran::WriteShard).map_err(|e| JobError::failed(name, e))
                     }
-                    _ = state.jobs.cancel.cancelled() => Err(stopped(JobStopped::ShuttingDown)),
-                    _ = caller.cancelled() => Err(stopped(JobStopped::CallerCancelled)),
                 }
             }
             Job::Import(request) => leased(state, name, caller, |state, _cancel| {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use movierec::jobs::recommend_all::lists::user_lists;
 use movierec::jobs::recommend_all::{shard, RecommendReport, ShardMessage, ShardOutcome};
-use movierec::jobs::{runtime, Job, JobOutcome, Ran};
+use movierec::jobs::{runtime, Job, JobError, JobOutcome, Ran};
 use movierec::models::load_model_version;
 use movierec::settings::Settings;
 use movierec::standalone::bootstrap::import_movielens;
@@ -389,4 +389,51 @@ async fn unreadable_publication_markers_are_named_and_replaced() {
     assert_eq!(store.serving_version().await.unwrap(), Some(version));
     let lists = by_user(store.published_recommendations().await.unwrap());
     assert_eq!(lists.len(), 610, "every user's list, shard 0's included");
+}
+
+/// The runtime's tries: a shard whose models cannot be read fails as often as
+/// a Storage queue would deliver it (5 times, the last failure returned as
+/// the job's own), while one stopped by shutdown ends at its first try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_shard_is_tried_five_times_and_a_stopped_one_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, settings) = promoted_store(dir.path()).await;
+    let version = state.store.promoted_model().await.unwrap().unwrap().version;
+    let messages = plan(&state).await;
+    state.store.delete_model_files(version).await.unwrap();
+
+    let failing = AppState::new(settings.clone(), state.store.clone());
+    let started = std::time::Instant::now();
+    let error = Job::WriteShard(messages[0].clone())
+        .run_with_attempts(&failing)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, JobError::Failed { job: "shard", .. }),
+        "{error:?}"
+    );
+    assert!(
+        format!("{:#}", anyhow::Error::from(error)).contains(&format!("version {version}")),
+        "the error names the version"
+    );
+    // Four waits between five tries: 400 + 600 + 800 + 1000 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(2_800),
+        "tried fewer than 5 times: {:?}",
+        started.elapsed()
+    );
+
+    let stopping = AppState::new(settings, state.store.clone());
+    stopping.jobs.cancel.cancel();
+    let started = std::time::Instant::now();
+    let error = Job::WriteShard(messages[0].clone())
+        .run_with_attempts(&stopping)
+        .await
+        .unwrap_err();
+    assert!(error.is_stopped(), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "a stopped run was tried again: {:?}",
+        started.elapsed()
+    );
 }
