@@ -48,7 +48,7 @@ fi
 # node itself, not npx, so the recorded pid is the server's
 node "$entry" --port "$port" > server.log 2>&1 &
 echo $! > "$pidfile"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   if grep -q "ready on" server.log 2>/dev/null; then
     echo "export $variable=$url"
     exit 0
@@ -61,6 +61,6 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-echo "the $name test server did not get ready in 10 s; its log:" >&2
+echo "the $name test server did not get ready in 30 s; its log:" >&2
 cat server.log >&2
 exit 1
