@@ -81,18 +81,8 @@ impl Job {
     ) -> Result<Ran, JobError> {
         let name = self.name();
         match self {
-            Job::Retrain => leased(state, name, caller, retrain::retrain)
-                .await
-                .map(Ran::Retrain),
-            Job::PublishLists => {
-                let idle = recommend_all::nothing_to_do(state).await;
-                if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
-                    return Ok(Ran::PublishLists(JobOutcome::Skipped { reason }));
-                }
-                leased(state, name, caller, recommend_all::coordinate)
-                    .await
-                    .map(Ran::PublishLists)
-            }
+            Job::Retrain => retrain_until(state, caller).await.map(Ran::Retrain),
+            Job::PublishLists => coordinate(state, caller).await.map(Ran::PublishLists),
             Job::WriteShard(message) => {
                 let stopped = |reason| JobError::Stopped { job: name, reason };
                 tokio::select! {
@@ -182,9 +172,29 @@ impl Ran {
     }
 }
 
-/// A retrain, run once.
+/// A retrain, run once: [`Job::Retrain`] with its report.
 pub async fn retrain(state: &AppState) -> Result<JobOutcome<RetrainReport>, JobError> {
-    leased(state, "retrain", CancellationToken::new(), retrain::retrain).await
+    retrain_until(state, CancellationToken::new()).await
+}
+
+async fn retrain_until(
+    state: &AppState,
+    caller: CancellationToken,
+) -> Result<JobOutcome<RetrainReport>, JobError> {
+    leased(state, Job::Retrain.name(), caller, retrain::retrain).await
+}
+
+/// The coordinator: says so without the lease when there is nothing to do.
+async fn coordinate(
+    state: &AppState,
+    caller: CancellationToken,
+) -> Result<JobOutcome<RecommendReport>, JobError> {
+    let name = Job::PublishLists.name();
+    let idle = recommend_all::nothing_to_do(state).await;
+    if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
+        return Ok(JobOutcome::Skipped { reason });
+    }
+    leased(state, name, caller, recommend_all::coordinate).await
 }
 
 /// The coordinator and its shards in this process (`serve`'s bootstrap, the
@@ -192,16 +202,15 @@ pub async fn retrain(state: &AppState) -> Result<JobOutcome<RetrainReport>, JobE
 /// `MOVIEREC_SHARD_WORKERS`, each with [`Job::run_with_attempts`], and
 /// reports the published version.
 pub async fn publish_here(state: &AppState) -> Result<JobOutcome<RecommendReport>, JobError> {
-    const JOB: &str = "recommend-for-all";
+    let job = Job::PublishLists.name();
     let started = std::time::Instant::now();
-    let report = match Job::PublishLists.run(state).await? {
-        Ran::PublishLists(JobOutcome::Done(report)) => report,
-        Ran::PublishLists(skipped) => return Ok(skipped),
-        other => unreachable!("the coordinator ran as {other:?}"),
+    let report = match coordinate(state, CancellationToken::new()).await? {
+        JobOutcome::Done(report) => report,
+        skipped => return Ok(skipped),
     };
     let pending = recommend_all::left_to_work(state, &report)
         .await
-        .map_err(|e| JobError::failed(JOB, e))?;
+        .map_err(|e| JobError::failed(job, e))?;
     let workers = state.settings.shards.workers.max(1);
     let worked: Vec<Result<Ran, JobError>> = futures::stream::iter(pending)
         .map(|message| Job::WriteShard(message).run_with_attempts(state))
@@ -212,10 +221,10 @@ pub async fn publish_here(state: &AppState) -> Result<JobOutcome<RecommendReport
         tracing::info!("{}", ran?.line());
     }
     let serving = state.store.serving_version().await;
-    let published = serving.map_err(|e| JobError::failed(JOB, e))? == Some(report.version);
+    let published = serving.map_err(|e| JobError::failed(job, e))? == Some(report.version);
     if !published {
         let version = report.version;
-        return Err(JobError::failed(JOB, Failure::NotPublished { version }));
+        return Err(JobError::failed(job, Failure::NotPublished { version }));
     }
     Ok(JobOutcome::Done(RecommendReport {
         written: report.shards,
