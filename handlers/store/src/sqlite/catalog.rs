@@ -70,7 +70,7 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn all_movies(&self) -> Result<Vec<Movie>> {
-        self.run("read the catalogue", |conn| {
+        self.scan("read the catalogue", |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT movie_id, title, genres, hidden FROM movies ORDER BY movie_id",
             )?;

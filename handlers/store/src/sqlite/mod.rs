@@ -177,16 +177,41 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.pooled_read(operation, false, f).await
+    }
+
+    /// [`Self::run`] for a scan (a whole table, a range of users, a model's
+    /// files), after which the connection drops its page cache. A pooled
+    /// reader keeps its last read's pages (up to 2 MiB) while idle, and scans
+    /// rotate through the pool: each retrain's RSS stepped up until every
+    /// reader held a full cache (heaptrack, README "Memory across
+    /// retrains"). Point reads keep theirs: they touch a few pages, and some
+    /// serve GETs (the popular list).
+    async fn scan<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.pooled_read(operation, true, f).await
+    }
+
+    async fn pooled_read<T, F>(
+        &self,
+        operation: &'static str,
+        release_cache: bool,
+        f: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = store.readers.get().map_err(|e| backend_op(operation, e))?;
             let result = f(&mut conn).map_err(|e| backend_op(operation, e));
-            // A pooled reader keeps its last scan's pages (up to 2 MiB) while
-            // idle, and scans rotate through the pool: each retrain's RSS
-            // stepped up until every reader held a full cache (heaptrack,
-            // README "Memory across retrains"). The reads here are scans,
-            // whose pages the next write would invalidate anyway.
-            let _ = conn.release_memory();
+            if release_cache {
+                let _ = conn.release_memory();
+            }
             result
         })
         .await

@@ -157,7 +157,7 @@ impl RatingStore for SqliteStore {
     }
 
     async fn all_ratings(&self) -> Result<Vec<RatingRecord>> {
-        self.run("read all ratings", |conn| {
+        self.scan("read all ratings", |conn| {
             let mut stmt = conn.prepare("SELECT user_id, movie_id, rating, ts FROM ratings")?;
             let rows = stmt.query_map([], rating_row)?;
             rows.collect()
@@ -174,7 +174,7 @@ impl RatingStore for SqliteStore {
         let mut after = (i32::MIN, i32::MIN);
         loop {
             let rows = self
-                .run("read a page of ratings", move |conn| {
+                .scan("read a page of ratings", move |conn| {
                     let mut stmt = conn.prepare_cached(
                         "SELECT user_id, movie_id, rating, ts FROM ratings
                          WHERE (user_id, movie_id) > (?1, ?2)
@@ -198,7 +198,7 @@ impl RatingStore for SqliteStore {
     }
 
     async fn ratings_of_users(&self, first: i32, last: i32) -> Result<Vec<RatingRecord>> {
-        self.run("read a range of users' ratings", move |conn| {
+        self.scan("read a range of users' ratings", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, movie_id, rating, ts FROM ratings WHERE user_id BETWEEN ?1 AND ?2",
             )?;
@@ -209,7 +209,7 @@ impl RatingStore for SqliteStore {
     }
 
     async fn rating_marks(&self, first: i32, last: i32) -> Result<HashMap<i32, i64>> {
-        self.run("read a range of users' rating marks", move |conn| {
+        self.scan("read a range of users' rating marks", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, mark FROM rating_marks WHERE user_id BETWEEN ?1 AND ?2",
             )?;
@@ -227,7 +227,7 @@ impl RatingStore for SqliteStore {
     }
 
     async fn rating_summary(&self) -> Result<RatingSummary> {
-        self.run("summarise ratings", |conn| {
+        self.scan("summarise ratings", |conn| {
             let mut summary = RatingSummary::default();
             let mut stmt = conn.prepare("SELECT user_id, rating, ts FROM ratings")?;
             let mut rows = stmt.query([])?;
@@ -243,7 +243,7 @@ impl RatingStore for SqliteStore {
 #[async_trait]
 impl DeadLetterStore for SqliteStore {
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
-        self.run("read dead letters", move |conn| {
+        self.scan("read dead letters", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, received_at, reason, raw, partition, sequence, offset_value, enqueued_time
                  FROM dead_letters ORDER BY received_at DESC, rowid DESC LIMIT ?1",

@@ -160,7 +160,7 @@ impl RecommendationStore for SqliteStore {
     async fn published_recommendations(&self) -> Result<Vec<UserRecommendations>> {
         type Row = (i32, u64, i64, Items, Option<i64>);
         let rows: Vec<Row> = self
-            .run("read every published list", |conn| {
+            .scan("read every published list", |conn| {
                 let mut stmt = conn.prepare(
                     "SELECT r.user_id, r.version, r.generated_at, r.items, r.rating_mark FROM recommendations r
                      JOIN meta m ON m.key = 'serving_version' AND r.version = CAST(m.value AS INTEGER)",

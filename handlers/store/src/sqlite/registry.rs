@@ -116,7 +116,7 @@ impl ModelRegistry for SqliteStore {
     }
 
     async fn model_files(&self, version: u64) -> Result<Vec<ModelFile>> {
-        self.run("read model files", move |conn| {
+        self.scan("read model files", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT path, bytes FROM model_files WHERE version = ?1 ORDER BY path",
             )?;
