@@ -17,7 +17,7 @@ use super::{guard, ApiError, Mode};
 use crate::catalogue::patches::{apply_patches, read_patches, PatchOutcome, MAX_PATCHES};
 use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
-use crate::functions::{ingest_ratings, timers, Function};
+use crate::functions::{ingest_ratings, Function};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::serving::{query, ListRequest};
 use crate::state::AppState;
@@ -288,12 +288,7 @@ async fn invoke(
         tracing::info!(function = function.name(), invocation = id, "invocation");
         let invoked = function.invoke(&state, &request).await?;
         if let Some(Extension(queues)) = &queues {
-            if !invoked.shards.is_empty() {
-                let sent = queues.send(function, timers::SHARDS_OUTPUT, &invoked.shards);
-                if let Err(e) = sent {
-                    tracing::error!(function = function.name(), error = %e, "queue output failed");
-                }
-            }
+            queues.send_shards(function, &invoked.shards);
         }
         let response = invoked.response;
         Ok::<_, ApiError>(response)

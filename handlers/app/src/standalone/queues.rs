@@ -16,6 +16,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
 use super::function_json::FunctionDef;
+use crate::functions::timers::SHARDS_OUTPUT;
 use crate::functions::Function;
 use crate::jobs::recommend_all::ShardMessage;
 use crate::jobs::Job;
@@ -83,9 +84,21 @@ impl LocalQueues {
         Ok(LocalQueues(Arc::new(queues)))
     }
 
+    /// Puts the shard messages a run of `function` handed on on the queue
+    /// of its `shards` output binding; a failure is logged (the coordinator
+    /// sends lost shards again).
+    pub fn send_shards(&self, function: Function, shards: &[ShardMessage]) {
+        if shards.is_empty() {
+            return;
+        }
+        if let Err(e) = self.send(function, SHARDS_OUTPUT, shards) {
+            tracing::error!(function = function.name(), error = %e, "queue output failed");
+        }
+    }
+
     /// Puts `messages`, the value of `function`'s output binding `binding`,
     /// on its queue.
-    pub fn send(
+    fn send(
         &self,
         function: Function,
         binding: &str,

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::function_json::{resolve_setting, FunctionDef, FunctionJsonError};
 use super::ncrontab::{self, ScheduleError};
 use super::queues::LocalQueues;
-use crate::functions::{timers, Function};
+use crate::functions::Function;
 use crate::jobs::Job;
 use crate::state::AppState;
 
@@ -96,13 +96,7 @@ async fn fire(state: &AppState, queues: &LocalQueues, timer: &Timer) {
     match timer.job.clone().run(state).await {
         Ok(ran) => {
             tracing::info!(function, "{}", ran.line());
-            let shards = ran.shards();
-            if shards.is_empty() {
-                return;
-            }
-            if let Err(e) = queues.send(timer.function, timers::SHARDS_OUTPUT, shards) {
-                tracing::error!(function, error = %e, "queue output failed");
-            }
+            queues.send_shards(timer.function, ran.shards());
         }
         Err(e) => tracing::error!(
             function,
