@@ -65,6 +65,11 @@ pub fn configure() {
     }
 }
 
+/// [`release_freed_memory`] on the blocking pool: what a job calls as it ends.
+pub async fn release_after_job() {
+    let _ = tokio::task::spawn_blocking(release_freed_memory).await;
+}
+
 /// Hands the memory freed since the last call back to the system, from every
 /// rayon worker (where training and the lists allocate), the calling thread
 /// and the C library's heap. mimalloc keeps a freed page in its thread's heap

@@ -36,6 +36,9 @@ pub struct AppParts {
 pub struct JobControl {
     pub cancel: tokio_util::sync::CancellationToken,
     pub tracker: tokio_util::task::TaskTracker,
+    /// Shards being written in this process: the last one to end hands the
+    /// publication's freed memory back (`jobs::runtime`).
+    pub shards_running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl JobControl {

@@ -87,7 +87,7 @@ where
             tracing::warn!(job = name, error = %e, "could not release the job lease; it expires by itself");
         }
         // A retrain's peak would otherwise stay resident (crate::allocator).
-        let _ = tokio::task::spawn_blocking(crate::allocator::release_freed_memory).await;
+        crate::allocator::release_after_job().await;
         result
     });
     task.await

@@ -21,6 +21,8 @@
 //! trigger sends where its bindings say (a queue output, the local queues,
 //! or [`publish_here`]'s pool).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -85,6 +87,7 @@ impl Job {
             Job::PublishLists => coordinate(state, caller).await.map(Ran::PublishLists),
             Job::WriteShard(message) => {
                 let stopped = |reason| JobError::Stopped { job: name, reason };
+                let _running = ShardRunning::new(&state.jobs.shards_running);
                 tokio::select! {
                     // A run asked to stop does not start.
                     biased;
@@ -233,4 +236,27 @@ pub async fn publish_here(state: &AppState) -> Result<JobOutcome<RecommendReport
         messages: Vec::new(),
         ..report
     }))
+}
+
+/// A shard counted as running while this lives. Shards run unleased, many at
+/// once: the last one to end hands what the publication freed back to the
+/// system, as `leased` does after a leased job (`crate::allocator`); a drop,
+/// so that a shard whose task is aborted still counts as ended.
+struct ShardRunning<'a>(&'a AtomicUsize);
+
+impl<'a> ShardRunning<'a> {
+    fn new(running: &'a AtomicUsize) -> Self {
+        running.fetch_add(1, Ordering::SeqCst);
+        ShardRunning(running)
+    }
+}
+
+impl Drop for ShardRunning<'_> {
+    fn drop(&mut self) {
+        if self.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+            drop(tokio::task::spawn_blocking(
+                crate::allocator::release_freed_memory,
+            ));
+        }
+    }
 }
