@@ -109,19 +109,21 @@ fn events_in_retrain_recommend_all_and_seen_excluded_lists_out() {
     let (_, body) = get(&format!("{}/recommendations/7777", server.url));
     assert_eq!(body["source"], "fold-in", "{body}");
 
-    // The timers retrain and republish; then the new user has a batch list of their own.
+    // The timers retrain and republish; then the new user has a batch list
+    // of their own. Asked again at each publication the server logs.
     let deadline = Instant::now() + Duration::from_secs(90);
     let body = loop {
+        let mark = server.log_mark();
         let (_, body) = get(&format!("{}/recommendations/7777", server.url));
         if body["source"] == "batch" {
             break body;
         }
+        let published = server.wait_for_line(mark, "published recommendations", deadline);
         assert!(
-            Instant::now() < deadline,
+            published.is_some(),
             "no republished list within 90 s: {body}\nthe server's last log lines:\n{}",
             server.log_tail()
         );
-        std::thread::sleep(Duration::from_millis(500));
     };
     assert!(body["model_version"].as_u64().unwrap() >= 2, "{body}");
     let got = ids(&body);

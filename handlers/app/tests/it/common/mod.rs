@@ -11,7 +11,8 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 /// The workspace root (two levels above this crate).
 pub fn root() -> PathBuf {
@@ -108,18 +109,53 @@ pub fn evaluate_json(train: &Path, test: &Path, extra: &[&str]) -> serde_json::V
 pub struct Serve {
     child: Child,
     pub url: String,
-    /// The last [`LOG_TAIL`] lines the server logged, for failure messages.
-    log: Arc<Mutex<VecDeque<String>>>,
+    /// What the server logged, for waiting on a line and for failure messages.
+    log: Arc<(Mutex<ServerLog>, Condvar)>,
 }
 
 /// How many of the server's last log lines [`Serve::log_tail`] keeps.
 const LOG_TAIL: usize = 200;
 
+/// The server's last [`LOG_TAIL`] lines and how many it logged in all.
+#[derive(Default)]
+struct ServerLog {
+    tail: VecDeque<String>,
+    total: usize,
+}
+
+/// A point in the server's log: [`Serve::wait_for_line`] looks at what came after it.
+#[derive(Debug, Clone, Copy)]
+pub struct LogMark(usize);
+
 impl Serve {
     /// The server's last log lines, oldest first, one per line.
     pub fn log_tail(&self) -> String {
-        let log = self.log.lock().unwrap();
-        log.iter().cloned().collect::<Vec<_>>().join("\n")
+        let log = self.log.0.lock().unwrap();
+        log.tail.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Now, in the server's log.
+    pub fn log_mark(&self) -> LogMark {
+        LogMark(self.log.0.lock().unwrap().total)
+    }
+
+    /// Waits, without polling, for a line logged after `mark` that contains
+    /// `needle`; `None` if none came by `deadline`.
+    pub fn wait_for_line(&self, mark: LogMark, needle: &str, deadline: Instant) -> Option<String> {
+        let (log, logged) = &*self.log;
+        let mut log = log.lock().unwrap();
+        loop {
+            let new = log.total.saturating_sub(mark.0).min(log.tail.len());
+            let start = log.tail.len() - new;
+            if let Some(line) = log.tail.range(start..).find(|l| l.contains(needle)) {
+                return Some(line.clone());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            log = logged.wait_timeout(log, left).unwrap().0;
+        }
     }
 }
 
@@ -155,15 +191,18 @@ pub fn start_serve(store: &Path, env: &[(&str, &str)]) -> Serve {
         }
     };
     // keep draining stderr so the server never blocks on a full pipe
-    let log = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL)));
-    let tail = Arc::clone(&log);
+    let log = Arc::new((Mutex::new(ServerLog::default()), Condvar::new()));
+    let reader = Arc::clone(&log);
     std::thread::spawn(move || {
+        let (log, logged) = &*reader;
         for line in lines.map_while(Result::ok) {
-            let mut tail = tail.lock().unwrap();
-            if tail.len() == LOG_TAIL {
-                tail.pop_front();
+            let mut log = log.lock().unwrap();
+            if log.tail.len() == LOG_TAIL {
+                log.tail.pop_front();
             }
-            tail.push_back(line);
+            log.tail.push_back(line);
+            log.total += 1;
+            logged.notify_all();
         }
     });
     Serve { child, url, log }
