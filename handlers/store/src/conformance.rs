@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::model_metrics::*;
 use crate::types::*;
 use crate::Store;
 
@@ -263,7 +264,23 @@ fn model(version: u64, status: ModelStatus, rmse: f64) -> ModelRecord {
         status,
         decision: format!("{} because", status.as_str()),
         params: serde_json::json!({"rank": 8}),
-        metrics: serde_json::json!({"rmse": rmse}),
+        metrics: ModelMetrics {
+            k: 10,
+            rmse: Some(rmse),
+            champion: Some(ChampionFigures {
+                version: version.saturating_sub(1),
+                lists: ListQuality {
+                    ndcg_at_k: Some(0.25),
+                    ..ListQuality::default()
+                },
+                ndcg_difference_se: 0.01,
+            }),
+            reg_candidates: vec![RegTrial {
+                reg: 0.1,
+                validation_ndcg: None,
+            }],
+            ..ModelMetrics::default()
+        },
     }
 }
 

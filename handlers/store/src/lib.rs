@@ -7,6 +7,8 @@
 //!
 //! ## Layout
 //! - [`types`]: the records stored.
+//! - [`model_metrics`]: a model version's figures, the one record with a
+//!   shape of its own, read back typed by every backend.
 //! - `error`: [`StoreError`], every backend's one error type; the library error
 //!   that caused it stays attached as its `source`.
 //! - [`traits`]: one small trait per role ([`RatingStore`], [`DeadLetterStore`],
@@ -24,6 +26,7 @@ mod conformance;
 #[cfg(feature = "cosmos")]
 pub mod cosmos;
 mod error;
+pub mod model_metrics;
 pub mod sqlite;
 pub mod traits;
 pub mod types;
@@ -31,6 +34,7 @@ pub mod types;
 #[cfg(feature = "cosmos")]
 pub use cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 pub use error::StoreError;
+pub use model_metrics::*;
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use traits::{
     CatalogStore, DeadLetterStore, MarkerStore, ModelRegistry, RatingStore, RecommendationStore,

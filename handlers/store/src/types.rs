@@ -92,9 +92,12 @@ pub struct ModelRecord {
     pub status: ModelStatus,
     /// Why it was promoted or rejected, in words.
     pub decision: String,
+    /// How it was trained, as its trainer describes it: movierec's own
+    /// parameters, or a Spark model's metadata, whose param map is Spark's.
     pub params: serde_json::Value,
-    /// Holdout figures: `rmse`, `mae`, `precision_at_k`, ...
-    pub metrics: serde_json::Value,
+    /// Its figures (read back typed: a record that does not read is an error
+    /// naming the version).
+    pub metrics: crate::ModelMetrics,
 }
 
 /// One file of a saved model directory, by its path inside the directory.

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::options::{peak_rss_mib, InputOptions, ModelOptions};
 use super::progress::TerminalProgress;
-use movierec::models::metrics::ListQuality;
+use movierec::models::metrics::{list_quality, ListQuality};
 
 /// What `--json` prints. The lists' figures are [`ListQuality`], as a
 /// retrain records them (`movierec::models::ModelMetrics`); the other names are
@@ -156,10 +156,10 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         n_test_scored: rating.n_scored,
         n_cold_start: rating.n_cold_start,
         k: args.k,
-        lists: ranking.clone().into(),
+        lists: list_quality(ranking.clone()),
         coverage_at_k: coverage,
         n_ranking_users: ranking.n_users,
-        popular: popular.clone().into(),
+        popular: list_quality(popular.clone()),
         fold_in: strong.clone(),
         reg_candidates: tuned,
         peak_rss_mib: peak_rss_mib(),

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::cache::ListTallies;
 pub use super::sample_users::{sample_users, SampleUser};
 use super::{Dashboard, DashboardError};
-use crate::models::ModelMetrics;
 use crate::serving::{title_and_genres, ListRequest, Recommendations, ServeError};
 
 /// How many rows of a user's rating history a view holds at most.
@@ -206,16 +205,12 @@ pub fn models_view(records: &[ModelRecord], serving: Option<u64>) -> ModelsView 
     let mut versions: Vec<ModelPoint> = records
         .iter()
         .map(|r| {
-            // A record that does not read shows no figures, and says why.
-            let (m, decision) = match ModelMetrics::from_record(r.version, &r.metrics) {
-                Ok(m) => (m, r.decision.clone()),
-                Err(e) => (ModelMetrics::default(), format!("{} ({e})", r.decision)),
-            };
+            let m = &r.metrics;
             ModelPoint {
                 version: r.version,
                 created_at: rfc3339(r.created_at),
                 status: r.status,
-                decision,
+                decision: r.decision.clone(),
                 champion_ndcg_at_k: m.champion.as_ref().and_then(|c| c.lists.ndcg_at_k),
                 ndcg_at_k: m.lists.ndcg_at_k,
                 popular_ndcg_at_k: m.popular.ndcg_at_k,

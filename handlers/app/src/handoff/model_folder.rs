@@ -174,7 +174,7 @@ pub fn read(dir: &Path) -> Result<TrainedElsewhere, ModelFolderError> {
             dir: dir.to_path_buf(),
         });
     }
-    let metrics = ModelMetrics::deserialize(&serde_json::Value::Object(extras.metrics.clone()))
+    let metrics = ModelMetrics::deserialize(serde_json::Value::Object(extras.metrics.clone()))
         .map_err(|source| ModelFolderError::Metrics {
             dir: dir.to_path_buf(),
             source,

@@ -42,6 +42,7 @@ use movierec_core::metrics::{catalogue_coverage, rating_metrics};
 use movierec_core::model::AlsModel;
 use movierec_store::ModelStatus;
 
+use crate::models::metrics::list_quality;
 pub use crate::models::metrics::{
     ChampionFigures, HashHoldout, ListQuality, ModelMetrics, K, RELEVANT,
 };
@@ -73,7 +74,7 @@ pub fn evaluate(
             let paired = users.paired(ranking, model, K);
             let champion = ChampionFigures {
                 version,
-                lists: paired.champion.into(),
+                lists: list_quality(paired.champion),
                 ndcg_difference_se: paired.standard_error,
             };
             (paired.challenger, Some(champion))
@@ -84,9 +85,9 @@ pub fn evaluate(
     ModelMetrics {
         k: K,
         n_list_users: lists.n_users,
-        lists: lists.into(),
+        lists: list_quality(lists),
         coverage_at_k: Some(catalogue_coverage(ranking, &matrix.by_user, K)),
-        popular: users.popular_metrics(K).into(),
+        popular: list_quality(users.popular_metrics(K)),
         champion,
         rmse: errors.rmse,
         mae: errors.mae,

@@ -78,7 +78,7 @@ mod tests {
             status,
             decision: String::new(),
             params: serde_json::json!({}),
-            metrics: serde_json::json!({}),
+            metrics: movierec_store::ModelMetrics::default(),
         }
     }
 

@@ -219,7 +219,7 @@ async fn import_folder(
         status,
         decision: decision.clone(),
         params: trained.params.clone(),
-        metrics: serde_json::Value::Object(trained.extras.metrics.clone()),
+        metrics: trained.metrics.clone(),
     };
     state
         .store

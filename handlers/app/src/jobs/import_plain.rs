@@ -27,33 +27,15 @@
 
 use movierec_core::data::{Rating, RatingMatrix, Ratings};
 use movierec_core::metrics::{catalogue_coverage, rating_metrics, RatingMetrics};
-use movierec_core::model_files::ModelFileError;
+use movierec_core::model_files::{ModelExtras, ModelFileError};
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 
 use super::import_error::ImportError;
 use super::retrain_report::RetrainReport;
 use crate::handoff::spark_model::{self, PlainModel, Stated};
-use crate::models::metrics::K;
+use crate::models::metrics::{metrics_map, SeenFigures, K};
 use crate::models::{version_to_files, ModelMetrics, VersionModels};
 use crate::state::AppState;
-
-/// What the stored ratings say about a plain model, which likely saw them all.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct SeenFigures {
-    pub n_ratings: usize,
-    pub users_stored: usize,
-    pub users_known: usize,
-    pub movies_stored: usize,
-    pub movies_known: usize,
-    /// The explicit model's error on the stored ratings it can score: a fit,
-    /// not a holdout (`None` for an implicit model or with nothing to score).
-    pub fit_rmse: Option<f64>,
-    pub fit_mae: Option<f64>,
-    pub fit_scored: usize,
-    /// Share of the model's movies in at least one of its users' top K,
-    /// stored ratings left out.
-    pub coverage_at_k: Option<f64>,
-}
 
 /// How the operator asked for a plain model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +72,7 @@ pub(super) async fn import(
     .await?;
     check_ids(&plain, &seen)?;
     let metrics = model_metrics(&seen);
-    let metrics_value = metrics_record(&metrics, &seen)?;
-    let files = version_files(&models, &plain, &metrics_value)?;
+    let files = version_files(&models, &plain, &metrics)?;
     let version = state
         .store
         .next_model_version()
@@ -104,7 +85,7 @@ pub(super) async fn import(
         status: ModelStatus::Promoted,
         decision: decision.clone(),
         params: plain.params_record(),
-        metrics: metrics_value,
+        metrics: metrics.clone(),
     };
     state
         .store
@@ -197,21 +178,9 @@ pub fn model_metrics(seen: &SeenFigures) -> ModelMetrics {
         k: K,
         coverage_at_k: seen.coverage_at_k,
         n_ratings: seen.n_ratings,
+        seen_data: Some(seen.clone()),
         ..ModelMetrics::default()
     }
-}
-
-/// The figures as recorded: `metrics` plus `seen_data`, the seen-data
-/// figures, kept apart so nothing reads them as a holdout's.
-fn metrics_record(
-    metrics: &ModelMetrics,
-    seen: &SeenFigures,
-) -> Result<serde_json::Value, serde_json::Error> {
-    let mut value = serde_json::to_value(metrics)?;
-    if let serde_json::Value::Object(map) = &mut value {
-        map.insert("seen_data".into(), serde_json::to_value(seen)?);
-    }
-    Ok(value)
 }
 
 /// The version's files: the model (twice when explicit, as ranking/ and
@@ -219,12 +188,12 @@ fn metrics_record(
 fn version_files(
     models: &VersionModels,
     plain: &PlainModel,
-    metrics: &serde_json::Value,
+    metrics: &ModelMetrics,
 ) -> Result<Vec<movierec_store::ModelFile>, ModelFileError> {
-    let mut extras = plain.extras.clone();
-    if let serde_json::Value::Object(map) = metrics {
-        extras.metrics = map.clone();
-    }
+    let extras = ModelExtras {
+        metrics: metrics_map(metrics),
+        ..plain.extras.clone()
+    };
     version_to_files(models, &extras)
 }
 
@@ -302,9 +271,7 @@ mod tests {
         assert_eq!(metrics.lists.ndcg_at_k, None);
         assert_eq!(metrics.rmse, None);
         assert_eq!(metrics.coverage_at_k, Some(0.3));
-        let value = metrics_record(&metrics, &seen).unwrap();
-        assert_eq!(value["seen_data"]["fit_rmse"], 0.5);
-        assert_eq!(ModelMetrics::from_record(1, &value).unwrap(), metrics);
+        assert_eq!(metrics.seen_data.as_ref().unwrap().fit_rmse, Some(0.5));
         let words = measured(&seen);
         assert!(
             words.contains("4 of the 5 users") && words.contains("RMSE 0.5000"),

@@ -27,7 +27,7 @@ use movierec_store::{ModelRecord, ModelStatus, Store, StoreError};
 
 use super::retrain_error::RetrainError;
 use crate::models::files::{evaluation_files, version_from_files};
-use crate::models::metrics::{FoldedIn, ModelMetrics};
+use crate::models::metrics::{metrics_map, FoldedIn, ModelMetrics};
 use crate::models::{version_to_files, LoadError, VersionModels};
 use crate::state::AppState;
 
@@ -104,16 +104,17 @@ pub async fn fold_in(state: &AppState) -> Result<Option<u64>, RetrainError> {
         return Ok(None);
     };
     let parent = promoted.version;
-    let mut metrics = ModelMetrics::from_record(parent, &promoted.metrics)?;
-    metrics.folded_in = Some(FoldedIn {
-        from_version: parent,
-        movies: movies.clone(),
-    });
-    let metrics_value = serde_json::to_value(&metrics).expect("figures are numbers");
-    let mut extras = movierec_core::model_files::ModelExtras::default();
-    if let serde_json::Value::Object(map) = &metrics_value {
-        extras.metrics = map.clone();
-    }
+    let metrics = ModelMetrics {
+        folded_in: Some(FoldedIn {
+            from_version: parent,
+            movies: movies.clone(),
+        }),
+        ..promoted.metrics.clone()
+    };
+    let extras = movierec_core::model_files::ModelExtras {
+        metrics: metrics_map(&metrics),
+        ..Default::default()
+    };
     let mut new_files = version_to_files(&grown, &extras).map_err(RetrainError::Files)?;
     new_files.extend(kept_evaluation);
     let numbering = RetrainError::store("numbering the version");
@@ -130,7 +131,7 @@ pub async fn fold_in(state: &AppState) -> Result<Option<u64>, RetrainError> {
             shown.join(", ")
         ),
         params: promoted.params.clone(),
-        metrics: metrics_value,
+        metrics,
     };
     store
         .record_model(&record, &new_files)

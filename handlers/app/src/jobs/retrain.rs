@@ -32,6 +32,7 @@ pub use super::retrain_error::RetrainError;
 pub use super::retrain_report::RetrainReport;
 use super::{JobCancel, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
+use crate::models::metrics::{metrics_map, reg_trials};
 use crate::models::{version_to_files, VersionModels};
 use crate::settings::Trainer;
 use crate::state::AppState;
@@ -123,7 +124,7 @@ pub(super) async fn retrain(
                 ranking_train_seconds: seconds.0,
                 rating_train_seconds: seconds.1,
                 tuning_seconds,
-                reg_candidates: candidates,
+                reg_candidates: reg_trials(&candidates),
                 holdout: Some(holdout_spec),
                 ..evaluate(
                     &train_part,
@@ -144,11 +145,10 @@ pub(super) async fn retrain(
         champion.as_gate(),
         state.settings.promotion_margin,
     );
-    let metrics_value = serde_json::to_value(&metrics).expect("figures are numbers");
     let files = if status == ModelStatus::Promoted {
         let rating_params = state.settings.rating_params.clone();
         let ranking_params = ranking_params.clone();
-        let extras_metrics = metrics_value.clone();
+        let extras_metrics = metrics.clone();
         tokio::task::spawn_blocking(move || -> Result<_, RetrainError> {
             let mut files = full_model_files(
                 &ratings,
@@ -180,7 +180,7 @@ pub(super) async fn retrain(
             rating: &state.settings.rating_params,
         })
         .expect("parameters are numbers"),
-        metrics: metrics_value,
+        metrics: metrics.clone(),
     };
     state
         .store
@@ -232,8 +232,7 @@ async fn champion(state: &AppState, holdout: HashHoldout) -> Result<ChampionFit,
         return Ok(ChampionFit::None);
     };
     let version = current.version;
-    let recorded = ModelMetrics::from_record(version, &current.metrics)?;
-    let why = match recorded.holdout {
+    let why = match current.metrics.holdout {
         None => "it was not fitted by a retrain on the fixed holdout (imported, or trained elsewhere)",
         Some(h) if h != holdout => "its fit is on another holdout (MOVIEREC_HOLDOUT_FRACTION or MOVIEREC_HOLDOUT_SEED changed since)",
         Some(_) => match load_evaluation_model(state.store.as_ref(), version).await? {
@@ -280,14 +279,14 @@ fn full_model_files(
     ratings: &Ratings,
     ranking_params: &AlsParams,
     rating_params: &AlsParams,
-    metrics: serde_json::Value,
+    metrics: ModelMetrics,
     cancel: &JobCancel,
 ) -> Result<Vec<movierec_store::ModelFile>, RetrainError> {
     let matrix = RatingMatrix::build(ratings);
     let (models, _) = train_both(&matrix, ranking_params, rating_params, cancel)?;
-    let mut extras = ModelExtras::default();
-    if let serde_json::Value::Object(map) = metrics {
-        extras.metrics = map;
-    }
+    let extras = ModelExtras {
+        metrics: metrics_map(&metrics),
+        ..ModelExtras::default()
+    };
     version_to_files(&models, &extras).map_err(RetrainError::Files)
 }

@@ -7,7 +7,6 @@ use movierec_core::model_files::ModelFileError;
 use movierec_store::StoreError;
 
 use super::import_error::ImportError;
-use crate::models::metrics::UnreadableMetrics;
 use crate::models::LoadError;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +32,6 @@ pub enum RetrainError {
         #[source]
         source: SolveError,
     },
-    /// A version's recorded figures (the champion's, or the parent's) do not read.
-    #[error(transparent)]
-    Figures(#[from] UnreadableMetrics),
     /// A version's models (the champion's evaluation fit, or the parent's) do not load.
     #[error(transparent)]
     Model(#[from] LoadError),

@@ -843,17 +843,9 @@ async fn a_much_worse_model_is_recorded_but_not_promoted(app: App) {
     // both figures, on the same holdout, are in the record
     let records = app.store.models().await.unwrap();
     let record = records.iter().find(|r| r.version == 2).unwrap();
-    assert_eq!(
-        record.metrics["champion"]["version"], 1,
-        "{}",
-        record.metrics
-    );
-    assert!(
-        record.metrics["champion"]["lists"]["ndcg_at_k"]
-            .as_f64()
-            .unwrap()
-            > 0.0
-    );
+    let champion = record.metrics.champion.as_ref().unwrap();
+    assert_eq!(champion.version, 1, "{:?}", record.metrics);
+    assert!(champion.lists.ndcg_at_k.unwrap() > 0.0, "{champion:?}");
     assert_eq!(
         app.store.promoted_model().await.unwrap().unwrap().version,
         1
@@ -1050,7 +1042,7 @@ async fn a_movie_rated_after_the_retrain_is_served_after_one_publication(app: Ap
         "{}",
         folded.decision
     );
-    assert_eq!(folded.metrics["folded_in"]["from_version"], 1);
+    assert_eq!(folded.metrics.folded_in.as_ref().unwrap().from_version, 1);
 
     let (status, similar) = app.get("/movies/77/similar?n=5").await;
     assert_eq!(status, 200, "{similar}");

@@ -11,7 +11,7 @@ use movierec::handoff::params::TrainingParams;
 use movierec::handoff::ratings_parquet::read_parts;
 use movierec::jobs::retrain::RetrainReport;
 use movierec::jobs::{runtime, JobOutcome, Skip};
-use movierec::models::{load_model_version, ModelMetrics};
+use movierec::models::load_model_version;
 use movierec::settings::{ExternalModels, Settings, Trainer};
 use movierec::standalone::bootstrap::import_movielens;
 use movierec::state::AppState;
@@ -76,7 +76,7 @@ async fn job_folder(state: &AppState, version: u64, dir: &std::path::Path, ndcg:
         .into_iter()
         .find(|m| m.version == version)
         .unwrap();
-    let mut metrics = ModelMetrics::from_record(version, &record.metrics).unwrap();
+    let mut metrics = record.metrics.clone();
     metrics.lists.ndcg_at_k = Some(ndcg);
     let mut extras = ModelExtras::default();
     let serde_json::Value::Object(map) = serde_json::to_value(&metrics).unwrap() else {

@@ -266,10 +266,11 @@ async fn a_plain_spark_als_model_is_imported_published_and_served() {
     let mean_rating = inferred["mean_rating"].as_f64().unwrap();
     assert!((mean_rating - 3.5016).abs() < 1e-3, "{inferred}");
     assert_eq!(record.params["rating"]["implicit"], false);
-    assert!(record.metrics["ndcg_at_k"].is_null(), "{}", record.metrics);
-    assert!(record.metrics["rmse"].is_null(), "{}", record.metrics);
-    let fit = record.metrics["seen_data"]["fit_rmse"].as_f64().unwrap();
-    assert!(fit > 0.0 && fit < 1.0, "{}", record.metrics);
+    assert_eq!(record.metrics.lists.ndcg_at_k, None, "{:?}", record.metrics);
+    assert_eq!(record.metrics.rmse, None, "{:?}", record.metrics);
+    let seen = record.metrics.seen_data.as_ref().unwrap();
+    let fit = seen.fit_rmse.unwrap();
+    assert!(fit > 0.0 && fit < 1.0, "{seen:?}");
 
     // One instance serves throughout; its RetrainModel imports from `root`.
     let instance = hosted_instance(

@@ -23,6 +23,7 @@ use super::{corrupt, cosmos_error, CosmosStore};
 use crate::now_seconds;
 use crate::traits::{ModelRegistry, Result};
 use crate::types::*;
+use crate::UnreadableModelRecord;
 
 /// Base64 characters per piece: 1.5 MB, under the 2 MB document limit with room for the envelope.
 const CHUNK_CHARS: usize = 1_500_000;
@@ -32,13 +33,23 @@ async fn read_model(container: &ContainerClient, version: u64) -> Result<Option<
         .read_item(MODELS_PK, &model_id(version), None)
         .await
     {
-        Ok(read) => Ok(Some(
+        Ok(read) => Ok(Some(model_doc(
             read.into_model()
                 .map_err(|e| corrupt("a model record", e))?,
-        )),
+        )?)),
         Err(e) if e.status().is_not_found() => Ok(None),
         Err(e) => Err(cosmos_error("read a model record", e)),
     }
+}
+
+/// A model document read as JSON, typed here so that one that does not read
+/// is an error naming its version.
+fn model_doc(value: serde_json::Value) -> Result<ModelDoc> {
+    let version = value.get("version").and_then(serde_json::Value::as_u64);
+    serde_json::from_value(value).map_err(|source| match version {
+        Some(version) => corrupt("a model record", UnreadableModelRecord { version, source }),
+        None => corrupt("a model record", source),
+    })
 }
 
 fn if_match(etag: Option<&azure_core::http::Etag>) -> Option<ItemWriteOptions> {
@@ -163,18 +174,20 @@ impl ModelRegistry for CosmosStore {
     }
 
     async fn models(&self) -> Result<Vec<ModelRecord>> {
-        let docs: Vec<ModelDoc> = Self::query_all(
+        let docs: Vec<serde_json::Value> = Self::query_all(
             &self.inner.registry,
             "list model versions",
             Query::from("SELECT * FROM c WHERE c.pk = 'models' ORDER BY c.version DESC"),
             FeedScope::partition(MODELS_PK),
         )
         .await?;
-        Ok(docs.into_iter().map(|d| d.record).collect())
+        docs.into_iter()
+            .map(|d| model_doc(d).map(|d| d.record))
+            .collect()
     }
 
     async fn promoted_model(&self) -> Result<Option<ModelRecord>> {
-        let docs: Vec<ModelDoc> = Self::query_all(
+        let docs: Vec<serde_json::Value> = Self::query_all(
             &self.inner.registry,
             "find the promoted model",
             Query::from(
@@ -183,7 +196,10 @@ impl ModelRegistry for CosmosStore {
             FeedScope::partition(MODELS_PK),
         )
         .await?;
-        Ok(docs.into_iter().next().map(|d| d.record))
+        docs.into_iter()
+            .next()
+            .map(|d| model_doc(d).map(|d| d.record))
+            .transpose()
     }
 
     async fn model_files(&self, version: u64) -> Result<Vec<ModelFile>> {

@@ -4,7 +4,9 @@
 
 use super::local::test_store;
 use super::CosmosStore;
-use crate::{ModelFile, ModelRecord, ModelRegistry, ModelStatus, RatingRecord, RatingStore};
+use crate::{
+    ModelFile, ModelMetrics, ModelRecord, ModelRegistry, ModelStatus, RatingRecord, RatingStore,
+};
 
 async fn make() -> Option<(CosmosStore, ())> {
     test_store("conformance").await.map(|s| (s, ()))
@@ -37,7 +39,7 @@ async fn model_files_larger_than_a_document_round_trip() {
         status: ModelStatus::Promoted,
         decision: "first".into(),
         params: serde_json::json!({}),
-        metrics: serde_json::json!({}),
+        metrics: ModelMetrics::default(),
     };
     store.record_model(&record, &files).await.unwrap();
     assert_eq!(store.model_files(1).await.unwrap(), files);

@@ -478,6 +478,39 @@ mod tests {
         assert_eq!(store.rating_count().await.unwrap(), 9);
     }
 
+    #[tokio::test]
+    async fn a_model_record_whose_figures_do_not_read_is_an_error_naming_its_version() {
+        use crate::{ModelMetrics, ModelRecord, ModelRegistry, ModelStatus};
+        let (store, dir) = make().await;
+        let record = ModelRecord {
+            version: 3,
+            created_at: 1,
+            status: ModelStatus::Promoted,
+            decision: "first".into(),
+            params: serde_json::json!({}),
+            metrics: ModelMetrics::default(),
+        };
+        store.record_model(&record, &[]).await.unwrap();
+        assert_eq!(store.promoted_model().await.unwrap(), Some(record));
+        // a figure of the wrong type, as a hand edit would leave it
+        let conn = rusqlite::Connection::open(dir.path().join(super::DB_FILE)).unwrap();
+        conn.execute(
+            "UPDATE models SET metrics = json_set(metrics, '$.ndcg_at_k', '0.3')",
+            [],
+        )
+        .unwrap();
+        for err in [
+            store.promoted_model().await.unwrap_err(),
+            store.models().await.unwrap_err(),
+        ] {
+            let err = err.to_string();
+            assert!(
+                err.contains("model version 3") && err.contains("invalid type"),
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn a_file_that_is_not_a_database_fails_at_once_with_its_path() {
         let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,7 @@ use crate::now_seconds;
 use crate::traits::{ModelRegistry, Result};
 use crate::types::*;
 use crate::StoreError;
+use crate::UnreadableModelRecord;
 
 const JOB_LEASE: &str = "jobs";
 
@@ -39,7 +40,8 @@ fn to_record(
             .ok_or_else(|| corrupt(format!("version {version} has status {status:?}").into()))?,
         decision,
         params: serde_json::from_str(&params).map_err(|e| corrupt(e.into()))?,
-        metrics: serde_json::from_str(&metrics).map_err(|e| corrupt(e.into()))?,
+        metrics: serde_json::from_str(&metrics)
+            .map_err(|source| corrupt(UnreadableModelRecord { version, source }.into()))?,
     })
 }
 
