@@ -22,6 +22,7 @@ var containers = [
   { name: 'movies', partitionKey: '/id', indexed: [] }
   { name: 'recommendations', partitionKey: '/user', indexed: ['/version/?', '/user/?'] }
   { name: 'registry', partitionKey: '/pk', indexed: ['/pk/?', '/version/?', '/status/?'] }
+  { name: 'impressions', partitionKey: '/user', indexed: ['/served_at_ms/?'] }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

@@ -12,7 +12,8 @@
 //!    request arrives forwarded unchanged.
 //! 2. [`http`]: the route parses the user id and `n` ([`serving::query`]),
 //!    calls the serving path, and is the one place an error gets its status
-//!    ([`http::ApiError`]).
+//!    ([`http::ApiError`]); its one layer counts the answer by route, list
+//!    source and status ([`telemetry`]).
 //! 3. [`serving`]: [`serving::Serving::recommend`] decides where the list
 //!    comes from: the published list while the user has not rated since it
 //!    was made (their rating mark says so), else the user's row or a fold-in
@@ -51,6 +52,8 @@
 //! - [`handoff`]: export for an external trainer, and its model folders read back.
 //! - [`state`]: the shared handle: settings, store, serving, dashboard, jobs.
 //! - [`dashboard`]: the page and its JSON views, with its own state (read only).
+//! - [`impressions`]: the lists GETs served, sampled and written in the
+//!   background, and the online "served, then liked" figure.
 //! - [`serving`]: the one path a GET takes.
 //! - [`models`]: a version's two models in and out of the registry.
 //! - [`events`]: rating events in every shape a batch can take.
@@ -58,6 +61,8 @@
 //! - [`settings`]: every environment setting with its default.
 //! - [`allocator`]: the global allocator (mimalloc; glibc for heap profiling).
 //! - [`files`]: relative file listings (the packaged app folder).
+//! - [`telemetry`]: what the instance counts for `GET /metrics` (requests,
+//!   ingest, jobs), reported into by the layers above.
 //! - [`snapshot`]: values loaded once per key per instance (models, catalogue).
 
 pub mod allocator;
@@ -68,6 +73,7 @@ pub mod files;
 pub mod functions;
 pub mod handoff;
 pub mod http;
+pub mod impressions;
 pub mod invocation;
 pub mod jobs;
 pub mod models;
@@ -78,3 +84,4 @@ pub mod settings;
 pub mod snapshot;
 pub mod standalone;
 pub mod state;
+pub mod telemetry;

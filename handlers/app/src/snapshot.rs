@@ -23,6 +23,16 @@ pub struct Snapshots<K, V> {
     loading: tokio::sync::Mutex<()>,
     capacity: usize,
     loads: AtomicU64,
+    hits: AtomicU64,
+}
+
+/// How often a snapshot cache answered from what it held (`hits`: the key
+/// was held when asked for) and loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotCount {
+    pub cache: &'static str,
+    pub hits: u64,
+    pub loads: u64,
 }
 
 impl<K: PartialEq + Clone, V> Snapshots<K, V> {
@@ -32,6 +42,7 @@ impl<K: PartialEq + Clone, V> Snapshots<K, V> {
             loading: tokio::sync::Mutex::new(()),
             capacity: capacity.max(1),
             loads: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
         }
     }
 
@@ -51,6 +62,7 @@ impl<K: PartialEq + Clone, V> Snapshots<K, V> {
         Fut: Future<Output = Result<V, E>>,
     {
         if let Some(held) = self.held(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(held);
         }
         let _loading = self.loading.lock().await;
@@ -74,6 +86,16 @@ impl<K: PartialEq + Clone, V> Snapshots<K, V> {
     /// How many times a value was loaded (not installed).
     pub fn loads(&self) -> u64 {
         self.loads.load(Ordering::Relaxed)
+    }
+
+    /// How often `cache` (its name in `GET /metrics`) answered from what it
+    /// held, and loaded.
+    pub fn count(&self, cache: &'static str) -> SnapshotCount {
+        SnapshotCount {
+            cache,
+            hits: self.hits.load(Ordering::Relaxed),
+            loads: self.loads(),
+        }
     }
 }
 

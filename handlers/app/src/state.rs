@@ -1,6 +1,6 @@
 //! The handle every request and job shares: settings, the store, the serving
 //! path ([`Serving`]: the model swap and the catalogue cache), the dashboard's
-//! own read-only state, and the running jobs.
+//! own read-only state, the running jobs and the counters ([`Telemetry`]).
 //!
 //! It only ties them together: what a GET does is `crate::serving`'s, what the
 //! dashboard shows is `crate::dashboard`'s, what a job does is `crate::jobs`'s.
@@ -11,8 +11,10 @@ use std::sync::Arc;
 use movierec_store::{SqliteOptions, SqliteStore, Store, StoreError};
 
 use crate::dashboard::Dashboard;
+use crate::impressions::Recorder;
 use crate::serving::Serving;
 use crate::settings::{Settings, StoreConfig};
+use crate::telemetry::Telemetry;
 
 /// Cloned for every request (axum hands each handler its own copy), so it
 /// is one `Arc`: a clone is one count, not one per field.
@@ -29,6 +31,10 @@ pub struct AppParts {
     pub dashboard: Dashboard,
     /// The running jobs, cancelled at shutdown.
     pub jobs: JobControl,
+    /// What this instance counts (`GET /metrics`).
+    pub telemetry: Telemetry,
+    /// The lists GETs served, on their way to the store.
+    pub impressions: Recorder,
 }
 
 /// Cancels the running jobs at shutdown and waits for them to let go of the lease.
@@ -63,13 +69,22 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> Self {
-        let serving = Serving::new(store.clone());
+        let serving = Serving::new(store.clone(), settings.ab_test.clone());
+        let telemetry = Telemetry::new(settings.metrics);
+        let impressions = Recorder::new(store.clone(), settings.online.impressions_sample);
         AppState(Arc::new(AppParts {
-            dashboard: Dashboard::new(store.clone(), serving.clone(), settings.dashboard_cache),
+            dashboard: Dashboard::new(
+                store.clone(),
+                serving.clone(),
+                settings.dashboard_cache,
+                settings.online.liked_within,
+            ),
             serving,
             settings: Arc::new(settings),
             store,
             jobs: JobControl::default(),
+            telemetry,
+            impressions,
         }))
     }
 

@@ -578,6 +578,36 @@ pub async fn published_recommendations_are_the_serving_versions_lists(store: &im
     );
 }
 
+fn served(user: i32, served_at_ms: i64, movies: &[i32]) -> ServedList {
+    ServedList {
+        user,
+        served_at_ms,
+        version: 3,
+        source: "batch".into(),
+        arm: "model".into(),
+        movies: movies.to_vec(),
+    }
+}
+
+pub async fn served_lists_are_kept_once_read_by_time_and_pruned(store: &impl Store) {
+    let lists = [
+        served(7, 1_000, &[31, 32, 33]),
+        served(8, 2_000, &[1]),
+        served(7, 3_000, &[]),
+    ];
+    store.record_served(&lists).await.unwrap();
+    // a batch recorded again (an at-least-once flush) is kept once
+    store.record_served(&lists[..2]).await.unwrap();
+    assert_eq!(store.served_since(0).await.unwrap(), lists.to_vec());
+    assert_eq!(
+        store.served_since(2_000).await.unwrap(),
+        lists[1..].to_vec()
+    );
+    assert_eq!(store.prune_served(2_000).await.unwrap(), 1);
+    assert_eq!(store.prune_served(2_000).await.unwrap(), 0);
+    assert_eq!(store.served_since(0).await.unwrap(), lists[1..].to_vec());
+}
+
 /// Declares one `#[tokio::test]` per conformance check. `$make` is an async
 /// fn returning `(store, guard)`; with `optional`, it returns an `Option` of
 /// them, and `None` (the backend's server is not available) skips the check.
@@ -604,7 +634,8 @@ macro_rules! conformance_tests {
             markers_are_set_read_and_removed,
             recommendations_switch_versions_only_when_published,
             published_recommendations_are_the_serving_versions_lists,
-            rating_marks_tell_a_list_made_before_a_rating
+            rating_marks_tell_a_list_made_before_a_rating,
+            served_lists_are_kept_once_read_by_time_and_pruned
         );
     };
     (@each $make:path, $wrap:tt, $($check:ident),+) => {

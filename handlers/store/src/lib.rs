@@ -12,7 +12,8 @@
 //! - `error`: [`StoreError`], every backend's one error type; the library error
 //!   that caused it stays attached as its `source`.
 //! - [`traits`]: one small trait per role ([`RatingStore`], [`DeadLetterStore`],
-//!   [`CatalogStore`], [`ModelRegistry`], [`RecommendationStore`]) and [`Store`],
+//!   [`CatalogStore`], [`ModelRegistry`], [`RecommendationStore`],
+//!   [`ImpressionStore`]) and [`Store`],
 //!   which is all of them: what the app holds as `Arc<dyn Store>`.
 //! - [`sqlite`]: the embedded default backend (SQLite in WAL mode).
 //! - [`cosmos`] (feature `cosmos`): Cosmos DB for NoSQL, the Azure backend.
@@ -37,8 +38,8 @@ pub use error::StoreError;
 pub use model_metrics::*;
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use traits::{
-    CatalogStore, DeadLetterStore, MarkerStore, ModelRegistry, RatingStore, RecommendationStore,
-    Store, RATING_PAGE,
+    CatalogStore, DeadLetterStore, ImpressionStore, MarkerStore, ModelRegistry, RatingStore,
+    RecommendationStore, Store, RATING_PAGE,
 };
 pub use types::*;
 

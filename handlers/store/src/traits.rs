@@ -142,9 +142,28 @@ pub trait MarkerStore: Send + Sync {
     async fn markers_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>>;
 }
 
+/// The lists answers served (impressions), kept for the online figures and
+/// pruned by age.
+#[async_trait]
+pub trait ImpressionStore: Send + Sync {
+    /// Records served lists; one recorded before (same user and time) is
+    /// kept once. Safe to repeat.
+    async fn record_served(&self, lists: &[ServedList]) -> Result<()>;
+    /// The lists served at or after `since_ms`, oldest first.
+    async fn served_since(&self, since_ms: i64) -> Result<Vec<ServedList>>;
+    /// Deletes the lists served before `before_ms`; returns how many.
+    async fn prune_served(&self, before_ms: i64) -> Result<u64>;
+}
+
 /// Everything movierec stores.
 pub trait Store:
-    RatingStore + DeadLetterStore + CatalogStore + ModelRegistry + RecommendationStore + MarkerStore
+    RatingStore
+    + DeadLetterStore
+    + CatalogStore
+    + ModelRegistry
+    + RecommendationStore
+    + MarkerStore
+    + ImpressionStore
 {
 }
 
@@ -155,5 +174,6 @@ impl<T> Store for T where
         + ModelRegistry
         + RecommendationStore
         + MarkerStore
+        + ImpressionStore
 {
 }

@@ -194,3 +194,22 @@ impl RatingSummary {
         *self.by_user.entry(user).or_default() += 1;
     }
 }
+
+/// One list an answer served (an impression): who saw which movies, in
+/// which order, from which model version, list source and A/B arm. What
+/// online figures such as "served, then liked" are measured on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedList {
+    pub user: i32,
+    /// When it was served, in milliseconds since the Unix epoch. With
+    /// `user`, its key: two answers to one user in one millisecond are one.
+    pub served_at_ms: i64,
+    /// The model version behind the list (the popular list's version too).
+    pub version: u64,
+    /// The list's source, as the answer names it (`batch`, `fold-in`, ...).
+    pub source: String,
+    /// The A/B arm the user is in (`""` when no test runs).
+    pub arm: String,
+    /// The movies shown, the first ranked first.
+    pub movies: Vec<i32>,
+}

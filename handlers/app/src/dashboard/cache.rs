@@ -5,7 +5,9 @@
 //! changes only when a model is trained) are read at most once per
 //! `MOVIEREC_DASHBOARD_CACHE_SECONDS` and shared by every request; the
 //! published lists change only when a new version is published, so they are
-//! counted and ranked once per serving version. One request at a time refreshes,
+//! counted and ranked once per serving version. The online figures (every
+//! kept impression, and the ratings of each user in them) are read with the
+//! store-wide figures, as often. One request at a time refreshes,
 //! the others wait for its result instead of scanning too.
 
 use std::collections::HashMap;
@@ -16,6 +18,7 @@ use movierec_store::{ModelRecord, Movie, RatingSummary, Store, StoreError, UserR
 use tokio::sync::Mutex;
 
 use super::sample_users::{sample_users, SampleUser};
+use crate::impressions::{online, OnlineFigure};
 use crate::serving::Serving;
 use crate::snapshot::Snapshots;
 
@@ -29,6 +32,8 @@ pub struct StoreFigures {
     pub models: Vec<ModelRecord>,
     /// The users the picker offers, chosen from `summary` once per read.
     pub sample_users: Vec<SampleUser>,
+    /// "Served, then liked" of every kept impression, by version, source and arm.
+    pub online: Vec<OnlineFigure>,
     /// When they were read (RFC 3339).
     pub computed_at: String,
     read_at: Instant,
@@ -81,15 +86,18 @@ impl ListTallies {
 
 pub struct DashboardCache {
     ttl: Duration,
+    /// MOVIEREC_LIKED_WITHIN_MINUTES, for the online figures.
+    liked_within: Duration,
     figures: Mutex<Option<Arc<StoreFigures>>>,
     /// Keyed by the serving version they were asked for.
     tallies: Snapshots<Option<u64>, ListTallies>,
 }
 
 impl DashboardCache {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, liked_within: Duration) -> Self {
         DashboardCache {
             ttl,
+            liked_within,
             figures: Mutex::new(None),
             tallies: Snapshots::new(1),
         }
@@ -102,11 +110,12 @@ impl DashboardCache {
             return Ok(figures.clone());
         }
         let started = Instant::now();
-        let (summary, movies, dead_letters, models) = tokio::try_join!(
+        let (summary, movies, dead_letters, models, online) = tokio::try_join!(
             store.rating_summary(),
             store.movie_count(),
             store.dead_letter_count(),
-            store.models()
+            store.models(),
+            online::read_figures(store, self.liked_within)
         )?;
         tracing::info!(
             ratings = summary.ratings,
@@ -119,6 +128,7 @@ impl DashboardCache {
             movies,
             dead_letters,
             models,
+            online,
             computed_at: chrono::Utc::now().to_rfc3339(),
             read_at: Instant::now(),
         });

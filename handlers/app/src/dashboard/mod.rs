@@ -40,15 +40,23 @@ pub struct Dashboard {
     store: Arc<dyn Store>,
     serving: Serving,
     cache: Arc<DashboardCache>,
+    /// MOVIEREC_LIKED_WITHIN_MINUTES, as the online view says it.
+    liked_within: Duration,
 }
 
 impl Dashboard {
     /// `cache_ttl`: how long store-wide figures are reused (each refresh scans the ratings).
-    pub fn new(store: Arc<dyn Store>, serving: Serving, cache_ttl: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        serving: Serving,
+        cache_ttl: Duration,
+        liked_within: Duration,
+    ) -> Self {
         Dashboard {
             store,
             serving,
-            cache: Arc::new(DashboardCache::new(cache_ttl)),
+            cache: Arc::new(DashboardCache::new(cache_ttl, liked_within)),
+            liked_within,
         }
     }
 

@@ -21,6 +21,7 @@ pub struct PageInput<'a> {
     pub ratings: &'a RatingsView,
     pub recommended: &'a RecommendedView,
     pub models: &'a ModelsView,
+    pub online: &'a OnlineView,
     /// The chosen user, or why none could be shown.
     pub user: Result<&'a UserView, String>,
     /// The user id as typed, to keep in the picker.
@@ -106,6 +107,7 @@ pub fn render(page: &PageInput) -> String {
     picker(&mut html, page);
     user_panels(&mut html, page);
     charts(&mut html, page);
+    online(&mut html, page.online);
     html.push_str(r#"</main><footer class="muted">The JSON behind this page:"#);
     let user = page.user.as_ref().map_or(1, |u| u.user);
     for (name, path) in [
@@ -113,6 +115,7 @@ pub fn render(page: &PageInput) -> String {
         ("ratings", "/dashboard/ratings".to_string()),
         ("recommended", "/dashboard/recommended".to_string()),
         ("models", "/dashboard/models".to_string()),
+        ("online", "/dashboard/online".to_string()),
         (
             "user",
             format!("/dashboard/user{}", user_link(user, page.n, None)),
@@ -424,6 +427,71 @@ fn charts(html: &mut String, page: &PageInput) {
     html.push_str("</section>");
 }
 
+/// "Served, then liked": one row per model version, list source and arm.
+fn online(html: &mut String, online: &OnlineView) {
+    html.push_str(r#"<div class="card wide" id="online"><h2>Served, then liked</h2>"#);
+    if online.groups.is_empty() {
+        empty(
+            html,
+            "No list served yet (or MOVIEREC_IMPRESSIONS_SAMPLE=0).",
+        );
+        html.push_str("</div>");
+        return;
+    }
+    let _ = write!(
+        html,
+        r#"<p class="muted">Of the movies the lists served (each user and movie once per row), the share their user rated 4 or more within {} minutes after it was served, with its 95% interval, beside the version's NDCG@{K} on the retrain's holdout.</p><div class="scroll"><table><thead><tr><th class="num">Version</th><th>Source</th><th>Arm</th><th class="num">served</th><th class="num">liked</th><th class="num">rate</th><th class="num">95% interval</th><th class="num">offline NDCG@{K}</th></tr></thead><tbody>"#,
+        online.liked_within_minutes
+    );
+    for row in &online.groups {
+        let f = &row.figure;
+        let _ = write!(
+            html,
+            r#"<tr><td class="num">v{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{:.2}%</td><td class="num">{:.2}–{:.2}%</td><td class="num">{}</td></tr>"#,
+            f.version,
+            escape(&f.source),
+            escape(if f.arm.is_empty() { "–" } else { &f.arm }),
+            count(f.share.served),
+            count(f.share.liked),
+            100.0 * f.share.rate,
+            100.0 * f.share.low,
+            100.0 * f.share.high,
+            row.offline_ndcg_at_k
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_else(|| "–".into()),
+        );
+    }
+    html.push_str("</tbody></table></div>");
+    if let Some(ab) = &online.ab {
+        let standing = match &ab.winner {
+            Some(arm) => format!("Arm {arm} wins."),
+            None => "No arm has won yet.".to_string(),
+        };
+        let arms: Vec<String> = ab
+            .arms
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: {:.2}% ({:.2}–{:.2}%) of {}",
+                    a.arm,
+                    100.0 * a.share.rate,
+                    100.0 * a.share.low,
+                    100.0 * a.share.high,
+                    count(a.share.served)
+                )
+            })
+            .collect();
+        let _ = write!(
+            html,
+            r#"<p id="ab"><strong>A/B test:</strong> {} {}. <span class="muted">The rule: {}.</span></p>"#,
+            escape(&standing),
+            escape(&arms.join("; ")),
+            escape(ab.rule)
+        );
+    }
+    html.push_str("</div>");
+}
+
 fn models(html: &mut String, models: &ModelsView) {
     html.push_str(r#"<div class="card wide" id="chart-models"><h2>Model registry</h2>"#);
     if models.versions.is_empty() {
@@ -534,11 +602,17 @@ mod tests {
             top_genres: vec![],
         };
         let models = ModelsView { versions: vec![] };
+        let online = OnlineView {
+            liked_within_minutes: 60,
+            groups: vec![],
+            ab: None,
+        };
         render(&PageInput {
             summary: &summary,
             ratings: &ratings,
             recommended: &recommended,
             models: &models,
+            online: &online,
             user: Err("user id \"<x>\" is not a positive 32-bit integer".into()),
             typed_user: "<x>".into(),
             n,

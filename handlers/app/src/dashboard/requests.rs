@@ -5,7 +5,8 @@
 //! Views: `summary` (counts, serving version, sample users), `ratings`
 //! (`?days=60`: per day and per value), `recommended` (`?n=10`: top movies and
 //! genres of the published lists), `models` (the registry), `user`
-//! (`?user=42&n=10&limit=100`: history beside recommendations). The page is
+//! (`?user=42&n=10&limit=100`: history beside recommendations), `online`
+//! ("served, then liked" by version, source and arm). The page is
 //! all of them at once, for the user in `?user=` (a typical user by default).
 
 use std::collections::HashMap;
@@ -17,7 +18,14 @@ use super::{Dashboard, DashboardError};
 use crate::serving::query::{self, parse_n, parse_user, QueryError, DEFAULT_N, MAX_N};
 
 /// The names `GET /dashboard/{view}` answers to.
-pub const VIEWS: [&str; 5] = ["summary", "ratings", "recommended", "models", "user"];
+pub const VIEWS: [&str; 6] = [
+    "summary",
+    "ratings",
+    "recommended",
+    "models",
+    "user",
+    "online",
+];
 /// Days in the ratings-per-day window unless `?days=` says otherwise.
 pub const DEFAULT_DAYS: usize = 60;
 /// Rows of a user's history on the page and in `user` unless `?limit=` says otherwise.
@@ -42,6 +50,10 @@ fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
         sample_users: figures.sample_users.clone(),
         computed_at: figures.computed_at.clone(),
     }
+}
+
+fn online_of(dashboard: &Dashboard, figures: &StoreFigures) -> OnlineView {
+    views::online_view(&figures.online, &figures.models, dashboard.liked_within)
 }
 
 pub async fn recommended(
@@ -107,6 +119,10 @@ pub async fn data(
             let limit = bounded(query, "limit", DEFAULT_HISTORY, MAX_HISTORY)?;
             json(&views::user_view(dashboard, user, n, limit).await?)
         }
+        "online" => {
+            let figures = dashboard.figures().await?;
+            json(&online_of(dashboard, &figures))
+        }
         other => Err(DashboardError::UnknownView(other.to_string())),
     }
 }
@@ -125,6 +141,7 @@ pub async fn page(
     let ratings = views::ratings_view(&figures.summary, DEFAULT_DAYS);
     let recommended = recommended(dashboard, serving, DEFAULT_N).await?;
     let models = views::models_view(&figures.models, serving);
+    let online = online_of(dashboard, &figures);
 
     let default_user = summary
         .sample_users
@@ -155,6 +172,7 @@ pub async fn page(
         ratings: &ratings,
         recommended: &recommended,
         models: &models,
+        online: &online,
         user: user_view.as_ref().map_err(String::clone),
         typed_user,
         n,

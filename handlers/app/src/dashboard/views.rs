@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::cache::ListTallies;
 pub use super::sample_users::{sample_users, SampleUser};
 use super::{Dashboard, DashboardError};
+use crate::impressions::{verdict, AbVerdict, OnlineFigure};
 use crate::serving::{title_and_genres, ListRequest, Recommendations, ServeError};
 
 /// How many rows of a user's rating history a view holds at most.
@@ -323,5 +324,49 @@ mod tests {
         assert!(ratings_view(&RatingSummary::default(), 30)
             .per_day
             .is_empty());
+    }
+}
+
+/// "Served, then liked" by model version, list source and arm, each beside
+/// its version's offline NDCG@K (`crate::impressions::online`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineView {
+    /// How long after a movie was served a rating of 4 or more counts.
+    pub liked_within_minutes: u64,
+    pub groups: Vec<OnlineRow>,
+    /// The A/B test's standing, when impressions name arms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ab: Option<AbVerdict>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineRow {
+    #[serde(flatten)]
+    pub figure: OnlineFigure,
+    /// The version's NDCG@K on the retrain's holdout (`None`: not measured).
+    pub offline_ndcg_at_k: Option<f64>,
+}
+
+pub fn online_view(
+    figures: &[OnlineFigure],
+    models: &[ModelRecord],
+    liked_within: std::time::Duration,
+) -> OnlineView {
+    let offline = |version: u64| {
+        models
+            .iter()
+            .find(|m| m.version == version)
+            .and_then(|m| m.metrics.lists.ndcg_at_k)
+    };
+    OnlineView {
+        liked_within_minutes: liked_within.as_secs() / 60,
+        groups: figures
+            .iter()
+            .map(|figure| OnlineRow {
+                offline_ndcg_at_k: offline(figure.version),
+                figure: figure.clone(),
+            })
+            .collect(),
+        ab: verdict(figures),
     }
 }

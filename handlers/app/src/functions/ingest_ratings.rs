@@ -63,10 +63,14 @@ pub async fn store(state: &AppState, parsed: &ParsedBatch) -> Result<IngestOutco
             "dead-lettered bad events"
         );
     }
-    state
+    let outcome = state
         .store
         .ingest(&parsed.ratings, &parsed.dead_letters)
-        .await
+        .await?;
+    state
+        .telemetry
+        .record_ingest(outcome.written, outcome.unchanged, parsed.bad_events);
+    Ok(outcome)
 }
 
 /// The answer of standalone mode's `POST /events` (the shape the generator reads).

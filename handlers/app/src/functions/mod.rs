@@ -4,7 +4,7 @@
 //! `functions/` (the Functions host's `function.json`): the routes and the
 //! standalone scheduler both dispatch on it, never on a string. The host
 //! forwards the HTTP functions (GetRecommendations, SimilarMovies,
-//! UpsertMovies, Dashboard, DashboardData, OpenApi) as plain requests, which
+//! UpsertMovies, Dashboard, DashboardData, OpenApi, Metrics) as plain requests, which
 //! `crate::http` routes to `crate::serving`, `crate::catalogue` and
 //! `crate::dashboard`; it invokes the others with a JSON payload, which
 //! [`Function::invoke`] turns into a store call ([`ingest_ratings`]) or a
@@ -64,10 +64,11 @@ pub enum Function {
     Dashboard,
     DashboardData,
     OpenApi,
+    Metrics,
 }
 
 impl Function {
-    pub const ALL: [Function; 10] = [
+    pub const ALL: [Function; 11] = [
         Function::IngestRatings,
         Function::RetrainModel,
         Function::RecommendAllUsers,
@@ -78,6 +79,7 @@ impl Function {
         Function::Dashboard,
         Function::DashboardData,
         Function::OpenApi,
+        Function::Metrics,
     ];
 
     /// The function's name: its folder under `functions/`.
@@ -93,6 +95,7 @@ impl Function {
             Function::Dashboard => "Dashboard",
             Function::DashboardData => "DashboardData",
             Function::OpenApi => "OpenApi",
+            Function::Metrics => "Metrics",
         }
     }
 

@@ -12,6 +12,8 @@
 //! - `POST /events`: standalone mode's stand-in for the Event Hub;
 //! - `GET /` and `GET /dashboard`: the Dashboard page; `GET /dashboard/{view}`:
 //!   DashboardData, its figures as JSON;
+//! - `GET /metrics`: what this instance counted, in Prometheus' text format
+//!   ([`metrics`], from `crate::telemetry`);
 //! - `GET /healthz`; under the host, `GET /` without an invocation id is the
 //!   host's health ping and gets a constant answer.
 //!
@@ -26,6 +28,7 @@
 
 mod error;
 pub mod guard;
+pub mod metrics;
 mod routes;
 
 /// Who the app answers: the Functions host (on its port, behind its keys),

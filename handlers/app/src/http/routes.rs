@@ -2,25 +2,28 @@
 //! that owns the request (`crate::serving`, `crate::dashboard`,
 //! `crate::functions`, `crate::events`), and turns the result into a response.
 
-use crate::standalone::queues::LocalQueues;
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Json, Router};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use super::{guard, ApiError, Mode};
+use super::{guard, metrics, ApiError, Mode};
 use crate::catalogue::patches::{apply_patches, read_patches, PatchOutcome, MAX_PATCHES};
 use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::functions::{ingest_ratings, Function};
 use crate::invocation::{InvocationRequest, InvocationResponse};
-use crate::serving::{query, ListRequest};
+use crate::serving::{query, ListRequest, Recommendations};
+use crate::standalone::queues::LocalQueues;
 use crate::state::AppState;
+use crate::telemetry::RouteCounter;
 
 /// The OpenAPI 3 document of every HTTP route (handlers/app/openapi.json).
 pub const OPENAPI_DOCUMENT: &str = include_str!("../../openapi.json");
@@ -46,31 +49,63 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
 /// outputs to the queue-triggered functions, as the host would.
 pub fn router(state: AppState, mode: Mode, queues: Option<LocalQueues>) -> Router {
     let body_timeout = state.settings.limits.body_timeout;
+    // Each route is counted by its pattern when metrics are on
+    // (`metrics::counted`), outside its other layers, so that what they
+    // refuse is counted too; the recommendations route counts its own.
+    let routes = |table: Vec<(&'static str, MethodRouter<AppState>)>, layers: &dyn Fn(_) -> _| {
+        table
+            .into_iter()
+            .fold(Router::new(), |router, (path, method_router)| {
+                router.route(path, metrics::counted(&state, path, layers(method_router)))
+            })
+    };
     // GETs of the API and the dashboard: no body, nothing written, so none of
-    // the layers below (each costs every request it wraps an allocation or a
-    // boxed future, measurable on the GET path beside the no-work ceiling).
-    let reads = Router::new()
-        .route("/recommendations/{user}", get(recommendations))
-        .route("/movies/{movie}/similar", get(similar_movies))
-        .route("/openapi.json", get(openapi))
-        .route("/dashboard", get(dashboard_page))
-        .route("/dashboard/{view}", get(dashboard_data))
-        .route("/healthz", get(|| async { "ok" }));
+    // the write layers below (each costs every request it wraps an allocation
+    // or a boxed future, measurable on the GET path beside the no-work ceiling).
+    let no_layers = |method_router| method_router;
+    let recommending = Recommending {
+        state: state.clone(),
+        counter: metrics::recommendations_counter(&state),
+    };
+    let reads = routes(
+        vec![
+            ("/movies/{movie}/similar", get(similar_movies)),
+            ("/openapi.json", get(openapi)),
+            ("/dashboard", get(dashboard_page)),
+            ("/dashboard/{view}", get(dashboard_data)),
+            ("/healthz", get(|| async { "ok" })),
+            ("/metrics", get(metrics::metrics)),
+        ],
+        &no_layers,
+    );
     // What writes or reads a body, and `/`, which answers by mode.
-    let mut writes = Router::new()
-        .route("/", get(root))
-        .route("/movies", post(upsert_movies))
-        .route("/events", post(events))
-        .route("/{function}", post(invoke))
-        .route_layer(Extension(mode))
-        .route_layer(RequestBodyTimeoutLayer::new(body_timeout));
-    if mode == Mode::Standalone {
-        writes = writes.route_layer(axum::middleware::from_fn(guard::standalone_writes));
-    }
-    if let Some(queues) = queues {
-        writes = writes.route_layer(Extension(queues));
-    }
+    let write_layers = |method_router: MethodRouter<AppState>| {
+        let mut method_router = method_router
+            .route_layer(Extension(mode))
+            .route_layer(RequestBodyTimeoutLayer::new(body_timeout));
+        if mode == Mode::Standalone {
+            method_router =
+                method_router.route_layer(axum::middleware::from_fn(guard::standalone_writes));
+        }
+        if let Some(queues) = &queues {
+            method_router = method_router.route_layer(Extension(queues.clone()));
+        }
+        method_router
+    };
+    let writes = routes(
+        vec![
+            ("/", get(root)),
+            ("/movies", post(upsert_movies)),
+            ("/events", post(events)),
+            (metrics::FUNCTION_ROUTE, post(invoke)),
+        ],
+        &write_layers,
+    );
     reads
+        .route(
+            metrics::RECOMMENDATIONS_ROUTE,
+            get(recommendations).with_state(recommending),
+        )
         .merge(writes)
         .with_state(state)
         .layer(axum::middleware::map_response(security_headers))
@@ -103,15 +138,51 @@ async fn root(
     dashboard_page(state, query).await
 }
 
-/// `GET /recommendations/{user}?n=&offset=&genre=&exclude=`: GetRecommendations.
+/// What the recommendations route is handed: the app, and its counters.
+#[derive(Clone)]
+struct Recommending {
+    state: AppState,
+    counter: RouteCounter,
+}
+
+/// `GET /recommendations/{user}?n=&offset=&genre=&exclude=`: GetRecommendations,
+/// counted here by list source (`metrics::recommendations_counter`).
 async fn recommendations(
-    State(state): State<AppState>,
-    Path(user): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let user = query::parse_user(&user)?;
-    let request = ListRequest::from_query(&params)?;
-    Ok(sized_json(&state.serving.recommend(user, &request).await?))
+    State(Recommending { state, counter }): State<Recommending>,
+    user: Result<Path<String>, PathRejection>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let started = Instant::now();
+    let (response, source) = match recommend(&state, user, params).await {
+        Ok(list) => {
+            let movies = list.items.iter().map(|item| item.movie_id).collect();
+            let source = list.source.as_str();
+            let arm = list.arm.as_deref().unwrap_or("");
+            state
+                .impressions
+                .record(list.user, list.model_version, source, arm, movies);
+            (sized_json(&list), source)
+        }
+        Err(refused) => (refused, ""),
+    };
+    counter.record(source, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The list a GET asks for, or the answer that refuses it.
+async fn recommend(
+    state: &AppState,
+    user: Result<Path<String>, PathRejection>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Recommendations, Response> {
+    let Path(user) = user.map_err(IntoResponse::into_response)?;
+    let Query(params) = params.map_err(IntoResponse::into_response)?;
+    let listed = async {
+        let user = query::parse_user(&user)?;
+        let request = ListRequest::from_query(&params)?;
+        Ok::<_, ApiError>(state.serving.recommend(user, &request).await?)
+    };
+    listed.await.map_err(IntoResponse::into_response)
 }
 
 /// Room for a list answer (about 2 KB for 10 items with titles and reasons).

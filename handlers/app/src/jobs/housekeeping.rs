@@ -1,6 +1,6 @@
 //! Retention, run at the end of each retrain and after new movies are
-//! folded into a version (both under the job lease): dead letters
-//! older than the retention setting are deleted, and the files of promoted
+//! folded into a version (both under the job lease): dead letters and
+//! impressions older than their retention settings are deleted, and the files of promoted
 //! versions past the newest few are deleted (their records and metrics stay
 //! in the history). The serving and the promoted versions, and a version
 //! whose lists are being published, keep their files whatever their age. A
@@ -18,6 +18,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct HousekeepingReport {
     pub dead_letters_deleted: u64,
+    /// Impressions past MOVIEREC_IMPRESSIONS_RETENTION_DAYS.
+    pub served_lists_deleted: u64,
     /// Versions whose files were deleted by this run.
     pub model_files_deleted: Vec<u64>,
 }
@@ -29,6 +31,10 @@ pub async fn run(state: &AppState) -> Result<HousekeepingReport, PlanError> {
         let before = chrono::Utc::now().timestamp() - retention.as_secs() as i64;
         report.dead_letters_deleted = state.store.prune_dead_letters(before).await?;
     }
+    let online = &state.settings.online;
+    let before_ms =
+        chrono::Utc::now().timestamp_millis() - online.impressions_retention.as_millis() as i64;
+    report.served_lists_deleted = state.store.prune_served(before_ms).await?;
     let models = state.store.models().await?;
     // `models()` is newest first, so the first promoted ones are the newest,
     // the promoted version (the newest promoted) among them.
@@ -114,6 +120,18 @@ mod tests {
             .ingest(&[], &[letter("old", 31), letter("recent", 1)])
             .await
             .unwrap();
+        let served = |user: i32, age_days: i64| movierec_store::ServedList {
+            user,
+            served_at_ms: (now - age_days * 86_400) * 1000,
+            version: 2,
+            source: "batch".into(),
+            arm: String::new(),
+            movies: vec![1, 2],
+        };
+        store
+            .record_served(&[served(1, 31), served(2, 29)])
+            .await
+            .unwrap();
         let mut settings = Settings::for_tests(dir.path().to_path_buf());
         settings.limits.model_versions_kept = 3;
         settings.limits.dead_letter_retention = Some(Duration::from_secs(30 * 86_400));
@@ -121,6 +139,9 @@ mod tests {
         let report = run(&state).await.unwrap();
         assert_eq!(report.model_files_deleted, vec![1, 3]);
         assert_eq!(report.dead_letters_deleted, 1);
+        assert_eq!(report.served_lists_deleted, 1);
+        let kept = store.served_since(0).await.unwrap();
+        assert_eq!(kept.iter().map(|l| l.user).collect::<Vec<_>>(), [2]);
         for v in [2, 4, 5, 6] {
             assert_eq!(store.model_files(v).await.unwrap().len(), 1, "version {v}");
         }

@@ -88,21 +88,25 @@ impl Job {
             Job::WriteShard(message) => {
                 let stopped = |reason| JobError::Stopped { job: name, reason };
                 let _running = ShardRunning::new(&state.jobs.shards_running);
-                tokio::select! {
-                    // A run asked to stop does not start.
-                    biased;
-                    _ = state.jobs.cancel.cancelled() => Err(stopped(JobStopped::ShuttingDown)),
-                    _ = caller.cancelled() => Err(stopped(JobStopped::CallerCancelled)),
-                    written = shard::run(state, &message) => {
-                        written.map(Ran::WriteShard).map_err(|e| JobError::failed(name, e))
+                let run = async {
+                    tokio::select! {
+                        // A run asked to stop does not start.
+                        biased;
+                        _ = state.jobs.cancel.cancelled() => Err(stopped(JobStopped::ShuttingDown)),
+                        _ = caller.cancelled() => Err(stopped(JobStopped::CallerCancelled)),
+                        written = shard::run(state, &message) => {
+                            written.map_err(|e| JobError::failed(name, e))
+                        }
                     }
-                }
+                };
+                counted(state, name, run).await.map(Ran::WriteShard)
             }
-            Job::Import(request) => leased(state, name, caller, |state, _cancel| {
-                import_model::import_requested(state, request)
-            })
-            .await
-            .map(Ran::Import),
+            Job::Import(request) => {
+                let run = leased(state, name, caller, |state, _cancel| {
+                    import_model::import_requested(state, request)
+                });
+                counted(state, name, run).await.map(Ran::Import)
+            }
         }
     }
 
@@ -184,7 +188,8 @@ async fn retrain_until(
     state: &AppState,
     caller: CancellationToken,
 ) -> Result<JobOutcome<RetrainReport>, JobError> {
-    leased(state, Job::Retrain.name(), caller, retrain::retrain).await
+    let name = Job::Retrain.name();
+    counted(state, name, leased(state, name, caller, retrain::retrain)).await
 }
 
 /// The coordinator: says so without the lease when there is nothing to do.
@@ -193,11 +198,52 @@ async fn coordinate(
     caller: CancellationToken,
 ) -> Result<JobOutcome<RecommendReport>, JobError> {
     let name = Job::PublishLists.name();
-    let idle = recommend_all::nothing_to_do(state).await;
-    if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
-        return Ok(JobOutcome::Skipped { reason });
+    let run = async {
+        let idle = recommend_all::nothing_to_do(state).await;
+        if let Some(reason) = idle.map_err(|e| JobError::failed(name, e))? {
+            return Ok(JobOutcome::Skipped { reason });
+        }
+        leased(state, name, caller, recommend_all::coordinate).await
+    };
+    counted(state, name, run).await
+}
+
+/// A run's outcome, as `crate::telemetry` counts it.
+trait Counted {
+    /// It did nothing this time (another holds the lease, nothing to do, a
+    /// shard already written).
+    fn skipped(&self) -> bool;
+}
+
+impl<T> Counted for JobOutcome<T> {
+    fn skipped(&self) -> bool {
+        matches!(self, JobOutcome::Skipped { .. })
     }
-    leased(state, name, caller, recommend_all::coordinate).await
+}
+
+impl Counted for ShardOutcome {
+    fn skipped(&self) -> bool {
+        matches!(self, ShardOutcome::Ignored { .. })
+    }
+}
+
+/// Runs `run`, job `name`'s one run, and counts it by outcome with its
+/// duration (`movierec_job_runs_total`, `movierec_job_duration_seconds`).
+async fn counted<T: Counted>(
+    state: &AppState,
+    name: &'static str,
+    run: impl std::future::Future<Output = Result<T, JobError>>,
+) -> Result<T, JobError> {
+    let started = std::time::Instant::now();
+    let result = run.await;
+    let outcome = match &result {
+        Ok(ran) if ran.skipped() => "skipped",
+        Ok(_) => "done",
+        Err(e) if e.is_stopped() => "stopped",
+        Err(_) => "failed",
+    };
+    state.telemetry.record_job(name, outcome, started.elapsed());
+    result
 }
 
 /// The coordinator and its shards in this process (`serve`'s bootstrap, the

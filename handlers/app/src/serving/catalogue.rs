@@ -15,7 +15,7 @@ use std::sync::Arc;
 use movierec_store::{Movie, Store, StoreError};
 
 use super::response::JsonText;
-use crate::snapshot::Snapshots;
+use crate::snapshot::{SnapshotCount, Snapshots};
 
 /// The catalogue at one revision (the revision is its key in [`CatalogueCache`]).
 #[derive(Debug)]
@@ -135,6 +135,11 @@ impl Default for CatalogueCache {
 }
 
 impl CatalogueCache {
+    /// How often the catalogue asked for was held, and loaded.
+    pub fn count(&self) -> SnapshotCount {
+        self.0.count("catalogue")
+    }
+
     /// The catalogue at the store's current revision.
     pub async fn current(&self, store: &dyn Store) -> Result<Arc<Catalogue>, StoreError> {
         let revision = store.catalogue_revision().await?;

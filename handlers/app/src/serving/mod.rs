@@ -18,6 +18,12 @@
 //! - `popular`: the user has no ratings, or only of movies the model does not
 //!   know (those left out): the most liked movies.
 //!
+//! With an A/B test (MOVIEREC_AB_TEST), the user's arm ([`ab`]: a stable hash
+//! of the user) decides first: `model` takes the path above, `popular` the
+//! most-popular list (their rated movies left out), `vN` the path above with
+//! model version N in place of the published one, from the user's current
+//! ratings and never from a published list; the answer names its `arm`.
+//!
 //! ## Freshness: why a rating mark, and what it costs
 //! Every ingest that stores a rating of a user gives them a new *rating
 //! mark* (`RatingStore::rating_marks`), and RecommendAllUsers stores with
@@ -54,10 +60,11 @@
 //! requests ask.
 //!
 //! Owns: the model swap, the catalogue snapshot, the filters, the
-//! row-or-fold-in-or-popular decision, the kept fold-ins, and [`ServeError`]. Must not touch:
+//! row-or-fold-in-or-popular decision, the A/B arms, the kept fold-ins, and [`ServeError`]. Must not touch:
 //! HTTP (statuses, headers are `crate::http`'s), and it never writes to the
 //! store.
 
+pub mod ab;
 pub mod catalogue;
 mod error;
 pub mod filters;
@@ -83,6 +90,8 @@ pub use query::QueryError;
 pub use response::{Because, Item, JsonText, Recommendations, SimilarItem, SimilarMovies, Source};
 
 use crate::models::{LoadError, RatingVector, Reasons};
+use crate::settings::{AbTest, ArmKind};
+use crate::snapshot::SnapshotCount;
 use catalogue::CatalogueCache;
 use fold_ins::{FoldIn, FoldIns};
 use model_slot::ModelSlot;
@@ -95,15 +104,18 @@ pub struct Serving {
     model: Arc<ModelSlot>,
     catalogue: Arc<CatalogueCache>,
     fold_ins: Arc<FoldIns>,
+    /// The A/B test of what GETs serve, if one runs.
+    ab: Option<Arc<AbTest>>,
 }
 
 impl Serving {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, ab: Option<AbTest>) -> Self {
         Serving {
             store,
             model: Default::default(),
             catalogue: Default::default(),
             fold_ins: Default::default(),
+            ab: ab.map(Arc::new),
         }
     }
 
@@ -121,6 +133,16 @@ impl Serving {
     /// How many times this instance has loaded a model version from the store.
     pub fn model_loads(&self) -> u64 {
         self.model.loads()
+    }
+
+    /// The published version, which this instance serves (`GET /metrics`).
+    pub async fn serving_version(&self) -> Result<Option<u64>, StoreError> {
+        self.store.serving_version().await
+    }
+
+    /// The snapshot caches' hits and loads so far (`GET /metrics`).
+    pub fn snapshot_counts(&self) -> Vec<SnapshotCount> {
+        vec![self.model.count(), self.catalogue.count()]
     }
 
     /// The catalogue at the store's current revision (see [`catalogue`]).
@@ -142,19 +164,43 @@ impl Serving {
         user: i32,
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
+        let arm = self.ab.as_ref().map(|test| ab::arm_of(test, user));
+        let of_version = match arm.map(|arm| &arm.kind) {
+            None | Some(ArmKind::Model) => None,
+            Some(ArmKind::Popular) => {
+                let mut answer = self.popular_for(user, request).await?;
+                answer.arm = arm.map(|arm| arm.name.clone());
+                return Ok(answer);
+            }
+            Some(ArmKind::Version(version)) => Some(*version),
+        };
+        let mut answer = self.list_for(user, request, of_version).await?;
+        answer.arm = arm.map(|arm| arm.name.clone());
+        Ok(answer)
+    }
+
+    /// The list: the published one while it answers, else worked out from
+    /// the published model, or from version `of_version` (an A/B arm's,
+    /// never a published list, always from the user's current ratings).
+    async fn list_for(
+        &self,
+        user: i32,
+        request: &ListRequest,
+        of_version: Option<u64>,
+    ) -> Result<Recommendations, ServeError> {
         let store = self.store.as_ref();
         let mut view = store.user_view(user).await?;
         let revision = view.catalogue_revision.take();
         let catalogue = self.catalogue.at(revision, store).await?;
         let filter = Filter::new(request, &catalogue)?;
         let page = request.offset..request.end();
-        let row = if view.rated_since_list() {
+        let row = if view.rated_since_list() || of_version.is_some() {
             UserRow::Current
         } else {
             UserRow::Trained
         };
         let mark = view.rating_mark;
-        if let Some(list) = view.current_list() {
+        if let Some(list) = view.current_list().filter(|_| of_version.is_none()) {
             let kept: Vec<RecommendedItem> = list
                 .items
                 .into_iter()
@@ -171,7 +217,13 @@ impl Serving {
                 return Ok(answer.with(&kept[page], &catalogue));
             }
         }
-        let serving = self.model().await?.ok_or(ServeError::NoModel)?;
+        let serving = match of_version {
+            None => self.model().await?.ok_or(ServeError::NoModel)?,
+            Some(version) => self.model_version(version).await.map_err(|e| match e {
+                LoadError::Store(store) => ServeError::Store(store),
+                other => ServeError::Model(other),
+            })?,
+        };
         let kept = mark.and_then(|mark| self.fold_ins.get(user, serving.version, mark));
         let fold_in = match kept {
             Some(kept) => kept,
@@ -265,6 +317,21 @@ impl Serving {
             ranked,
             rating,
         }))
+    }
+
+    /// The most-popular list for `user` (an A/B arm's): their rated movies
+    /// and what the request filters out left out.
+    async fn popular_for(
+        &self,
+        user: i32,
+        request: &ListRequest,
+    ) -> Result<Recommendations, ServeError> {
+        let (catalogue, ratings) = tokio::join!(self.catalogue(), self.store.user_ratings(user));
+        let (catalogue, ratings) = (catalogue?, ratings?);
+        let filter = Filter::new(request, &catalogue)?;
+        let seen = ratings.iter().map(|r| r.movie).collect();
+        self.popular(user, request, &filter, &seen, &catalogue)
+            .await
     }
 
     /// The most liked movies of the published version that `filter` keeps,
@@ -394,6 +461,7 @@ impl Answer {
             user: self.user,
             source: self.source,
             model_version: self.model_version,
+            arm: None,
             generated_at,
             items,
         }

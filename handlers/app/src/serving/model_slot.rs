@@ -17,7 +17,7 @@ use movierec_store::Store;
 
 use super::ServeError;
 use crate::models::{load_model_version, LoadError, VersionModels};
-use crate::snapshot::Snapshots;
+use crate::snapshot::{SnapshotCount, Snapshots};
 
 /// A version's loaded models (ranking and rating), its number, and the
 /// ranking model's unit item vectors ("more like this", and the reasons).
@@ -112,5 +112,10 @@ impl ModelSlot {
     /// How many times this instance has loaded a model version from the store.
     pub fn loads(&self) -> u64 {
         self.0.loads()
+    }
+
+    /// How often a version asked for was held, and loaded.
+    pub fn count(&self) -> SnapshotCount {
+        self.0.count("model")
     }
 }

@@ -50,6 +50,13 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Batch,
+        Source::Model,
+        Source::FoldIn,
+        Source::Popular,
+    ];
+
     /// The name the answer and the CLI use: `batch`, `model`, `fold-in`, `popular`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -109,6 +116,9 @@ pub struct Recommendations {
     pub user: i32,
     pub source: Source,
     pub model_version: u64,
+    /// The A/B arm the user is in, when a test runs (MOVIEREC_AB_TEST).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
     /// When the list was computed (RFC 3339).
     pub generated_at: String,
     pub items: Vec<Item>,

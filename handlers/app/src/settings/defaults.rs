@@ -13,7 +13,7 @@
 use movierec_core::als::AlsParams;
 
 use super::schedules::SCHEDULE_DEFAULTS;
-use super::{Limits, Shards, TRAINER_DEFAULT};
+use super::{Limits, Online, Shards, AB_SALT, TRAINER_DEFAULT};
 
 /// The embedded SQLite store's directory (MOVIEREC_STORE).
 pub const STORE_DIR: &str = ".movierec";
@@ -31,6 +31,8 @@ pub const HOLDOUT_FRACTION: f64 = 0.1;
 pub const HOLDOUT_SEED: u64 = 42;
 /// Tune the ranking model's regularisation at every retrain (MOVIEREC_RANKING_TUNE).
 pub const RANKING_TUNE: bool = true;
+/// Count requests, ingests and jobs and answer `GET /metrics` (MOVIEREC_METRICS).
+pub const METRICS: bool = true;
 /// The data set `serve` imports into an empty store (MOVIEREC_BOOTSTRAP_DATA),
 /// relative to the working directory: the project root, or the packaged app
 /// folder, which `movierec package --with-data` lays out the same way.
@@ -76,6 +78,7 @@ pub fn table() -> Vec<Setting> {
     let ranking = AlsParams::ranking();
     let limits = Limits::default();
     let shards = Shards::default();
+    let online = Online::default();
     let mut table = vec![
         setting("MOVIEREC_STORE", STORE_DIR),
         no_default("MOVIEREC_COSMOS_ENDPOINT", READ_BY_SETTINGS),
@@ -114,6 +117,19 @@ pub fn table() -> Vec<Setting> {
             ranking.unobserved_weight,
         ),
         setting("MOVIEREC_RANKING_TUNE", RANKING_TUNE),
+        setting("MOVIEREC_METRICS", METRICS),
+        setting("MOVIEREC_IMPRESSIONS_SAMPLE", online.impressions_sample),
+        setting(
+            "MOVIEREC_IMPRESSIONS_RETENTION_DAYS",
+            online.impressions_retention.as_secs() / 86_400,
+        ),
+        setting(
+            "MOVIEREC_LIKED_WITHIN_MINUTES",
+            online.liked_within.as_secs() / 60,
+        ),
+        // unset: no A/B test
+        no_default("MOVIEREC_AB_TEST", READ_BY_SETTINGS),
+        setting("MOVIEREC_AB_SALT", AB_SALT),
         setting("MOVIEREC_TRAINER", TRAINER_DEFAULT),
         // required with MOVIEREC_TRAINER=external
         no_default("MOVIEREC_EXTERNAL_MODELS", READ_BY_SETTINGS),

@@ -18,13 +18,17 @@ use std::time::Duration;
 
 use movierec_core::als::{AlsParams, ParamsError};
 
+mod ab;
 pub mod defaults;
 mod limits;
+mod online;
 mod scale;
 pub mod schedules;
 
+pub use ab::{AbTest, Arm, ArmKind, AB_SALT};
 pub use defaults::Setting;
 pub use limits::Limits;
+pub use online::Online;
 pub use scale::{ExternalModels, Shards, Trainer, TRAINER_DEFAULT};
 pub use schedules::SCHEDULE_DEFAULTS;
 
@@ -56,6 +60,13 @@ pub struct Settings {
     /// Choose the ranking model's regularisation on a validation split at every
     /// retrain (MOVIEREC_RANKING_TUNE): three more fits, see `movierec_core::tuning`.
     pub ranking_tune: bool,
+    /// Count requests, ingests and jobs, and answer `GET /metrics`
+    /// (MOVIEREC_METRICS; `crate::telemetry`).
+    pub metrics: bool,
+    /// Impressions and the online figures ([`Online`]).
+    pub online: Online,
+    /// The A/B test of what GETs serve, if one runs (MOVIEREC_AB_TEST).
+    pub ab_test: Option<AbTest>,
     /// Body sizes, connection bounds, retention ([`Limits`]).
     pub limits: Limits,
     /// The data set imported into an empty store by `serve` (MOVIEREC_BOOTSTRAP_DATA).
@@ -326,6 +337,13 @@ impl Settings {
                 defaults::RANKING_TUNE,
                 "true or false",
             )?,
+            metrics: src.parse("MOVIEREC_METRICS", defaults::METRICS, "true or false")?,
+            online: Online::read(&src)?,
+            ab_test: AbTest::parse(
+                &src.var("MOVIEREC_AB_TEST").unwrap_or_default(),
+                &src.var("MOVIEREC_AB_SALT")
+                    .unwrap_or_else(|| AB_SALT.to_string()),
+            )?,
             limits: Limits::read(&src)?,
             bootstrap_data: PathBuf::from(
                 src.var("MOVIEREC_BOOTSTRAP_DATA")
@@ -361,6 +379,14 @@ impl Settings {
                 ..AlsParams::ranking()
             },
             ranking_tune: defaults::RANKING_TUNE,
+            metrics: defaults::METRICS,
+            // The contract tests count the store's requests per GET;
+            // impressions are tested on their own (tests/it/online.rs).
+            online: Online {
+                impressions_sample: 0.0,
+                ..Online::default()
+            },
+            ab_test: None,
             limits: Limits::default(),
             bootstrap_data: PathBuf::from(defaults::BOOTSTRAP_DATA),
             functions_dir: None,
@@ -447,6 +473,9 @@ mod tests {
             default("MOVIEREC_RANKING_REG")
         );
         assert_eq!(s.ranking_tune.to_string(), default("MOVIEREC_RANKING_TUNE"));
+        assert_eq!(s.metrics.to_string(), default("MOVIEREC_METRICS"));
+        assert_eq!(s.online, Online::default());
+        assert_eq!(s.ab_test, None);
         assert_eq!(s.limits, Limits::default());
         assert_eq!(
             s.bootstrap_data,

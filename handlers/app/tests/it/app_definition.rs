@@ -116,7 +116,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
     ]);
     assert!(
         stdout.contains(
-            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, OpenApi, RecommendAllUsers, RecommendShard, RetrainModel, SimilarMovies, UpsertMovies"
+            "functions Dashboard, DashboardData, GetRecommendations, IngestRatings, Metrics, OpenApi, RecommendAllUsers, RecommendShard, RetrainModel, SimilarMovies, UpsertMovies"
         ),
         "{stdout}"
     );
@@ -142,6 +142,7 @@ fn package_lays_out_the_app_folder_and_zip_the_host_runs() {
         "SimilarMovies",
         "UpsertMovies",
         "OpenApi",
+        "Metrics",
     ] {
         assert!(
             names.contains(&format!("{f}/function.json")),
@@ -238,6 +239,7 @@ fn every_http_route_in_function_json_is_served() {
         "/recommendations/1",
         "/movies/1/similar",
         "/openapi.json",
+        "/metrics",
     ];
     let mut routes = Vec::new();
     for entry in std::fs::read_dir(root().join("functions")).unwrap() {
@@ -258,7 +260,7 @@ fn every_http_route_in_function_json_is_served() {
             ));
         }
     }
-    assert_eq!(routes.len(), 6, "{routes:?}");
+    assert_eq!(routes.len(), 7, "{routes:?}");
     let owners_of = |method: &str, path: &str| -> Vec<String> {
         let bare = path.split('?').next().unwrap();
         routes

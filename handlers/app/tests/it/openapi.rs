@@ -270,9 +270,11 @@ async fn every_route_answers_as_the_document_describes() {
         ("/dashboard/{view}", "/dashboard/recommended?n=5"),
         ("/dashboard/{view}", "/dashboard/models"),
         ("/dashboard/{view}", "/dashboard/user?user=1&n=5&limit=3"),
+        ("/dashboard/{view}", "/dashboard/online"),
         ("/dashboard/{view}", "/dashboard/nope"),
         ("/openapi.json", "/openapi.json"),
         ("/healthz", "/healthz"),
+        ("/metrics", "/metrics"),
     ];
     let mut answered = BTreeSet::new();
     for (path, request) in gets {

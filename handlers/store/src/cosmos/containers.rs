@@ -8,6 +8,7 @@
 //! | `deadletters` | `/id` | one per rejected event | streamed, newest kept |
 //! | `movies` | `/id` | one per movie, id `"{movie}"` | point reads |
 //! | `recommendations` | `/user` | one per user, id `"{user}:mark"`: the rating mark and the lists of the kept versions | one point read per GET; marks by user range, per shard |
+//! | `impressions` | `/user` | one per served list, id `"{user}:{served_at_ms}"` | by time, across partitions (the online figures), pruned by age |
 //! | `registry` | `/pk` | model versions (`pk` "models"), file chunks (`pk` "files:v{version}"), the popular lists (`pk` "popular") and control documents (`pk` "control": serving version, job lease) | single-partition queries, point reads |
 //!
 //! Indexing: everything is excluded except the paths a query filters or
@@ -25,14 +26,16 @@ pub const DEAD_LETTERS: &str = "deadletters";
 pub const MOVIES: &str = "movies";
 pub const RECOMMENDATIONS: &str = "recommendations";
 pub const REGISTRY: &str = "registry";
+pub const IMPRESSIONS: &str = "impressions";
 
 /// Every container: name, partition key path, indexed paths.
-pub const CONTAINERS: [(&str, &str, &[&str]); 5] = [
+pub const CONTAINERS: [(&str, &str, &[&str]); 6] = [
     (RATINGS, "/user", &["/user/?"]),
     (DEAD_LETTERS, "/id", &[]),
     (MOVIES, "/id", &[]),
     (RECOMMENDATIONS, "/user", &["/version/?", "/user/?"]),
     (REGISTRY, "/pk", &["/pk/?", "/version/?", "/status/?"]),
+    (IMPRESSIONS, "/user", &["/served_at_ms/?"]),
 ];
 
 fn indexing_policy(indexed: &[&str]) -> IndexingPolicy {

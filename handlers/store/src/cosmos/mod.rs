@@ -20,6 +20,7 @@
 mod catalog;
 pub mod containers;
 mod documents;
+mod impressions;
 pub mod local;
 mod markers;
 mod ratings;
@@ -114,6 +115,7 @@ struct Inner {
     movies: ContainerClient,
     registry: ContainerClient,
     recommendations: ContainerClient,
+    impressions: ContainerClient,
     /// The serving version as last read, and when.
     serving: RwLock<Option<(Option<u64>, Instant)>>,
     /// The catalogue revision as last read or written, and when.
@@ -153,6 +155,7 @@ impl CosmosStore {
             movies: open(containers::MOVIES).await?,
             registry: open(containers::REGISTRY).await?,
             recommendations: open(containers::RECOMMENDATIONS).await?,
+            impressions: open(containers::IMPRESSIONS).await?,
             serving: RwLock::new(None),
             revision: RwLock::new(None),
             config,

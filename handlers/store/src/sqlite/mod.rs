@@ -16,6 +16,7 @@
 //! `markers.rs`.
 
 mod catalog;
+mod impressions;
 mod ingest_group;
 mod items;
 mod markers;

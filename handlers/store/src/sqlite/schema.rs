@@ -62,6 +62,16 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS served_lists (
+            user_id      INTEGER NOT NULL,
+            served_at_ms INTEGER NOT NULL,
+            version      INTEGER NOT NULL,
+            source       TEXT NOT NULL,
+            arm          TEXT NOT NULL,
+            movies       TEXT NOT NULL,
+            PRIMARY KEY (user_id, served_at_ms)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS served_lists_time ON served_lists (served_at_ms);
         CREATE TABLE IF NOT EXISTS leases (
             name       TEXT PRIMARY KEY,
             holder     TEXT NOT NULL,

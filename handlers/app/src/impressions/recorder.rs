@@ -1,0 +1,133 @@
+//! [`Recorder`]: takes what an answer served, keeps a sample of it, and hands
+//! it to one background task that writes batches to the store.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use movierec_store::{ServedList, Store};
+use tokio::sync::mpsc;
+
+/// Lists waiting for the writer; past this a list is dropped (and counted)
+/// rather than held: a store that stalls must not grow the heap.
+const QUEUE: usize = 10_000;
+/// Lists the writer sends in one store call at most.
+const BATCH: usize = 500;
+
+pub struct Recorder {
+    store: Arc<dyn Store>,
+    /// Share of answers recorded (0 to 1).
+    sample: f64,
+    /// The writer's queue, started by the first list recorded (on the
+    /// runtime that serves it).
+    queue: OnceLock<mpsc::Sender<ServedList>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    pub fn new(store: Arc<dyn Store>, sample: f64) -> Self {
+        Recorder {
+            store,
+            sample,
+            queue: OnceLock::new(),
+            dropped: Arc::default(),
+        }
+    }
+
+    /// Records that `user` was served `movies` (first ranked first) by
+    /// model `version` from `source` in `arm`, if the sample takes it. Never
+    /// waits: with the queue full, the list is dropped and counted.
+    pub fn record(&self, user: i32, version: u64, source: &str, arm: &str, movies: Vec<i32>) {
+        if self.sample <= 0.0 {
+            return;
+        }
+        let served_at_ms = chrono::Utc::now().timestamp_millis();
+        if !sampled(user, served_at_ms, self.sample) {
+            return;
+        }
+        let list = ServedList {
+            user,
+            served_at_ms,
+            version,
+            source: source.to_string(),
+            arm: arm.to_string(),
+            movies,
+        };
+        let queue = self.queue.get_or_init(|| self.start_writer());
+        if queue.try_send(list).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Lists dropped so far: the queue was full, or the store refused a batch.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn start_writer(&self) -> mpsc::Sender<ServedList> {
+        let (queue, lists) = mpsc::channel(QUEUE);
+        tokio::spawn(write(self.store.clone(), lists, self.dropped.clone()));
+        queue
+    }
+}
+
+/// Whether the answer to `user` at `served_at_ms` is in the sample: a hash of
+/// the two against the share, so the choice is the same wherever it is made.
+pub fn sampled(user: i32, served_at_ms: i64, sample: f64) -> bool {
+    if sample >= 1.0 {
+        return true;
+    }
+    let mut key = [0u8; 12];
+    key[..4].copy_from_slice(&user.to_le_bytes());
+    key[4..].copy_from_slice(&served_at_ms.to_le_bytes());
+    let hash = twox_hash::XxHash64::oneshot(0, &key);
+    (hash as f64) < sample * u64::MAX as f64
+}
+
+/// The writer: whatever has queued since its last store call goes in the
+/// next one (up to [`BATCH`]), so batches grow with the load and a quiet
+/// server writes each list at once. A batch the store refuses is dropped
+/// with a warning: impressions are a sample, not a record of account.
+async fn write(
+    store: Arc<dyn Store>,
+    mut lists: mpsc::Receiver<ServedList>,
+    dropped: Arc<AtomicU64>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = lists.recv().await {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match lists.try_recv() {
+                Ok(list) => batch.push(list),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = store.record_served(&batch).await {
+            dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            tracing::warn!(
+                lists = batch.len(),
+                error = &e as &dyn std::error::Error,
+                "could not record served lists; they are dropped"
+            );
+        }
+        batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_takes_about_its_share_and_the_same_answers_everywhere() {
+        let taken = (0..100_000)
+            .filter(|&i| sampled(i % 611, 1_700_000_000_000 + i as i64, 0.1))
+            .count();
+        assert!(
+            (9_000..11_000).contains(&taken),
+            "{taken} of 100,000 at 0.1"
+        );
+        assert_eq!(sampled(42, 7, 0.5), sampled(42, 7, 0.5));
+        assert!((0..1000).all(|i| sampled(i, i as i64, 1.0)));
+        assert!((0..1000).all(|i| !sampled(i, i as i64, 0.0)));
+    }
+}
