@@ -110,9 +110,15 @@ pub struct Serving {
 
 impl Serving {
     pub fn new(store: Arc<dyn Store>, ab: Option<AbTest>) -> Self {
+        let arm_versions = ab.as_ref().map_or(0, |test| {
+            test.arms
+                .iter()
+                .filter(|arm| matches!(arm.kind, ArmKind::Version(_)))
+                .count()
+        });
         Serving {
             store,
-            model: Default::default(),
+            model: Arc::new(ModelSlot::holding_more(arm_versions)),
             catalogue: Default::default(),
             fold_ins: Default::default(),
             ab: ab.map(Arc::new),

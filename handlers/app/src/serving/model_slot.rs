@@ -78,6 +78,13 @@ impl Default for ModelSlot {
 }
 
 impl ModelSlot {
+    /// A slot that holds `more` versions besides the served one and the one
+    /// being published: the A/B arms' versions, which would otherwise evict
+    /// those two, and each other, at every request.
+    pub fn holding_more(more: usize) -> Self {
+        ModelSlot(Snapshots::new(VERSIONS_HELD + more))
+    }
+
     /// The model of the published version, loading it if this instance does
     /// not hold it yet. `None` when nothing is published.
     pub async fn current(

@@ -180,3 +180,27 @@ async fn an_ab_test_serves_each_arm_its_list_keeps_users_in_their_arm_and_counts
     let server = start_serve(store.path(), &settings);
     assert_eq!(arms(&server, 1..=30).await, first);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_arm_serves_that_version_from_the_users_current_ratings() {
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = SETTINGS.to_vec();
+    // version 1 is the bootstrap's: the arm serves it as a challenger would be
+    settings.push(("MOVIEREC_AB_TEST", "model:1,v1:1"));
+    let server = start_serve(store.path(), &settings);
+    let mut seen = std::collections::BTreeSet::new();
+    for user in 1..=20 {
+        let list = get(format!("{}/recommendations/{user}", server.url)).await;
+        let arm = list["arm"].as_str().unwrap().to_string();
+        match arm.as_str() {
+            "model" => assert_eq!(list["source"], "batch", "{list}"),
+            // never the published list: worked out from the user's ratings now
+            "v1" => assert_eq!(list["source"], "fold-in", "{list}"),
+            other => panic!("arm {other}"),
+        }
+        assert_eq!(list["model_version"], 1, "{list}");
+        assert_eq!(movies(&list).len(), 10, "{list}");
+        seen.insert(arm);
+    }
+    assert_eq!(seen.len(), 2, "20 users, both arms: {seen:?}");
+}
