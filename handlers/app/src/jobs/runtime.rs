@@ -14,7 +14,9 @@
 //!   cancels;
 //! - tries ([`Job::run_with_attempts`]): as many as a Storage queue delivers
 //!   a message, for the triggers that stand in for a queue;
-//! - the typed [`JobError`].
+//! - the typed [`JobError`];
+//! - each run counted by job and outcome, with its duration
+//!   (`crate::telemetry`, `GET /metrics`).
 //!
 //! A run's result is a [`Ran`]: the job's own report, its log line, the
 //! answer's value and the shard messages a coordinator hands on, which the

@@ -64,23 +64,18 @@ impl ServingModel {
 }
 
 /// The versions this instance holds: the one served and, while shards write
-/// it, the one being published; each loaded once and shared by serving,
-/// `similar`, the shards and the plan (one copy of a version per instance).
+/// it, the one being published (and an A/B test's version arms); each loaded
+/// once and shared by serving, `similar`, the shards and the plan (one copy
+/// of a version per instance).
 pub struct ModelSlot(Snapshots<u64, ServingModel>);
 
 /// The served version and the one being published.
 const VERSIONS_HELD: usize = 2;
 
-impl Default for ModelSlot {
-    fn default() -> Self {
-        ModelSlot(Snapshots::new(VERSIONS_HELD))
-    }
-}
-
 impl ModelSlot {
     /// A slot that holds `more` versions besides the served one and the one
-    /// being published: the A/B arms' versions, which would otherwise evict
-    /// those two, and each other, at every request.
+    /// being published: the A/B test's version arms, which would otherwise
+    /// evict those two, and each other, at every request.
     pub fn holding_more(more: usize) -> Self {
         ModelSlot(Snapshots::new(VERSIONS_HELD + more))
     }
