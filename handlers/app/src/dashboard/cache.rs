@@ -103,6 +103,11 @@ impl DashboardCache {
         }
     }
 
+    /// MOVIEREC_LIKED_WITHIN_MINUTES, which the online figures are read with.
+    pub fn liked_within(&self) -> Duration {
+        self.liked_within
+    }
+
     /// The store's figures, read again when older than the time to live.
     pub async fn figures(&self, store: &dyn Store) -> Result<Arc<StoreFigures>, StoreError> {
         let mut held = self.figures.lock().await;

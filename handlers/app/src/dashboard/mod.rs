@@ -40,8 +40,6 @@ pub struct Dashboard {
     store: Arc<dyn Store>,
     serving: Serving,
     cache: Arc<DashboardCache>,
-    /// MOVIEREC_LIKED_WITHIN_MINUTES, as the online view says it.
-    liked_within: Duration,
 }
 
 impl Dashboard {
@@ -56,7 +54,6 @@ impl Dashboard {
             store,
             serving,
             cache: Arc::new(DashboardCache::new(cache_ttl, liked_within)),
-            liked_within,
         }
     }
 

@@ -53,7 +53,11 @@ fn summary_of(figures: &StoreFigures, serving: Option<u64>) -> Summary {
 }
 
 fn online_of(dashboard: &Dashboard, figures: &StoreFigures) -> OnlineView {
-    views::online_view(&figures.online, &figures.models, dashboard.liked_within)
+    views::online_view(
+        &figures.online,
+        &figures.models,
+        dashboard.cache.liked_within(),
+    )
 }
 
 pub async fn recommended(

@@ -171,16 +171,11 @@ impl Serving {
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
         let arm = self.ab.as_ref().map(|test| ab::arm_of(test, user));
-        let of_version = match arm.map(|arm| &arm.kind) {
-            None | Some(ArmKind::Model) => None,
-            Some(ArmKind::Popular) => {
-                let mut answer = self.popular_for(user, request).await?;
-                answer.arm = arm.map(|arm| arm.name.clone());
-                return Ok(answer);
-            }
-            Some(ArmKind::Version(version)) => Some(*version),
+        let mut answer = match arm.map(|arm| &arm.kind) {
+            None | Some(ArmKind::Model) => self.list_for(user, request, None).await?,
+            Some(ArmKind::Popular) => self.popular_for(user, request).await?,
+            Some(ArmKind::Version(version)) => self.list_for(user, request, Some(*version)).await?,
         };
-        let mut answer = self.list_for(user, request, of_version).await?;
         answer.arm = arm.map(|arm| arm.name.clone());
         Ok(answer)
     }
