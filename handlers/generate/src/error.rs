@@ -16,6 +16,12 @@ use azure_messaging_eventhubs::EventHubsError;
 pub enum SendError {
     #[error("cannot write to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("GET {url} failed")]
+    Get {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("POST {url} failed")]
     Post {
         url: String,
@@ -60,7 +66,8 @@ impl SendError {
             SendError::Refused { status, .. } => {
                 status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
             }
-            SendError::Post { .. }
+            SendError::Get { .. }
+            | SendError::Post { .. }
             | SendError::EventHub { .. }
             | SendError::NoAcknowledgement(_)
             | SendError::Reconnect(_) => true,

@@ -19,8 +19,11 @@
 //!   `POST /events`) and [`eventhub`].
 //! - `run`: the loop tying them, with retries, progress and a clean stop; its
 //!   figures are a [`Summary`].
+//! - [`closed_loop`]: synthetic users who fetch their lists from the app and
+//!   rate what they look at (`--closed-loop`).
 //! - [`error`]: every error, each keeping its cause.
 
+pub mod closed_loop;
 pub mod error;
 pub mod event;
 pub mod eventhub;

@@ -28,6 +28,11 @@ pub struct FakeHost {
     pub timeout: Duration,
     /// Bytes per chunk of an invocation body.
     pub chunk_size: usize,
+    /// The W3C trace context the host's requests carry: .NET's HttpClient
+    /// (`DiagnosticsHandler`) adds `traceparent` to every request made while
+    /// an activity is current, as the invocation's is whenever Application
+    /// Insights or OpenTelemetry is set up; it keeps a forwarded request's own.
+    pub traceparent: Option<String>,
 }
 
 impl FakeHost {
@@ -38,6 +43,7 @@ impl FakeHost {
             client: wire::client(),
             timeout: Duration::from_secs(600),
             chunk_size: 4096,
+            traceparent: None,
         }
     }
 
@@ -83,7 +89,11 @@ impl FakeHost {
     /// host sends one: chunked, with the host's headers.
     pub async fn invoke(&self, function: &str, body: &Value) -> Result<HostAnswer> {
         let bytes = serde_json::to_vec(body).expect("JSON");
-        let request = Request::post(format!("{}/{function}", self.base))
+        let mut request = Request::post(format!("{}/{function}", self.base));
+        if let Some(traceparent) = &self.traceparent {
+            request = request.header("traceparent", traceparent.as_str());
+        }
+        let request = request
             .header("X-Azure-Functions-HostVersion", HOST_VERSION)
             .header("X-Azure-Functions-InvocationId", guid())
             .header("User-Agent", format!("Azure-Functions-Host/{HOST_VERSION}"))
@@ -173,6 +183,13 @@ impl FakeHost {
             } else {
                 request = request.header(name.as_str(), value.as_str());
             }
+        }
+        let caller_traced = forwarded
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("traceparent"));
+        if let Some(traceparent) = self.traceparent.as_ref().filter(|_| !caller_traced) {
+            request = request.header("traceparent", traceparent.as_str());
         }
         let host_agent = format!("Azure-Functions-Host/{HOST_VERSION}");
         let agent = match agent {

@@ -18,7 +18,7 @@ use movierec_store::{ModelRecord, Movie, RatingSummary, Store, StoreError, UserR
 use tokio::sync::Mutex;
 
 use super::sample_users::{sample_users, SampleUser};
-use crate::impressions::{online, OnlineFigure};
+use crate::impressions::{online, OnlineFigures};
 use crate::serving::Serving;
 use crate::snapshot::Snapshots;
 
@@ -33,7 +33,7 @@ pub struct StoreFigures {
     /// The users the picker offers, chosen from `summary` once per read.
     pub sample_users: Vec<SampleUser>,
     /// "Served, then liked" of every kept impression, by version, source and arm.
-    pub online: Vec<OnlineFigure>,
+    pub online: OnlineFigures,
     /// When they were read (RFC 3339).
     pub computed_at: String,
     read_at: Instant,

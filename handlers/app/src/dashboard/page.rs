@@ -427,6 +427,60 @@ fn charts(html: &mut String, page: &PageInput) {
     html.push_str("</section>");
 }
 
+/// Classes of the timeline's series, in order (a fifth series reuses the first's).
+const SERIES_CLASSES: [&str; 4] = ["series-0", "series-1", "series-2", "series-3"];
+
+/// The figure over time, one line per arm (or source), and the offline
+/// NDCG@K of the version served then, dashed.
+fn online_over_time(html: &mut String, timeline: &TimelineView) {
+    if timeline.buckets.len() < 2 {
+        return;
+    }
+    // Labels: the time of day within a day, the date past it.
+    let day_or_more = timeline.bucket_minutes >= 24 * 60;
+    let labels: Vec<String> = timeline
+        .buckets
+        .iter()
+        .map(|at| {
+            let (date, time) = at.split_once('T').unwrap_or((at, ""));
+            if day_or_more {
+                date.to_string()
+            } else {
+                time.get(..5).unwrap_or(time).to_string()
+            }
+        })
+        .collect();
+    let mut lines: Vec<svg::Line> = timeline
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, series)| svg::Line {
+            name: series.name.clone(),
+            values: series
+                .points
+                .iter()
+                .map(|p| p.map(|p| p.share.rate))
+                .collect(),
+            class: SERIES_CLASSES[i % SERIES_CLASSES.len()],
+        })
+        .collect();
+    lines.push(svg::Line {
+        name: format!("offline NDCG@{K}"),
+        values: timeline.offline_ndcg_at_k.clone(),
+        class: "reference",
+    });
+    let _ = write!(
+        html,
+        r#"<h3>Over time</h3><p class="muted">By when each movie was first served, in {}-minute buckets (UTC); the dashed line is the offline NDCG@{K} of the newest version served then.</p>"#,
+        timeline.bucket_minutes
+    );
+    html.push_str(&svg::lines(
+        "served, then liked, over time",
+        &labels,
+        &lines,
+    ));
+}
+
 /// "Served, then liked": one row per model version, list source and arm.
 fn online(html: &mut String, online: &OnlineView) {
     html.push_str(r#"<div class="card wide" id="online"><h2>Served, then liked</h2>"#);
@@ -462,6 +516,7 @@ fn online(html: &mut String, online: &OnlineView) {
         );
     }
     html.push_str("</tbody></table></div>");
+    online_over_time(html, &online.timeline);
     if let Some(ab) = &online.ab {
         let standing = match &ab.winner {
             Some(arm) => format!("Arm {arm} wins."),
@@ -606,6 +661,12 @@ mod tests {
             liked_within_minutes: 60,
             groups: vec![],
             ab: None,
+            timeline: TimelineView {
+                bucket_minutes: 0,
+                buckets: vec![],
+                series: vec![],
+                offline_ndcg_at_k: vec![],
+            },
         };
         render(&PageInput {
             summary: &summary,

@@ -1,5 +1,6 @@
 //! Charts drawn as SVG by the server: column charts (ratings per day, rating
-//! values) and dot charts (a metric over model versions). They scale to the
+//! values), dot charts (a metric over model versions) and line charts (shares
+//! over time, one line a series). They scale to the
 //! page's width through `viewBox`; each mark carries a `<title>` with its
 //! exact figure, shown on hover. Text is escaped with [`escape`].
 
@@ -235,6 +236,83 @@ pub fn dots(
     svg
 }
 
+/// One line of [`lines`]: a value per x label where known.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    /// CSS class of the line and its dots (`series-0`.., `reference`).
+    pub class: &'static str,
+}
+
+/// Lines over shared x labels, on an axis from 0 to the largest value, each
+/// named in a legend; a missing value breaks its line. Values are shares
+/// (0 to 1), written as percentages.
+pub fn lines(aria: &str, labels: &[String], lines: &[Line]) -> String {
+    let mut svg = open(aria);
+    let max = lines
+        .iter()
+        .flat_map(|l| l.values.iter().flatten().copied())
+        .fold(0.0f64, f64::max)
+        .max(0.01)
+        * 1.1;
+    let plot_w = WIDTH - LEFT - 12.0;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / labels.len().max(1) as f64;
+    let x = |i: usize| LEFT + (i as f64 + 0.5) * slot;
+    let y = |v: f64| TOP + plot_h * (1.0 - v / max);
+    frame(&mut svg, plot_h, &format!("{:.0}%", 100.0 * max), "0");
+    for (n, line) in lines.iter().enumerate() {
+        let mut run: Vec<String> = Vec::new();
+        let mut runs = Vec::new();
+        for (i, v) in line.values.iter().enumerate().take(labels.len()) {
+            match v {
+                Some(v) => run.push(format!("{:.1},{:.1}", x(i), y(*v))),
+                None => runs.push(std::mem::take(&mut run)),
+            }
+        }
+        runs.push(run);
+        for run in runs.iter().filter(|r| r.len() > 1) {
+            let _ = write!(
+                svg,
+                r#"<polyline class="series {}" points="{}"/>"#,
+                line.class,
+                run.join(" ")
+            );
+        }
+        for (i, v) in line.values.iter().enumerate().take(labels.len()) {
+            if let Some(v) = v {
+                let _ = write!(
+                    svg,
+                    r#"<circle class="series {}" cx="{:.1}" cy="{:.1}" r="3"><title>{}, {}: {:.2}%</title></circle>"#,
+                    line.class,
+                    x(i),
+                    y(*v),
+                    escape(&line.name),
+                    escape(&labels[i]),
+                    100.0 * v
+                );
+            }
+        }
+        let _ = write!(
+            svg,
+            r#"<text class="axis legend {}" x="{:.1}" y="{:.1}">{}</text>"#,
+            line.class,
+            LEFT + 8.0 + 130.0 * n as f64,
+            TOP + 12.0,
+            escape(&line.name)
+        );
+    }
+    let every = labels.len().div_ceil(8).max(1);
+    for (i, label) in labels.iter().enumerate() {
+        if i % every == 0 || i + 1 == labels.len() {
+            axis_label(&mut svg, x(i), label, "middle");
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +366,43 @@ mod tests {
             .collect();
         assert_eq!(labels.len(), 4);
         assert!(!svg.contains(">d5</text>"));
+    }
+
+    #[test]
+    fn a_missing_value_breaks_a_line_and_every_line_is_named() {
+        let labels: Vec<String> = ["10:00", "10:01", "10:02", "10:03"]
+            .map(String::from)
+            .to_vec();
+        let svg = lines(
+            "shares",
+            &labels,
+            &[
+                Line {
+                    name: "model".into(),
+                    values: vec![Some(0.5), Some(0.4), None, Some(0.3)],
+                    class: "series-0",
+                },
+                Line {
+                    name: "<popular>".into(),
+                    values: vec![Some(0.2); 4],
+                    class: "series-1",
+                },
+            ],
+        );
+        // model: one segment of two points (the lone last point is a dot only)
+        assert_eq!(
+            svg.matches(r#"<polyline class="series series-0""#).count(),
+            1
+        );
+        assert_eq!(svg.matches(r#"<circle class="series series-0""#).count(), 3);
+        assert_eq!(
+            svg.matches(r#"<polyline class="series series-1""#).count(),
+            1
+        );
+        assert!(svg.contains("&lt;popular&gt;</text>"), "{svg}");
+        assert!(svg.contains("model, 10:03: 30.00%"), "{svg}");
+        // the axis reaches past the largest share
+        assert!(svg.contains(">55%</text>"), "{svg}");
     }
 
     #[test]

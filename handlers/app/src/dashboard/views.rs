@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::cache::ListTallies;
 pub use super::sample_users::{sample_users, SampleUser};
 use super::{Dashboard, DashboardError};
-use crate::impressions::{verdict, AbVerdict, OnlineFigure};
+use crate::impressions::timeline::Series;
+use crate::impressions::{verdict, AbVerdict, OnlineFigure, OnlineFigures};
 use crate::serving::{title_and_genres, ListRequest, Recommendations, ServeError};
 
 /// How many rows of a user's rating history a view holds at most.
@@ -337,6 +338,18 @@ pub struct OnlineView {
     /// The A/B test's standing, when impressions name arms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ab: Option<AbVerdict>,
+    pub timeline: TimelineView,
+}
+
+/// The figure over time, per arm (or source), beside the offline NDCG@K of
+/// the newest version served in each bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineView {
+    pub bucket_minutes: i64,
+    /// Each bucket's start, RFC 3339 (UTC).
+    pub buckets: Vec<String>,
+    pub series: Vec<Series>,
+    pub offline_ndcg_at_k: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -348,7 +361,7 @@ pub struct OnlineRow {
 }
 
 pub fn online_view(
-    figures: &[OnlineFigure],
+    figures: &OnlineFigures,
     models: &[ModelRecord],
     liked_within: std::time::Duration,
 ) -> OnlineView {
@@ -358,15 +371,42 @@ pub fn online_view(
             .find(|m| m.version == version)
             .and_then(|m| m.metrics.lists.ndcg_at_k)
     };
+    let timeline = &figures.timeline;
+    let newest_served = |bucket: usize| {
+        timeline
+            .series
+            .iter()
+            .filter_map(|s| s.points.get(bucket).copied().flatten())
+            .map(|p| p.version)
+            .max()
+    };
     OnlineView {
         liked_within_minutes: liked_within.as_secs() / 60,
+        timeline: TimelineView {
+            bucket_minutes: timeline.bucket_seconds / 60,
+            buckets: timeline
+                .buckets
+                .iter()
+                .map(|&at| {
+                    Utc.timestamp_opt(at, 0)
+                        .single()
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            series: timeline.series.clone(),
+            offline_ndcg_at_k: (0..timeline.buckets.len())
+                .map(|bucket| newest_served(bucket).and_then(offline))
+                .collect(),
+        },
         groups: figures
+            .groups
             .iter()
             .map(|figure| OnlineRow {
                 offline_ndcg_at_k: offline(figure.version),
                 figure: figure.clone(),
             })
             .collect(),
-        ab: verdict(figures),
+        ab: verdict(&figures.groups),
     }
 }

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 
 use movierec_store::{IngestOutcome, StoreError};
 use serde_json::json;
+use tracing::Instrument;
 
 use super::{FunctionError, Invoked};
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
 use crate::invocation::{InvocationRequest, InvocationResponse};
 use crate::state::AppState;
+use crate::telemetry::traces::store_call;
 
 /// The trigger binding's name in function.json.
 pub const BINDING: &str = "events";
@@ -66,6 +68,7 @@ pub async fn store(state: &AppState, parsed: &ParsedBatch) -> Result<IngestOutco
     let outcome = state
         .store
         .ingest(&parsed.ratings, &parsed.dead_letters)
+        .instrument(store_call("ingest"))
         .await?;
     state
         .telemetry

@@ -17,6 +17,9 @@
 //! - `GET /healthz`; under the host, `GET /` without an invocation id is the
 //!   host's health ping and gets a constant answer.
 //!
+//! Each request runs in its span when spans are taken ([`spans`]: an
+//! OpenTelemetry exporter, or the host's invocation id on the log lines).
+//!
 //! Body limits are per route (events, host batches, timers); slow bodies time
 //! out; standalone writes pass [`guard`] first; every answer carries security
 //! headers.
@@ -30,6 +33,7 @@ mod error;
 pub mod guard;
 pub mod metrics;
 mod routes;
+pub mod spans;
 
 /// Who the app answers: the Functions host (on its port, behind its keys),
 /// or clients directly (standalone).

@@ -7,14 +7,16 @@ use std::time::Instant;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Json, Router};
 use tower_http::timeout::RequestBodyTimeoutLayer;
+use tracing::{Instrument, Span};
 
-use super::{guard, metrics, ApiError, Mode};
+use super::{guard, metrics, spans, ApiError, Mode};
 use crate::catalogue::patches::{apply_patches, read_patches, PatchOutcome, MAX_PATCHES};
 use crate::dashboard::requests as dashboard;
 use crate::events::{parse_batch, BatchMetadata, ParsedBatch};
@@ -29,9 +31,6 @@ use crate::telemetry::RouteCounter;
 pub const OPENAPI_DOCUMENT: &str = include_str!("../../openapi.json");
 /// Largest timer invocation body (the host's timer payload is a few hundred bytes).
 const MAX_TIMER_BYTES: usize = 64 << 10;
-/// The header the host sets on every invocation and forwarded request, and
-/// leaves off its bare `GET /` ping.
-const INVOCATION_ID: &str = "x-azure-functions-invocationid";
 
 /// Headers on every answer: no sniffing, no framing, and a page that may
 /// load nothing but its own inline styles and data images.
@@ -52,11 +51,16 @@ pub fn router(state: AppState, mode: Mode, queues: Option<LocalQueues>) -> Route
     // Each route is counted by its pattern when metrics are on
     // (`metrics::counted`), outside its other layers, so that what they
     // refuse is counted too; the recommendations route counts its own.
+    let sampling = spans::Sampling {
+        every: mode == Mode::Host,
+        share: state.settings.trace_sample,
+    };
     let routes = |table: Vec<(&'static str, MethodRouter<AppState>)>, layers: &dyn Fn(_) -> _| {
         table
             .into_iter()
             .fold(Router::new(), |router, (path, method_router)| {
-                router.route(path, metrics::counted(&state, path, layers(method_router)))
+                let counted = metrics::counted(&state, path, layers(method_router));
+                router.route(path, spans::traced(sampling, path, counted))
             })
     };
     // GETs of the API and the dashboard: no body, nothing written, so none of
@@ -66,6 +70,7 @@ pub fn router(state: AppState, mode: Mode, queues: Option<LocalQueues>) -> Route
     let recommending = Recommending {
         state: state.clone(),
         counter: metrics::recommendations_counter(&state),
+        sampling: spans::wanted().then_some(sampling),
     };
     let reads = routes(
         vec![
@@ -132,32 +137,81 @@ async fn root(
     headers: HeaderMap,
     query: Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if mode == Mode::Host && !headers.contains_key(INVOCATION_ID) {
+    // The host leaves its invocation id off its bare ping.
+    if mode == Mode::Host && !headers.contains_key(spans::INVOCATION_ID) {
         return Ok("ok".into_response());
     }
     dashboard_page(state, query).await
 }
 
-/// What the recommendations route is handed: the app, and its counters.
+/// What the recommendations route is handed: the app, its counters, and
+/// which requests it traces (`None`: spans are off).
 #[derive(Clone)]
 struct Recommending {
     state: AppState,
     counter: RouteCounter,
+    sampling: Option<spans::Sampling>,
+}
+
+/// The GET's span, opened from the request's headers before the handler runs
+/// when its sampling picks it, else none. The route traces itself this way
+/// rather than through `spans::traced`'s layer, whose boxed future and
+/// middleware cost a GET 6% of its throughput even when nothing is sampled.
+struct GetSpan(Span);
+
+impl FromRequestParts<Recommending> for GetSpan {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Recommending,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(GetSpan(match state.sampling {
+            Some(sampling) if sampling.opens_span(&parts.headers) => {
+                spans::request_span("GET", metrics::RECOMMENDATIONS_ROUTE, &parts.headers)
+            }
+            _ => Span::none(),
+        }))
+    }
 }
 
 /// `GET /recommendations/{user}?n=&offset=&genre=&exclude=`: GetRecommendations,
-/// counted here by list source (`metrics::recommendations_counter`).
+/// counted here by list source (`metrics::recommendations_counter`), in its
+/// span when it has one.
 async fn recommendations(
-    State(Recommending { state, counter }): State<Recommending>,
+    State(Recommending { state, counter, .. }): State<Recommending>,
+    GetSpan(span): GetSpan,
+    user: Result<Path<String>, PathRejection>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    if span.is_none() {
+        return list_answer(&state, &counter, &span, user, params).await;
+    }
+    let response = list_answer(&state, &counter, &span, user, params)
+        .instrument(span.clone())
+        .await;
+    spans::record_status(&span, response.status().as_u16());
+    response
+}
+
+/// The GET's answer, counted, with its list's source and arm on `span`.
+async fn list_answer(
+    state: &AppState,
+    counter: &RouteCounter,
+    span: &Span,
     user: Result<Path<String>, PathRejection>,
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
     let started = Instant::now();
-    let (response, source) = match recommend(&state, user, params).await {
+    let (response, source) = match recommend(state, user, params).await {
         Ok(list) => {
             let movies = list.items.iter().map(|item| item.movie_id).collect();
             let source = list.source.as_str();
             let arm = list.arm.as_deref().unwrap_or("");
+            if !span.is_none() {
+                span.record("movierec.list.source", source);
+                span.record("movierec.arm", arm);
+            }
             state
                 .impressions
                 .record(list.user, list.model_version, source, arm, movies);
@@ -353,7 +407,7 @@ async fn invoke(
             })?
         };
         let id = headers
-            .get(INVOCATION_ID)
+            .get(spans::INVOCATION_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         tracing::info!(function = function.name(), invocation = id, "invocation");

@@ -16,7 +16,8 @@ use futures::{StreamExt, TryStreamExt};
 use movierec_store::{RatingRecord, ServedList, Store, StoreError};
 use serde::Serialize;
 
-use crate::models::metrics::RELEVANT;
+use super::liked::{Liked, LikedShare};
+use super::timeline::{timeline, Timeline};
 
 /// One group's figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,39 +29,19 @@ pub struct OnlineFigure {
     pub share: LikedShare,
 }
 
-/// Of the pairs served, how many were liked, the share and its interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LikedShare {
-    /// Distinct (user, movie) pairs served.
-    pub served: u64,
-    /// Of them, rated 4 or more within the window.
-    pub liked: u64,
-    /// `liked / served`.
-    pub rate: f64,
-    /// The 95% Wilson score interval of `rate`.
-    pub low: f64,
-    pub high: f64,
+/// The figures of every kept impression: by group, and over time.
+#[derive(Debug, Clone, Default)]
+pub struct OnlineFigures {
+    pub groups: Vec<OnlineFigure>,
+    pub timeline: Timeline,
 }
 
-impl LikedShare {
-    pub fn of(liked: u64, served: u64) -> Self {
-        let (rate, low, high) = wilson(liked, served);
-        LikedShare {
-            served,
-            liked,
-            rate,
-            low,
-            high,
-        }
-    }
-}
-
-/// Every kept impression's group figure: the impressions read from `store`,
-/// with the ratings of each user in them (one read per user, 16 at a time).
+/// Every kept impression's figures: the impressions read from `store`, with
+/// the ratings of each user in them (one read per user, 16 at a time).
 pub async fn read_figures(
     store: &dyn Store,
     within: Duration,
-) -> Result<Vec<OnlineFigure>, StoreError> {
+) -> Result<OnlineFigures, StoreError> {
     let lists = store.served_since(0).await?;
     let users: BTreeSet<i32> = lists.iter().map(|l| l.user).collect();
     let ratings: HashMap<i32, Vec<RatingRecord>> = futures::stream::iter(users)
@@ -68,7 +49,10 @@ pub async fn read_figures(
         .buffer_unordered(16)
         .try_collect()
         .await?;
-    Ok(served_then_liked(&lists, &ratings, within))
+    Ok(OnlineFigures {
+        groups: served_then_liked(&lists, &ratings, within),
+        timeline: timeline(&lists, &ratings, within),
+    })
 }
 
 /// The figure of each group in `lists`, ordered by version, source and arm.
@@ -92,24 +76,14 @@ pub fn served_then_liked(
                 .or_insert(at);
         }
     }
-    let liked_at: HashMap<(i32, i32), i64> = ratings
-        .values()
-        .flatten()
-        .filter(|r| r.rating >= RELEVANT)
-        .map(|r| ((r.user, r.movie), r.timestamp))
-        .collect();
-    let window = within.as_secs() as i64;
+    let liked = Liked::new(ratings, within);
     first_served
         .into_iter()
         .map(|((version, source, arm), pairs)| {
             let served = pairs.len() as u64;
             let liked = pairs
                 .iter()
-                .filter(|(pair, &at)| {
-                    liked_at
-                        .get(pair)
-                        .is_some_and(|&t| t >= at && t <= at + window)
-                })
+                .filter(|(&pair, &at)| liked.after(pair, at))
                 .count() as u64;
             OnlineFigure {
                 version,
@@ -177,21 +151,6 @@ pub fn verdict(figures: &[OnlineFigure]) -> Option<AbVerdict> {
         winner,
         rule: WINNER_RULE,
     })
-}
-
-/// The share `k / n` and its 95% Wilson score interval (sound near 0 and
-/// with few trials, where the normal approximation is not).
-pub fn wilson(k: u64, n: u64) -> (f64, f64, f64) {
-    if n == 0 {
-        return (0.0, 0.0, 1.0);
-    }
-    const Z: f64 = 1.959_963_984_540_054;
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let z2 = Z * Z;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    (p, (centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 #[cfg(test)]
@@ -301,21 +260,5 @@ mod tests {
             figure("popular", "popular", 600, 30),
         ];
         assert_eq!(verdict(&close).unwrap().winner, None);
-    }
-
-    #[test]
-    fn the_wilson_interval_matches_the_textbook_values() {
-        // 10 of 100: 0.0552 to 0.1744 (Newcombe 1998, method 3).
-        let (p, low, high) = wilson(10, 100);
-        assert_eq!(p, 0.1);
-        assert!(
-            (low - 0.0552).abs() < 1e-4 && (high - 0.1744).abs() < 1e-4,
-            "{low} {high}"
-        );
-        // none of 20: from 0, not below it
-        let (_, low, high) = wilson(0, 20);
-        assert_eq!(low, 0.0);
-        assert!((high - 0.1611).abs() < 1e-4, "{high}");
-        assert_eq!(wilson(0, 0), (0.0, 0.0, 1.0));
     }
 }

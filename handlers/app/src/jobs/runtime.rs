@@ -16,7 +16,8 @@
 //!   a message, for the triggers that stand in for a queue;
 //! - the typed [`JobError`];
 //! - each run counted by job and outcome, with its duration
-//!   (`crate::telemetry`, `GET /metrics`).
+//!   (`crate::telemetry`, `GET /metrics`), and run in its span
+//!   (`crate::telemetry::traces`), under the invocation's when there is one.
 //!
 //! A run's result is a [`Ran`]: the job's own report, its log line, the
 //! answer's value and the shard messages a coordinator hands on, which the
@@ -27,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::error::Failure;
 use super::import_model::{self, ImportRequest};
@@ -36,6 +38,7 @@ use super::retrain::{self, RetrainReport};
 use super::retry::{with_attempts, ATTEMPTS};
 use super::{JobError, JobOutcome, JobStopped};
 use crate::state::AppState;
+use crate::telemetry::traces;
 
 /// A job, as every trigger names it.
 #[derive(Debug, Clone)]
@@ -229,21 +232,33 @@ impl Counted for ShardOutcome {
     }
 }
 
-/// Runs `run`, job `name`'s one run, and counts it by outcome with its
-/// duration (`movierec_job_runs_total`, `movierec_job_duration_seconds`).
+/// Runs `run`, job `name`'s one run, in its span, and counts it by outcome
+/// with its duration (`movierec_job_runs_total`, `movierec_job_duration_seconds`).
 async fn counted<T: Counted>(
     state: &AppState,
     name: &'static str,
     run: impl std::future::Future<Output = Result<T, JobError>>,
 ) -> Result<T, JobError> {
+    let span = tracing::debug_span!(
+        target: traces::JOB_TARGET,
+        "job",
+        otel.name = name,
+        movierec.job = name,
+        movierec.outcome = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
-    let result = run.await;
+    let result = run.instrument(span.clone()).await;
     let outcome = match &result {
         Ok(ran) if ran.skipped() => "skipped",
         Ok(_) => "done",
         Err(e) if e.is_stopped() => "stopped",
         Err(_) => "failed",
     };
+    span.record("movierec.outcome", outcome);
+    if outcome == "failed" {
+        span.record("otel.status_code", "error");
+    }
     state.telemetry.record_job(name, outcome, started.elapsed());
     result
 }

@@ -80,6 +80,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use movierec_core::topn::Scored;
 use movierec_store::{Movie, RecommendedItem, Store, StoreError};
+use tracing::Instrument;
 
 pub use catalogue::{title_and_genres, Catalogue};
 pub use error::ServeError;
@@ -92,6 +93,7 @@ pub use response::{Because, Item, JsonText, Recommendations, SimilarItem, Simila
 use crate::models::{LoadError, RatingVector, Reasons};
 use crate::settings::{AbTest, ArmKind};
 use crate::snapshot::SnapshotCount;
+use crate::telemetry::traces::store_call;
 use catalogue::CatalogueCache;
 use fold_ins::{FoldIn, FoldIns};
 use model_slot::ModelSlot;
@@ -190,7 +192,10 @@ impl Serving {
         of_version: Option<u64>,
     ) -> Result<Recommendations, ServeError> {
         let store = self.store.as_ref();
-        let mut view = store.user_view(user).await?;
+        let mut view = store
+            .user_view(user)
+            .instrument(store_call("user_view"))
+            .await?;
         let revision = view.catalogue_revision.take();
         let catalogue = self.catalogue.at(revision, store).await?;
         let filter = Filter::new(request, &catalogue)?;
@@ -290,7 +295,11 @@ impl Serving {
         row: UserRow,
         serving: &ServingModel,
     ) -> Result<Arc<FoldIn>, ServeError> {
-        let ratings = self.store.user_ratings(user).await?;
+        let ratings = self
+            .store
+            .user_ratings(user)
+            .instrument(store_call("user_ratings"))
+            .await?;
         let rated: Vec<(i32, f32)> = ratings.iter().map(|r| (r.movie, r.rating)).collect();
         let model = &serving.models.ranking;
         let ranking = user_vector(model, user, &rated, row).map_err(ServeError::FoldIn)?;
@@ -327,7 +336,11 @@ impl Serving {
         user: i32,
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
-        let (catalogue, ratings) = tokio::join!(self.catalogue(), self.store.user_ratings(user));
+        let ratings = self
+            .store
+            .user_ratings(user)
+            .instrument(store_call("user_ratings"));
+        let (catalogue, ratings) = tokio::join!(self.catalogue(), ratings);
         let (catalogue, ratings) = (catalogue?, ratings?);
         let filter = Filter::new(request, &catalogue)?;
         let seen = ratings.iter().map(|r| r.movie).collect();
@@ -345,7 +358,12 @@ impl Serving {
         seen: &HashSet<i32>,
         catalogue: &Catalogue,
     ) -> Result<Recommendations, ServeError> {
-        let Some((version, popular)) = self.store.popular().await? else {
+        let Some((version, popular)) = self
+            .store
+            .popular()
+            .instrument(store_call("popular"))
+            .await?
+        else {
             return Err(ServeError::NoModel);
         };
         let items: Vec<RecommendedItem> = popular

@@ -33,6 +33,11 @@ pub const HOLDOUT_SEED: u64 = 42;
 pub const RANKING_TUNE: bool = true;
 /// Count requests, ingests and jobs and answer `GET /metrics` (MOVIEREC_METRICS).
 pub const METRICS: bool = true;
+/// Share of requests without a caller's trace context that open a span when
+/// spans are exported (MOVIEREC_TRACE_SAMPLE). A span per request costs a GET
+/// about a third of its throughput at this server's rates; a hundredth of
+/// them is enough to see where time goes.
+pub const TRACE_SAMPLE: f64 = 0.01;
 /// The data set `serve` imports into an empty store (MOVIEREC_BOOTSTRAP_DATA),
 /// relative to the working directory: the project root, or the packaged app
 /// folder, which `movierec package --with-data` lays out the same way.
@@ -118,6 +123,7 @@ pub fn table() -> Vec<Setting> {
         ),
         setting("MOVIEREC_RANKING_TUNE", RANKING_TUNE),
         setting("MOVIEREC_METRICS", METRICS),
+        setting("MOVIEREC_TRACE_SAMPLE", TRACE_SAMPLE),
         setting("MOVIEREC_IMPRESSIONS_SAMPLE", online.impressions_sample),
         setting(
             "MOVIEREC_IMPRESSIONS_RETENTION_DAYS",

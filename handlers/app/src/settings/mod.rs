@@ -63,6 +63,9 @@ pub struct Settings {
     /// Count requests, ingests and jobs, and answer `GET /metrics`
     /// (MOVIEREC_METRICS; `crate::telemetry`).
     pub metrics: bool,
+    /// Share of requests without a caller's trace context that are traced
+    /// when spans are exported (MOVIEREC_TRACE_SAMPLE; `crate::http::spans`).
+    pub trace_sample: f64,
     /// Impressions and the online figures ([`Online`]).
     pub online: Online,
     /// The A/B test of what GETs serve, if one runs (MOVIEREC_AB_TEST).
@@ -338,6 +341,16 @@ impl Settings {
                 "true or false",
             )?,
             metrics: src.parse("MOVIEREC_METRICS", defaults::METRICS, "true or false")?,
+            trace_sample: check(
+                "MOVIEREC_TRACE_SAMPLE",
+                src.parse(
+                    "MOVIEREC_TRACE_SAMPLE",
+                    defaults::TRACE_SAMPLE,
+                    "a share from 0 to 1",
+                )?,
+                |s| (0.0..=1.0).contains(&s),
+                "a share from 0 to 1",
+            )?,
             online: Online::read(&src)?,
             ab_test: AbTest::parse(
                 &src.var("MOVIEREC_AB_TEST").unwrap_or_default(),
@@ -380,6 +393,7 @@ impl Settings {
             },
             ranking_tune: defaults::RANKING_TUNE,
             metrics: defaults::METRICS,
+            trace_sample: defaults::TRACE_SAMPLE,
             // The contract tests count the store's requests per GET;
             // impressions are tested on their own (tests/it/online.rs).
             online: Online {
@@ -474,6 +488,7 @@ mod tests {
         );
         assert_eq!(s.ranking_tune.to_string(), default("MOVIEREC_RANKING_TUNE"));
         assert_eq!(s.metrics.to_string(), default("MOVIEREC_METRICS"));
+        assert_eq!(s.trace_sample.to_string(), default("MOVIEREC_TRACE_SAMPLE"));
         assert_eq!(s.online, Online::default());
         assert_eq!(s.ab_test, None);
         assert_eq!(s.limits, Limits::default());

@@ -17,6 +17,7 @@
 //! reaches one instance of several.
 
 mod labels;
+pub mod traces;
 
 use std::sync::Arc;
 use std::time::Duration;

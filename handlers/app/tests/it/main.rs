@@ -24,3 +24,4 @@ mod shards;
 mod spark_handoff;
 mod spark_import;
 mod spark_interop;
+mod traces;

@@ -11,16 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::peers::missing_peer;
-use crate::common::{start_serve, Serve};
-
-/// Small models: the bootstrap's training takes seconds.
-const SMALL: &[(&str, &str)] = &[
-    ("MOVIEREC_RANK", "8"),
-    ("MOVIEREC_ITERATIONS", "4"),
-    ("MOVIEREC_RANKING_RANK", "8"),
-    ("MOVIEREC_RANKING_ITERATIONS", "4"),
-    ("MOVIEREC_RANKING_TUNE", "false"),
-];
+use crate::common::{start_serve, Serve, SMALL_MODELS as SMALL};
 
 /// The series the test reads, as Prometheus names them.
 const BATCH_LISTS: &str =

@@ -106,6 +106,20 @@ async fn a_served_movie_rated_well_soon_after_counts_as_liked() {
         "{view}"
     );
     assert!(group["offline_ndcg_at_k"].as_f64().unwrap() > 0.0, "{view}");
+    // over time: one minute's bucket of the source, beside the version's offline figure
+    let timeline = &view["timeline"];
+    assert_eq!(timeline["bucket_minutes"], 1, "{view}");
+    assert_eq!(timeline["series"][0]["name"], "batch", "{view}");
+    let point = &timeline["series"][0]["points"][0];
+    assert_eq!(
+        (&point["served"], &point["liked"]),
+        (&json!(20), &json!(1)),
+        "{view}"
+    );
+    assert_eq!(
+        timeline["offline_ndcg_at_k"][0], group["offline_ndcg_at_k"],
+        "{view}"
+    );
     // the page shows the same row
     let page = reqwest::get(format!("{}/dashboard", server.url))
         .await

@@ -26,6 +26,12 @@ pub struct SynthSpec {
     pub popularity_exponent: f64,
     /// Rank of the hidden taste model.
     pub taste_rank: usize,
+    /// How many movies, each drawn by popularity, a user weighs before rating
+    /// the one their taste prefers. 1 is popularity alone (the benchmarks'
+    /// world: which movies a user rates says nothing of their taste, so the
+    /// most-popular list is hard to beat); more makes what users rate follow
+    /// their taste, as people watch what they expect to like.
+    pub choice_candidates: usize,
 }
 
 impl SynthSpec {
@@ -49,6 +55,7 @@ impl SynthSpec {
             min_per_user: 20,
             popularity_exponent: 0.9,
             taste_rank: 8,
+            choice_candidates: 1,
         }
     }
 }
@@ -66,6 +73,7 @@ pub struct TasteModel {
     by_popularity: Vec<u32>,
     /// Cumulative Zipf weights by popularity rank.
     cumulative: Vec<f64>,
+    choice_candidates: usize,
 }
 
 /// One user's hidden taste, and the random stream their ratings use.
@@ -107,6 +115,7 @@ impl TasteModel {
             item_bias,
             by_popularity,
             cumulative,
+            choice_candidates: spec.choice_candidates.max(1),
         }
     }
 
@@ -127,8 +136,22 @@ impl TasteModel {
         }
     }
 
-    /// An item (0-based), drawn by popularity with the user's random stream.
+    /// The item (0-based) the user rates next: of `choice_candidates` items
+    /// drawn by popularity with the user's random stream, the one their taste
+    /// prefers.
     pub fn pick_item(&self, user: &mut UserTaste) -> usize {
+        let mut best = self.popular_item(user);
+        for _ in 1..self.choice_candidates {
+            let other = self.popular_item(user);
+            if self.affinity(user, other) > self.affinity(user, best) {
+                best = other;
+            }
+        }
+        best
+    }
+
+    /// An item drawn by popularity alone.
+    fn popular_item(&self, user: &mut UserTaste) -> usize {
         let total = *self.cumulative.last().expect("at least one item");
         let x = user.rng.random::<f64>() * total;
         let rank = self
@@ -138,10 +161,25 @@ impl TasteModel {
         self.by_popularity[rank] as usize
     }
 
+    /// How much the user's taste agrees with the item's (no biases, no noise).
+    fn affinity(&self, user: &UserTaste, item: usize) -> f32 {
+        let it = &self.item_taste[item * self.taste_rank..][..self.taste_rank];
+        user.taste.iter().zip(it).map(|(a, b)| a * b).sum()
+    }
+
+    /// Whether the user, shown `item`, watches it (and so rates it): when
+    /// what they expect of it, their taste's agreement with it blurred by
+    /// noise, is above what they expect of the average movie. People rate what
+    /// they chose to watch; a list's movies the user expects to dislike stay
+    /// unrated.
+    pub fn would_watch(&self, user: &mut UserTaste, item: usize) -> bool {
+        let noise = Normal::new(0.0f32, 0.5).expect("valid");
+        2.0 * self.affinity(user, item) + noise.sample(&mut user.rng) > 0.0
+    }
+
     /// The user's rating of `item`, in half stars from 0.5 to 5.
     pub fn rate(&self, user: &mut UserTaste, item: usize) -> f32 {
-        let it = &self.item_taste[item * self.taste_rank..][..self.taste_rank];
-        let dot: f32 = user.taste.iter().zip(it).map(|(a, b)| a * b).sum();
+        let dot = self.affinity(user, item);
         let noise = Normal::new(0.0f32, 0.5).expect("valid");
         let raw = 3.5 + user.bias + self.item_bias[item] + 2.0 * dot + noise.sample(&mut user.rng);
         ((raw * 2.0).round() / 2.0).clamp(0.5, 5.0)
@@ -284,6 +322,54 @@ mod tests {
         let mut again = Vec::new();
         generate(&spec, |batch| again.extend_from_slice(batch));
         assert_eq!(rows, again);
+    }
+
+    #[test]
+    fn with_taste_driven_choice_users_rate_what_they_like() {
+        let mean_rating = |choice_candidates| {
+            let spec = SynthSpec {
+                choice_candidates,
+                ..SynthSpec::small(9)
+            };
+            let mut sum = 0.0f64;
+            generate(&spec, |batch| {
+                sum += batch.iter().map(|r| f64::from(r.rating)).sum::<f64>()
+            });
+            sum / spec.ratings as f64
+        };
+        let (by_popularity, by_taste) = (mean_rating(1), mean_rating(4));
+        assert!(
+            by_taste > by_popularity + 0.5,
+            "choosing among 4 by taste: mean rating {by_taste:.2}, by popularity alone {by_popularity:.2}"
+        );
+    }
+
+    #[test]
+    fn users_watch_what_they_would_rate_well() {
+        let spec = SynthSpec::small(11);
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        let world = TasteModel::new(&spec, &mut rng);
+        let (mut watched, mut skipped) = (Vec::new(), Vec::new());
+        for u in 0..200 {
+            let mut user = world.user(u);
+            for item in 0..spec.items {
+                let watches = world.would_watch(&mut user, item);
+                let rating = world.rate(&mut user, item);
+                if watches { &mut watched } else { &mut skipped }.push(rating);
+            }
+        }
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        let share = watched.len() as f64 / (watched.len() + skipped.len()) as f64;
+        assert!(
+            (0.4..0.6).contains(&share),
+            "watched {share:.2} of the movies"
+        );
+        assert!(
+            mean(&watched) > mean(&skipped) + 1.0,
+            "watched {:.2}, skipped {:.2}",
+            mean(&watched),
+            mean(&skipped)
+        );
     }
 
     #[test]

@@ -18,12 +18,16 @@ pub enum CliError {
     NoSource,
     #[error("--{0} never ends by itself: give --count or --duration")]
     Endless(&'static str),
-    #[error("--users and --movies must be positive")]
+    #[error("--users, --movies and --choice-candidates must be positive")]
     EmptyWorld,
     #[error("--to {0:?}: expected stdout, http://HOST:PORT/events or eventhub")]
     Target(String),
     #[error("--to eventhub needs --namespace <name>.servicebus.windows.net (or MOVIEREC_EVENTHUB_NAMESPACE)")]
     Namespace,
+    #[error("--closed-loop needs --synthetic (the world its users' taste comes from), --duration, and --to http://HOST:PORT/events (the app in standalone mode)")]
+    ClosedLoop,
+    #[error("the closed loop stopped")]
+    Loop(#[source] movierec_generate::SendError),
     #[error("reading ratings from {}", path.display())]
     Load {
         path: PathBuf,

@@ -19,6 +19,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use movierec_core::data::synth::SynthSpec;
 use movierec_core::data::{OnError, RatingsFormat};
+use movierec_generate::closed_loop::{run_loop, LoopOptions};
 use movierec_generate::source::Source;
 use movierec_generate::{run as run_events, RunOptions, Summary};
 
@@ -64,6 +65,11 @@ pub struct Args {
     /// Movies of the synthetic world.
     #[arg(long, default_value_t = 2_000)]
     movies: usize,
+    /// How many movies, drawn by popularity, a synthetic user weighs before
+    /// rating the one their taste prefers (default: 1, popularity alone; the
+    /// closed loop's world uses 4, so that what users rate follows their taste).
+    #[arg(long)]
+    choice_candidates: Option<usize>,
     /// Where events go: `stdout` (JSON lines), `http://HOST:PORT/events` (the
     /// app in standalone mode), or `eventhub` (see --namespace, --hub).
     #[arg(long, default_value = "stdout")]
@@ -111,6 +117,13 @@ pub struct Args {
     /// Print the summary as one JSON line on stderr too.
     #[arg(long)]
     json: bool,
+    /// Instead of streaming ratings: synthetic users fetch their lists from
+    /// the app, look at them (position bias: rank r looked at with
+    /// 0.8 / (r + 1)) and rate what they look at and expect to like, with
+    /// --synthetic's world and seed. --rate is then
+    /// lists per second (default 50).
+    #[arg(long, requires = "synthetic")]
+    closed_loop: bool,
 }
 
 impl Args {
@@ -140,6 +153,18 @@ impl Args {
         self.count.is_none() && self.duration.is_none()
     }
 
+    /// The synthetic world the flags describe.
+    fn world(&self) -> Result<SynthSpec, CliError> {
+        if self.users == 0 || self.movies == 0 || self.choice_candidates == Some(0) {
+            return Err(CliError::EmptyWorld);
+        }
+        let mut spec = SynthSpec::small(self.seed);
+        spec.users = self.users;
+        spec.items = self.movies;
+        spec.choice_candidates = self.choice_candidates.unwrap_or(spec.choice_candidates);
+        Ok(spec)
+    }
+
     /// Where ratings come from: the file or the synthetic world.
     fn source(&self) -> Result<Source, CliError> {
         let source = match (&self.from, self.synthetic) {
@@ -151,13 +176,7 @@ impl Args {
                 if self.endless() {
                     return Err(CliError::Endless("synthetic"));
                 }
-                if self.users == 0 || self.movies == 0 {
-                    return Err(CliError::EmptyWorld);
-                }
-                let mut spec = SynthSpec::small(self.seed);
-                spec.users = self.users;
-                spec.items = self.movies;
-                Source::synthetic(&spec)
+                Source::synthetic(&self.world()?)
             }
             _ => return Err(CliError::NoSource),
         };
@@ -169,6 +188,9 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    if args.closed_loop {
+        return closed_loop(&args);
+    }
     let options = args.run_options()?;
     let mut source = args.source()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -181,6 +203,53 @@ pub fn run(args: Args) -> Result<(), CliError> {
     })?;
     print_summary(&summary, args.json);
     Ok(result?)
+}
+
+/// `--closed-loop`: the users of the synthetic world fetch and rate their lists.
+fn closed_loop(args: &Args) -> Result<(), CliError> {
+    let base_url = args
+        .to
+        .strip_suffix("/events")
+        .filter(|base| base.starts_with("http://") || base.starts_with("https://"));
+    let (Some(base_url), Some(duration)) = (base_url, args.duration) else {
+        return Err(CliError::ClosedLoop);
+    };
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err(CliError::Rate);
+    }
+    let options = LoopOptions {
+        base_url: base_url.to_string(),
+        spec: args.world()?,
+        duration,
+        rate: args.rate.unwrap_or(50.0),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let summary = runtime
+        .block_on(run_loop(&options))
+        .map_err(CliError::Loop)?;
+    for (arm, tally) in &summary.arms {
+        let share = |n: u64, of: u64| 100.0 * n as f64 / of.max(1) as f64;
+        eprintln!(
+            "arm {:?}: {} lists, {} items shown, {} looked at, {} watched and rated, {} liked ({:.2}% of shown)",
+            arm,
+            tally.lists,
+            tally.items_shown,
+            tally.looked_at,
+            tally.watched,
+            tally.liked,
+            share(tally.liked, tally.items_shown)
+        );
+    }
+    if args.json {
+        eprintln!(
+            "{}",
+            serde_json::to_string(&summary).expect("a summary serialises")
+        );
+    }
+    Ok(())
 }
 
 fn print_summary(summary: &Summary, json: bool) {

@@ -105,6 +105,15 @@ pub fn evaluate_json(train: &Path, test: &Path, extra: &[&str]) -> serde_json::V
     serde_json::from_str(&movierec_ok(&args)).expect("evaluate --json prints one JSON object")
 }
 
+/// Small models for a server's bootstrap: its training takes seconds.
+pub const SMALL_MODELS: &[(&str, &str)] = &[
+    ("MOVIEREC_RANK", "8"),
+    ("MOVIEREC_ITERATIONS", "4"),
+    ("MOVIEREC_RANKING_RANK", "8"),
+    ("MOVIEREC_RANKING_ITERATIONS", "4"),
+    ("MOVIEREC_RANKING_TUNE", "false"),
+];
+
 /// `movierec serve` in standalone mode on `store`, on a free port; killed on drop.
 pub struct Serve {
     child: Child,
