@@ -306,3 +306,58 @@ async fn under_the_host_an_invocation_continues_the_hosts_trace_and_carries_its_
         "the invocation's span events: {logged:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_host_every_line_logged_during_an_invocation_names_it() {
+    use std::io::BufRead;
+    // No exporter: the span is there for the log lines alone.
+    let store = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_movierec"))
+        .arg("serve")
+        .current_dir(crate::common::root())
+        .env("MOVIEREC_STORE", store.path())
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .env("MOVIEREC_BOOTSTRAP", "false")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let host = movierec_fakehost::FakeHost::new(&format!("http://127.0.0.1:{port}"));
+    host.wait_until_ready(Duration::from_secs(30))
+        .await
+        .unwrap();
+    let batch = movierec_fakehost::EventBatch::new("0", 0, ["not json".to_string()]);
+    let answer = host.deliver_events("IngestRatings", &batch).await.unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    // The host writes stdout lines to its log as they come: read until the warning.
+    let mut reading = tokio::task::spawn_blocking(move || {
+        lines
+            .map_while(Result::ok)
+            .find(|line| line.contains("dead-lettered bad events"))
+    });
+    // Killing the server ends its stdout, and so the read, if the line never comes.
+    let warning = match tokio::time::timeout(Duration::from_secs(60), &mut reading).await {
+        Ok(found) => found.unwrap(),
+        Err(_) => {
+            let _ = child.kill();
+            reading.await.unwrap()
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let warning = warning.expect("the warning about the bad event on stdout within 60 s");
+    let id = warning
+        .split("faas.invocation_id=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no invocation id in: {warning}"));
+    assert_eq!(id.len(), 36, "the host's GUID: {warning}");
+    assert!(warning.contains("faas.name=\"IngestRatings\""), "{warning}");
+}
