@@ -4,9 +4,22 @@
 # the movierec executable) and dist/movierec.zip (the same, for Azure).
 #
 #   bash infra/package.sh
+#
+# The binary is statically linked (x86_64-unknown-linux-musl) where the
+# toolchain has that target and a musl C compiler (the bundled SQLite and
+# mimalloc are C): it then runs on whatever glibc the host's image has. Else
+# it is the glibc build, which infra/check_glibc.sh refuses if it needs a
+# newer glibc than the Functions images carry (README, Deploy to Azure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=x86_64-unknown-linux-gnu
+if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl &&
+  command -v musl-gcc >/dev/null; then
+  target=x86_64-unknown-linux-musl
+else
+  target=x86_64-unknown-linux-gnu
+  echo "package: building for glibc (for a static binary: rustup target add x86_64-unknown-linux-musl; apt-get install musl-tools)" >&2
+fi
 cargo build --release -p movierec --target "$target"
-"target/$target/release/movierec" package --binary "target/$target/release/movierec" \
-  --out dist/app --zip dist/movierec.zip
+binary="target/$target/release/movierec"
+bash infra/check_glibc.sh "$binary"
+"$binary" package --binary "$binary" --out dist/app --zip dist/movierec.zip

@@ -15,6 +15,9 @@ param senderPrincipalId string
 @allowed(['Standard', 'Premium'])
 param sku string
 
+@description('The Log Analytics workspace diagnostics go to.')
+param logAnalyticsWorkspaceId string
+
 resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
   name: name
   location: location
@@ -58,6 +61,17 @@ resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empt
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '2b629674-e913-4c01-ae53-ef4638d8f975')
     principalId: senderPrincipalId
+  }
+}
+
+// Its logs and metrics to the Log Analytics workspace.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
   }
 }
 

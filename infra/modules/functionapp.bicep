@@ -16,6 +16,8 @@ param cosmosDatabase string
 param eventHubsNamespace string
 param instanceMemoryMB int
 param maximumInstanceCount int
+@description('The Log Analytics workspace diagnostics go to.')
+param logAnalyticsWorkspaceId string
 @description('movierec settings (MOVIEREC_* name -> value), see the README configuration table.')
 param movierecSettings object
 
@@ -81,6 +83,17 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       appSettings: [for setting in items(allSettings): { name: setting.key, value: string(setting.value) }]
     }
+  }
+}
+
+// Its logs and metrics to the Log Analytics workspace.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
   }
 }
 

@@ -260,3 +260,130 @@ fn the_example_parameters_file_sets_only_declared_parameters() {
     }
     assert!(set >= 3 && declared.contains(&"namePrefix".to_string()));
 }
+
+/// The decorators written just above `param <name>` in `bicep`, one per line.
+fn decorators(bicep: &Bicep, name: &str) -> Vec<String> {
+    let lines: Vec<&str> = bicep.text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("param {name} ")))
+        .unwrap_or_else(|| panic!("{}: no param {name}", bicep.rel));
+    lines[..at]
+        .iter()
+        .rev()
+        .take_while(|l| l.starts_with('@'))
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[test]
+fn every_parameter_a_deployment_would_refuse_late_is_bounded() {
+    let main = file("main.bicep");
+    for (name, bounds) in [
+        ("namePrefix", &["@minLength(3)", "@maxLength(11)"][..]),
+        // Flex Consumption's range
+        (
+            "maximumInstanceCount",
+            &["@minValue(40)", "@maxValue(1000)"],
+        ),
+        // 512 MB cannot hold in-process training (README, Capacity model)
+        ("instanceMemoryMB", &["@allowed([2048, 4096])"]),
+        (
+            "cosmosAutoscaleMaxThroughput",
+            &["@minValue(1000)", "@maxValue(1000000)"],
+        ),
+        ("eventHubPartitionCount", &["@minValue(1)", "@maxValue(32)"]),
+        // the app's own check of MOVIEREC_TOP_N
+        ("topN", &["@minValue(1)", "@maxValue(100)"]),
+        ("cosmosConcurrency", &["@minValue(1)"]),
+        ("cosmosThrottleRetries", &["@minValue(0)"]),
+        (
+            "cosmosCapacityMode",
+            &["@allowed(['Serverless', 'Autoscale'])"],
+        ),
+        ("trainer", &["@allowed(['in-process', 'external'])"]),
+    ] {
+        let found = decorators(&main, name);
+        for bound in bounds {
+            assert!(
+                found.iter().any(|d| d == bound),
+                "param {name} lacks {bound}: {found:?}"
+            );
+        }
+    }
+    // The prefix's characters: checked with fail(), and no name is built
+    // from the unchecked parameter.
+    assert!(main
+        .text
+        .contains("contains('abcdefghijklmnopqrstuvwxyz', first(namePrefix))"));
+    assert!(main.text.contains("? namePrefix\n  : fail('namePrefix"));
+    let unchecked: Vec<&str> = main
+        .text
+        .lines()
+        .filter(|l| !l.contains("fail('namePrefix"))
+        .filter(|l| l.contains("${namePrefix}") || l.trim() == "namePrefix: namePrefix")
+        .collect();
+    assert!(
+        unchecked.is_empty(),
+        "names from the unchecked prefix: {unchecked:?}"
+    );
+}
+
+#[test]
+fn the_roles_the_host_and_the_trainer_need_come_in_order_with_diagnostics() {
+    let storage = file("modules/storage.bicep");
+    // Storage Table Data Contributor: the host's diagnostic events
+    assert!(storage
+        .text
+        .contains("0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"));
+    // the external trainer writes the models container only, when named
+    let trainer = storage
+        .text
+        .split("resource ")
+        .find(|r| r.starts_with("trainerWriter "))
+        .expect("the trainer's role assignment");
+    assert!(
+        trainer.contains("if (!empty(trainerPrincipalId))"),
+        "{trainer}"
+    );
+    assert!(trainer.contains("scope: models"), "{trainer}");
+    assert!(
+        trainer.contains("ba92f5b4-2d11-453d-a403-e96b0029c9fe"),
+        "{trainer}"
+    );
+    assert!(file("main.bicep")
+        .text
+        .contains("trainerPrincipalId: sparkTrainerPrincipalId"));
+    // Cosmos DB: the data-plane role after the containers (412 "exclusive
+    // lock" otherwise), TLS 1.2, no metadata writes with keys
+    let cosmos = file("modules/cosmos.bicep");
+    let role = cosmos
+        .text
+        .split("resource ")
+        .find(|r| r.starts_with("dataContributor "))
+        .expect("the Cosmos DB role assignment");
+    assert!(role.contains("dependsOn: [containerResources]"), "{role}");
+    for needle in [
+        "minimalTlsVersion: 'Tls12'",
+        "disableKeyBasedMetadataWriteAccess: true",
+    ] {
+        assert!(cosmos.text.contains(needle), "cosmos.bicep: {needle}");
+    }
+    // logs and metrics of every service to the workspace
+    for module in [
+        "modules/functionapp.bicep",
+        "modules/cosmos.bicep",
+        "modules/eventhubs.bicep",
+        "modules/storage.bicep",
+    ] {
+        let f = file(module);
+        assert!(
+            f.text.contains("Microsoft.Insights/diagnosticSettings@")
+                && f.text.contains("workspaceId: logAnalyticsWorkspaceId"),
+            "{module}: no diagnostic settings to the workspace"
+        );
+    }
+    assert!(file("modules/monitoring.bicep")
+        .text
+        .contains("output workspaceId string = workspace.id"));
+}

@@ -10,6 +10,7 @@ mod catalogue_import;
 mod cli;
 mod contract;
 mod dashboard;
+mod deploy;
 mod end_to_end;
 mod faults;
 mod handoff;
