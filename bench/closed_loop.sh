@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The closed loop (README, "A/B tests"): a synthetic world's users fetch their lists from the app
-# and rate what they look at, while an A/B test serves half of them the model's lists and half the
-# most-popular list.
+# and rate what they look at and expect to like, while an A/B test serves half of them the
+# model's lists and half the most-popular list.
 #
 # Starts `movierec serve` on a fresh store without the bundled data, with MOVIEREC_AB_TEST=
 # model:1,popular:1, every answer recorded as an impression and a 60-minute "liked" window; warms
@@ -11,8 +11,8 @@
 # app's GET /dashboard/online, and saves its "Served, then liked" card as bench/out/closed_loop.png
 # (Debian's chromium, headless) with the JSON beside it.
 #
-# Usage: bash bench/closed_loop.sh [DURATION] [USERS] [MOVIES] [WARM] [RATE]
-#        (defaults 10m 2000 1500 100000 50)
+# Usage: [SEED=7] [CHOICE=4] bash bench/closed_loop.sh [DURATION] [USERS] [MOVIES] [WARM] [RATE]
+#        (defaults 10m 2000 1500 100000 50; CHOICE is --choice-candidates)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10m}; USERS=${2:-2000}; MOVIES=${3:-1500}; WARM=${4:-100000}; RATE=${5:-50}

@@ -156,7 +156,8 @@ struct Recommending {
 /// The GET's span, opened from the request's headers before the handler runs
 /// when its sampling picks it, else none. The route traces itself this way
 /// rather than through `spans::traced`'s layer, whose boxed future and
-/// middleware cost a GET 6% of its throughput even when nothing is sampled.
+/// middleware cost GETs 3 points more of their throughput even when nothing
+/// is sampled (0.936 against 0.968 of no exporter, `bench/serve_ab.sh`).
 struct GetSpan(Span);
 
 impl FromRequestParts<Recommending> for GetSpan {

@@ -57,8 +57,11 @@ impl Sampling {
             return true;
         }
         match headers.get("traceparent").map(|v| v.as_bytes()) {
-            // version-traceid-parentid-flags: the caller's decision, in the flags' low bit
-            Some(value) if value.len() >= 55 => value[53..55] != *b"00" && value[54] % 2 == 1,
+            // version-traceid-parentid-flags: the caller's decision is the
+            // flags' low bit, in their second hex digit
+            Some(value) if value.len() >= 55 => char::from(value[54])
+                .to_digit(16)
+                .is_some_and(|digit| digit & 1 == 1),
             Some(_) => false,
             None => self.share > 0.0 && rand::random::<f64>() < self.share,
         }
@@ -167,7 +170,9 @@ mod tests {
             share: 0.0,
         };
         assert!(none.opens_span(&with_traceparent("01")));
+        assert!(none.opens_span(&with_traceparent("0b")), "low bit set");
         assert!(!none.opens_span(&with_traceparent("00")));
+        assert!(!none.opens_span(&with_traceparent("0a")), "low bit clear");
         assert!(!none.opens_span(&HeaderMap::new()));
         let all = Sampling {
             every: false,
