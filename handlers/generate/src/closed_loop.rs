@@ -19,12 +19,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use movierec_core::data::synth::{SynthSpec, TasteModel, UserTaste};
-use movierec_wire::RatingEvent;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SendError;
+use crate::event::{rating_event, unix_now};
+use crate::http::HttpTarget;
 
 /// The chance a user looks at the first item of a list; the item at rank r
 /// is looked at with this over r + 1.
@@ -82,6 +83,7 @@ pub async fn run_loop(options: &LoopOptions) -> Result<LoopSummary, SendError> {
     let mut choose = ChaCha8Rng::seed_from_u64(options.spec.seed ^ 0xC105_ED10);
     let client = reqwest::Client::new();
     let base = options.base_url.trim_end_matches('/');
+    let events_target = HttpTarget::new(&format!("{base}/events"));
     let mut summary = LoopSummary::default();
     let started = Instant::now();
     let every = Duration::from_secs_f64(1.0 / options.rate);
@@ -115,9 +117,7 @@ pub async fn run_loop(options: &LoopOptions) -> Result<LoopSummary, SendError> {
         tally.lists += 1;
         tally.items_shown += answer.items.len() as u64;
         let taste = users.entry(u).or_insert_with(|| world.user(u));
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = unix_now();
         let mut events = Vec::new();
         for (rank, item) in answer.items.iter().enumerate() {
             if !choose.random_bool(LOOK_FIRST / (rank + 1) as f64) {
@@ -131,25 +131,13 @@ pub async fn run_loop(options: &LoopOptions) -> Result<LoopSummary, SendError> {
             if !world.would_watch(taste, movie - 1) {
                 continue;
             }
-            let rating = f64::from(world.rate(taste, movie - 1));
+            let rating = world.rate(taste, movie - 1);
             tally.watched += 1;
-            tally.liked += u64::from(rating >= LIKED);
-            events.push(RatingEvent {
-                user_id: user,
-                movie_id: item.movie_id,
-                rating,
-                timestamp: now,
-            });
+            tally.liked += u64::from(f64::from(rating) >= LIKED);
+            events.push(rating_event(user, item.movie_id, rating, now));
         }
         if !events.is_empty() {
-            let url = format!("{base}/events");
-            client
-                .post(&url)
-                .json(&events)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(|source| SendError::Post { url, source })?;
+            events_target.post(&events).await?;
         }
     }
     summary.seconds = started.elapsed().as_secs_f64();

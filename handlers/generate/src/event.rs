@@ -17,6 +17,13 @@ pub struct OutgoingEvent {
     pub body: String,
 }
 
+/// Now in Unix seconds: each event's `Timestamp`, as the original generator did.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A valid event. `timestamp` is the send time in Unix seconds, as the original generator did.
 pub fn rating_event(user: i32, movie: i32, rating: f32, timestamp: i64) -> OutgoingEvent {
     let body = serde_json::to_string(&RatingEvent {

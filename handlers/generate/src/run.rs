@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 use crate::error::{report, RunError, SendError};
-use crate::event::{poison_event, rating_event, OutgoingEvent};
+use crate::event::{poison_event, rating_event, unix_now, OutgoingEvent};
 use crate::pace::Pacer;
 use crate::progress::Progress;
 use crate::sink::Sink;
@@ -62,13 +62,6 @@ pub async fn run(
     let result = run_loop(source, sink, options, &interrupted, &notify).await;
     watcher.abort();
     result
-}
-
-/// Now in Unix seconds: each event's `Timestamp`, as the original generator did.
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 async fn run_loop(

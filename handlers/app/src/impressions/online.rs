@@ -49,19 +49,16 @@ pub async fn read_figures(
         .buffer_unordered(16)
         .try_collect()
         .await?;
+    let liked = Liked::new(&ratings, within);
     Ok(OnlineFigures {
-        groups: served_then_liked(&lists, &ratings, within),
-        timeline: timeline(&lists, &ratings, within),
+        groups: served_then_liked(&lists, &liked),
+        timeline: timeline(&lists, &liked),
     })
 }
 
 /// The figure of each group in `lists`, ordered by version, source and arm.
-/// `ratings` holds the ratings of (at least) every user in `lists`.
-pub fn served_then_liked(
-    lists: &[ServedList],
-    ratings: &HashMap<i32, Vec<RatingRecord>>,
-    within: Duration,
-) -> Vec<OnlineFigure> {
+/// `liked` holds the liked ratings of (at least) every user in `lists`.
+pub fn served_then_liked(lists: &[ServedList], liked: &Liked) -> Vec<OnlineFigure> {
     // (group) -> (user, movie) -> first served, in seconds
     type Group<'a> = (u64, &'a str, &'a str);
     let mut first_served: BTreeMap<Group, HashMap<(i32, i32), i64>> = BTreeMap::new();
@@ -76,7 +73,6 @@ pub fn served_then_liked(
                 .or_insert(at);
         }
     }
-    let liked = Liked::new(ratings, within);
     first_served
         .into_iter()
         .map(|((version, source, arm), pairs)| {
@@ -199,7 +195,8 @@ mod tests {
             (2, vec![rating(2, 20, 4.0, 999)]), // before it was served
             (3, vec![rating(3, 30, 4.0, 4_600)]), // the window's last second
         ]);
-        let figures = served_then_liked(&lists, &ratings, Duration::from_secs(3_600));
+        let liked = Liked::new(&ratings, Duration::from_secs(3_600));
+        let figures = served_then_liked(&lists, &liked);
         assert_eq!(figures.len(), 2);
         let batch = &figures[0];
         assert_eq!(

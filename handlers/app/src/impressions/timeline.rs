@@ -5,9 +5,8 @@
 //! model version that served in its bucket, for the offline NDCG@K beside it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
-use movierec_store::{RatingRecord, ServedList};
+use movierec_store::ServedList;
 use serde::Serialize;
 
 use super::liked::{Liked, LikedShare};
@@ -44,12 +43,8 @@ pub struct Point {
 /// (user, movie) -> when a series first served it (Unix seconds), and its version then.
 type FirstServed = HashMap<(i32, i32), (i64, u64)>;
 
-/// The timeline of `lists`; `ratings` holds the ratings of every user in them.
-pub fn timeline(
-    lists: &[ServedList],
-    ratings: &HashMap<i32, Vec<RatingRecord>>,
-    within: Duration,
-) -> Timeline {
+/// The timeline of `lists`; `liked` holds the liked ratings of every user in them.
+pub fn timeline(lists: &[ServedList], liked: &Liked) -> Timeline {
     let Some((first, last)) = lists.iter().map(|l| l.served_at_ms.div_euclid(1000)).fold(
         None,
         |span: Option<(i64, i64)>, at| {
@@ -79,7 +74,6 @@ pub fn timeline(
             }
         }
     }
-    let liked = Liked::new(ratings, within);
     let series = first_served
         .into_iter()
         .map(|(name, pairs)| {
@@ -114,6 +108,10 @@ pub fn timeline(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use movierec_store::RatingRecord;
+
     use super::*;
 
     fn list(user: i32, at_s: i64, arm: &str, version: u64, movies: &[i32]) -> ServedList {
@@ -149,7 +147,7 @@ mod tests {
             (1, vec![liked(1, 10, 1_300)]),
             (3, vec![liked(3, 30, 1_800), liked(3, 31, 1_700)]), // 31 before it was served
         ]);
-        let t = timeline(&lists, &ratings, Duration::from_secs(3_600));
+        let t = timeline(&lists, &Liked::new(&ratings, Duration::from_secs(3_600)));
         assert_eq!(t.bucket_seconds, 60);
         assert_eq!(t.buckets.first(), Some(&1_200));
         assert_eq!(t.buckets.len(), 10);
@@ -174,12 +172,15 @@ mod tests {
     fn a_month_of_impressions_is_bucketed_by_day_and_none_is_empty() {
         let day = 86_400;
         let lists = [list(1, 0, "", 1, &[1]), list(2, 29 * day + 5, "", 1, &[2])];
-        let t = timeline(&lists, &HashMap::new(), Duration::from_secs(60));
+        let t = timeline(
+            &lists,
+            &Liked::new(&HashMap::new(), Duration::from_secs(60)),
+        );
         assert_eq!((t.bucket_seconds, t.buckets.len()), (day, 30));
         assert_eq!(t.series.len(), 1, "no arm: one series per source");
         assert_eq!(t.series[0].name, "batch");
         assert_eq!(
-            timeline(&[], &HashMap::new(), Duration::ZERO),
+            timeline(&[], &Liked::new(&HashMap::new(), Duration::ZERO)),
             Timeline::default()
         );
     }
