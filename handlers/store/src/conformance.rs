@@ -331,6 +331,17 @@ pub async fn registry_tracks_versions_files_and_promotion(store: &impl Store) {
         .await
         .unwrap();
     assert_eq!(store.promoted_model().await.unwrap().unwrap().version, 3);
+    // an A/B arm's version keeps its files and reads back, but is never the promoted one
+    store
+        .record_model(&model(4, ModelStatus::Challenger, 0.7), &files)
+        .await
+        .unwrap();
+    assert_eq!(store.promoted_model().await.unwrap().unwrap().version, 3);
+    assert_eq!(
+        store.models().await.unwrap()[0],
+        model(4, ModelStatus::Challenger, 0.7)
+    );
+    assert_eq!(store.model_files(4).await.unwrap(), files);
 }
 
 pub async fn old_dead_letters_and_model_files_can_be_deleted(store: &impl Store) {

@@ -65,6 +65,9 @@ pub enum ModelStatus {
     Promoted,
     /// Trained and evaluated, but worse than the promoted model by more than the margin.
     Rejected,
+    /// Trained with an A/B test arm's own parameters and served to that arm
+    /// only; never promoted (calling the test is a person's decision).
+    Challenger,
 }
 
 impl ModelStatus {
@@ -72,6 +75,7 @@ impl ModelStatus {
         match self {
             ModelStatus::Promoted => "promoted",
             ModelStatus::Rejected => "rejected",
+            ModelStatus::Challenger => "challenger",
         }
     }
 
@@ -79,6 +83,7 @@ impl ModelStatus {
         match s {
             "promoted" => Some(ModelStatus::Promoted),
             "rejected" => Some(ModelStatus::Rejected),
+            "challenger" => Some(ModelStatus::Challenger),
             _ => None,
         }
     }

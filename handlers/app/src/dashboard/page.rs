@@ -556,7 +556,7 @@ fn models(html: &mut String, models: &ModelsView) {
     }
     let _ = write!(
         html,
-        r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected. A version is promoted on the NDCG@{K} of its lists as served, against the version serving then (<span class="key">◇</span>, scored on the same holdout) and the most-popular list (dashed).</p><div class="pair">"#
+        r#"<p class="muted">Holdout figures of every trained version: <span class="key promoted">●</span> promoted, <span class="key rejected">●</span> rejected, <span class="key challenger">●</span> an A/B arm's own model. A version is promoted on the NDCG@{K} of its lists as served, against the version serving then (<span class="key">◇</span>, scored on the same holdout) and the most-popular list (dashed).</p><div class="pair">"#
     );
     type Pick = fn(&ModelPoint) -> Option<f64>;
     let ndcg_title =

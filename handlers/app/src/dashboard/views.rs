@@ -87,7 +87,7 @@ pub struct ModelsView {
 pub struct ModelPoint {
     pub version: u64,
     pub created_at: String,
-    /// `promoted` or `rejected`.
+    /// `promoted`, `rejected` or `challenger` (an A/B arm's own model).
     pub status: ModelStatus,
     pub decision: String,
     /// NDCG@10 of the served lists on the version's holdout.

@@ -3,16 +3,23 @@
 //! impressions older than their retention settings are deleted, and the files of promoted
 //! versions past the newest few are deleted (their records and metrics stay
 //! in the history). The serving and the promoted versions, and a version
-//! whose lists are being published, keep their files whatever their age. A
+//! whose lists are being published, keep their files whatever their age. An
+//! A/B arm's challenger versions keep their files while its marker names
+//! them (`crate::models::arms`) or they are among the arm's newest few (an
+//! instance may still be loading the one its marker named a moment ago); an
+//! arm no longer in MOVIEREC_AB_TEST loses its marker, and then its versions'
+//! files. A
 //! failure here is logged and retried at the next run; it never fails the
 //! job that ran it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use movierec_store::ModelStatus;
 use serde::Serialize;
 
+use super::arm_models::arm_of;
 use super::recommend_all::plan::PlanError;
+use crate::models::arms::{arm_versions, forget_arm};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -22,6 +29,9 @@ pub struct HousekeepingReport {
     pub served_lists_deleted: u64,
     /// Versions whose files were deleted by this run.
     pub model_files_deleted: Vec<u64>,
+    /// A/B arms with parameters of their own that left the test: their
+    /// markers were removed.
+    pub arms_forgotten: Vec<String>,
 }
 
 pub async fn run(state: &AppState) -> Result<HousekeepingReport, PlanError> {
@@ -51,11 +61,35 @@ pub async fn run(state: &AppState) -> Result<HousekeepingReport, PlanError> {
             .await?
             .map(|plan| plan.version),
     );
+    let in_test: BTreeSet<String> = state
+        .settings
+        .ab_test
+        .iter()
+        .flat_map(|test| test.params_arms().map(|(name, _)| name.to_string()))
+        .collect();
+    let mut arm_kept: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &models {
+        if let Some(arm) = arm_of(m).filter(|arm| in_test.contains(arm)) {
+            let kept = arm_kept.entry(arm).or_default();
+            if *kept < limits.model_versions_kept.max(1) {
+                *kept += 1;
+                keep.insert(m.version);
+            }
+        }
+    }
+    for (arm, version) in arm_versions(state.store.as_ref()).await? {
+        if in_test.contains(&arm) {
+            keep.insert(version);
+        } else {
+            forget_arm(state.store.as_ref(), &arm).await?;
+            report.arms_forgotten.push(arm);
+        }
+    }
     // Oldest first.
     for m in models
         .iter()
         .rev()
-        .filter(|m| m.status == ModelStatus::Promoted)
+        .filter(|m| matches!(m.status, ModelStatus::Promoted | ModelStatus::Challenger))
     {
         if !keep.contains(&m.version) && state.store.delete_model_files(m.version).await? {
             report.model_files_deleted.push(m.version);
@@ -75,6 +109,7 @@ mod tests {
     use movierec_store::{DeadLetter, ModelFile, ModelRecord, SqliteStore, Store};
 
     use super::*;
+    use crate::models::arms::set_arm_version;
     use crate::settings::Settings;
 
     fn record(version: u64, status: ModelStatus) -> ModelRecord {
@@ -147,5 +182,56 @@ mod tests {
         }
         assert_eq!(store.models().await.unwrap().len(), 7, "records stay");
         assert_eq!(run(&state).await.unwrap(), HousekeepingReport::default());
+    }
+
+    fn challenger(version: u64, arm: &str) -> ModelRecord {
+        ModelRecord {
+            params: serde_json::json!({"arm": arm}),
+            ..record(version, ModelStatus::Challenger)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_arms_newest_versions_keep_their_files_until_it_leaves_the_test() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let files = [ModelFile {
+            path: "metadata/part-00000".into(),
+            bytes: b"{}".to_vec(),
+        }];
+        store
+            .record_model(&record(1, ModelStatus::Promoted), &files)
+            .await
+            .unwrap();
+        for v in 2..=5 {
+            store
+                .record_model(&challenger(v, "small"), &files)
+                .await
+                .unwrap();
+        }
+        store
+            .record_model(&challenger(6, "gone"), &files)
+            .await
+            .unwrap();
+        set_arm_version(store.as_ref(), "small", 5).await.unwrap();
+        set_arm_version(store.as_ref(), "gone", 6).await.unwrap();
+        let mut settings = Settings::for_tests(dir.path().to_path_buf());
+        settings.limits.model_versions_kept = 2;
+        settings.ab_test = crate::settings::AbTest::parse(
+            "model:1,small(rank=4):1",
+            "s",
+            &settings.ranking_params,
+        )
+        .unwrap();
+        let state = AppState::new(settings, store.clone());
+        let report = run(&state).await.unwrap();
+        assert_eq!(report.arms_forgotten, ["gone"]);
+        // small's newest two stay; older ones, and the arm that left, go
+        assert_eq!(report.model_files_deleted, vec![2, 3, 6]);
+        for v in [1, 4, 5] {
+            assert_eq!(store.model_files(v).await.unwrap().len(), 1, "version {v}");
+        }
+        let marked = arm_versions(store.as_ref()).await.unwrap();
+        assert_eq!(marked, [("small".to_string(), 5)]);
     }
 }

@@ -232,5 +232,6 @@ async fn import_folder(
         status,
         decision,
         metrics: trained.metrics,
+        arms: Vec::new(),
     })
 }

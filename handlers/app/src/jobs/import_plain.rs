@@ -98,6 +98,7 @@ pub(super) async fn import(
         status: ModelStatus::Promoted,
         decision,
         metrics,
+        arms: Vec::new(),
     })
 }
 

@@ -21,6 +21,7 @@
 //! instance that GETs use too. A job's training stops when its [`JobCancel`]
 //! is raised (`cancel.rs`).
 
+mod arm_models;
 mod cancel;
 pub mod error;
 pub mod evaluation;
@@ -36,6 +37,7 @@ mod retrain_error;
 mod retrain_report;
 pub mod retry;
 pub mod runtime;
+mod training;
 
 use serde::Serialize;
 

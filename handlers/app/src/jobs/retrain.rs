@@ -13,27 +13,30 @@
 //! that serve have seen everything, while their recorded figures stay honest.
 //! Its evaluation fit is kept with it, to be scored as the champion next time.
 //!
+//! An A/B test's arms with parameters of their own are trained after it, on
+//! the same split ([`super::arm_models`]).
+//!
 //! With `MOVIEREC_TRAINER=external` it trains nothing: it imports the newest
 //! model folder an external job wrote ([`super::import_model`]).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use movierec_core::als::{train, AlsParams};
+use movierec_core::als::AlsParams;
 use movierec_core::data::{hash_split, Rating, RatingMatrix, Ratings};
 use movierec_core::model::AlsModel;
-use movierec_core::model_files::ModelExtras;
 use movierec_core::tuning::tune_reg;
 use movierec_store::{ModelRecord, ModelStatus, RatingRecord};
 use serde::Serialize;
 
+use super::arm_models::{arms_to_train, evaluate_arms, record_arms, Split};
 use super::evaluation::{decide, evaluate, Champion, HashHoldout, ModelMetrics, K, RELEVANT};
 pub use super::retrain_error::RetrainError;
 pub use super::retrain_report::RetrainReport;
+use super::training::{full_model_files, train_both};
 use super::{JobCancel, JobOutcome, Skip};
 use crate::models::files::{evaluation_to_files, load_evaluation_model};
-use crate::models::metrics::{metrics_map, reg_trials};
-use crate::models::{version_to_files, VersionModels};
+use crate::models::metrics::reg_trials;
 use crate::settings::Trainer;
 use crate::state::AppState;
 
@@ -86,9 +89,10 @@ pub(super) async fn retrain(
     let champion_here = champion.clone();
 
     let training_cancel = cancel.clone();
-    let (metrics, ratings, ranking_params, evaluation_fit) =
+    let arms = arms_to_train(state.settings.ab_test.as_ref());
+    let (metrics, ratings, ranking_params, evaluation_fit, arm_fits) =
         tokio::task::spawn_blocking(move || -> Result<_, RetrainError> {
-            let ratings = to_ratings(records);
+            let ratings = Arc::new(to_ratings(records));
             let (train_part, holdout) =
                 hash_split(&ratings, holdout_spec.fraction, holdout_spec.salt);
             let started = Instant::now();
@@ -135,7 +139,13 @@ pub(super) async fn retrain(
                     champion_here.as_gate(),
                 )
             };
-            Ok((metrics, ratings, ranking_params, models.ranking))
+            let split = Split {
+                train: &train_part,
+                matrix: &matrix,
+                holdout: &holdout,
+            };
+            let arm_fits = evaluate_arms(arms, &split, rating, &metrics, &training_cancel)?;
+            Ok((metrics, ratings, ranking_params, models.ranking, arm_fits))
         })
         .await
         .map_err(RetrainError::panicked("training"))??;
@@ -149,6 +159,7 @@ pub(super) async fn retrain(
         let rating_params = state.settings.rating_params.clone();
         let ranking_params = ranking_params.clone();
         let extras_metrics = metrics.clone();
+        let (ratings, cancel) = (ratings.clone(), cancel.clone());
         tokio::task::spawn_blocking(move || -> Result<_, RetrainError> {
             let mut files = full_model_files(
                 &ratings,
@@ -188,6 +199,7 @@ pub(super) async fn retrain(
         .await
         .map_err(RetrainError::store("recording the model version"))?;
     tracing::info!(version, status = status.as_str(), %decision, "retrained");
+    let arms = record_arms(&state, arm_fits, &ratings, &cancel).await?;
     if let Err(e) = super::housekeeping::run(&state).await {
         tracing::warn!(error = %format!("{e:#}"), "housekeeping failed; the next retrain tries again");
     }
@@ -196,6 +208,7 @@ pub(super) async fn retrain(
         status,
         decision,
         metrics,
+        arms,
     }))
 }
 
@@ -248,45 +261,4 @@ async fn champion(state: &AppState, holdout: HashHoldout) -> Result<ChampionFit,
 struct ModelParams<'a> {
     ranking: &'a AlsParams,
     rating: &'a AlsParams,
-}
-
-/// Trains the ranking and the rating model on `matrix`; returns them with
-/// each one's training seconds.
-fn train_both(
-    matrix: &RatingMatrix,
-    ranking_params: &AlsParams,
-    rating_params: &AlsParams,
-    cancel: &JobCancel,
-) -> Result<(VersionModels, (f64, f64)), RetrainError> {
-    let failed = |model| move |source| RetrainError::Training { model, source };
-    let started = Instant::now();
-    let ranking = train(matrix, ranking_params, cancel).map_err(failed("ranking"))?;
-    let ranking_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let rating = train(matrix, rating_params, cancel).map_err(failed("rating"))?;
-    let rating_seconds = started.elapsed().as_secs_f64();
-    Ok((
-        VersionModels {
-            ranking,
-            rating: Some(rating),
-        },
-        (ranking_seconds, rating_seconds),
-    ))
-}
-
-/// Refits both models on all ratings and returns the saved models' files.
-fn full_model_files(
-    ratings: &Ratings,
-    ranking_params: &AlsParams,
-    rating_params: &AlsParams,
-    metrics: ModelMetrics,
-    cancel: &JobCancel,
-) -> Result<Vec<movierec_store::ModelFile>, RetrainError> {
-    let matrix = RatingMatrix::build(ratings);
-    let (models, _) = train_both(&matrix, ranking_params, rating_params, cancel)?;
-    let extras = ModelExtras {
-        metrics: metrics_map(&metrics),
-        ..ModelExtras::default()
-    };
-    version_to_files(&models, &extras).map_err(RetrainError::Files)
 }

@@ -5,10 +5,12 @@
 //! Spark's `ALSModel` files. This folder owns [`VersionModels`], moving them
 //! in and out of the store's registry as named byte buffers, and
 //! [`RatingVector`] (a user's vector in the rating model), the reasons of a
-//! list ([`Reasons`]) and the figures a version was promoted on
-//! ([`ModelMetrics`]). Serving, the dashboard and the
+//! list ([`Reasons`]), the figures a version was promoted on
+//! ([`ModelMetrics`]) and which version an A/B arm with parameters of its
+//! own serves ([`arms`]). Serving, the dashboard and the
 //! jobs use it; it must not know about HTTP, jobs or leases.
 
+pub mod arms;
 pub mod files;
 pub mod metrics;
 mod rating_vector;

@@ -25,10 +25,11 @@ pub fn arm_of(test: &AbTest, user: i32) -> &Arm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use movierec_core::als::AlsParams;
 
     #[test]
     fn users_split_by_weight_and_each_stays_in_their_arm() {
-        let test = AbTest::parse("model:3,popular:1", "salt-a")
+        let test = AbTest::parse("model:3,popular:1", "salt-a", &AlsParams::ranking())
             .unwrap()
             .unwrap();
         let in_model = (1..=20_000)
@@ -40,7 +41,7 @@ mod tests {
         );
         assert!((1..=1000).all(|u| arm_of(&test, u).name == arm_of(&test, u).name));
         // another salt, another split
-        let other = AbTest::parse("model:3,popular:1", "salt-b")
+        let other = AbTest::parse("model:3,popular:1", "salt-b", &AlsParams::ranking())
             .unwrap()
             .unwrap();
         let moved = (1..=1000)

@@ -22,7 +22,10 @@
 //! of the user) decides first: `model` takes the path above, `popular` the
 //! most-popular list (their rated movies left out), `vN` the path above with
 //! model version N in place of the published one, from the user's current
-//! ratings and never from a published list; the answer names its `arm`.
+//! ratings and never from a published list; an arm with parameters of its own
+//! the same with the version its marker names (`crate::models::arms`, one
+//! more store read; until a retrain trains it, the published path, in no arm);
+//! the answer names its `arm`.
 //!
 //! ## Freshness: why a rating mark, and what it costs
 //! Every ingest that stores a rating of a user gives them a new *rating
@@ -90,6 +93,7 @@ pub use personal::{personal_list, ranked_list, user_vector, PersonalList, UserRo
 pub use query::QueryError;
 pub use response::{Because, Item, JsonText, Recommendations, SimilarItem, SimilarMovies, Source};
 
+use crate::models::arms::arm_version;
 use crate::models::{LoadError, RatingVector, Reasons};
 use crate::settings::{AbTest, ArmKind};
 use crate::snapshot::SnapshotCount;
@@ -115,7 +119,7 @@ impl Serving {
         let arm_versions = ab.as_ref().map_or(0, |test| {
             test.arms
                 .iter()
-                .filter(|arm| matches!(arm.kind, ArmKind::Version(_)))
+                .filter(|arm| matches!(arm.kind, ArmKind::Version(_) | ArmKind::Params(_)))
                 .count()
         });
         Serving {
@@ -172,11 +176,27 @@ impl Serving {
         user: i32,
         request: &ListRequest,
     ) -> Result<Recommendations, ServeError> {
-        let arm = self.ab.as_ref().map(|test| ab::arm_of(test, user));
+        let mut arm = self.ab.as_ref().map(|test| ab::arm_of(test, user));
         let mut answer = match arm.map(|arm| &arm.kind) {
             None | Some(ArmKind::Model) => self.list_for(user, request, None).await?,
             Some(ArmKind::Popular) => self.popular_for(user, request).await?,
             Some(ArmKind::Version(version)) => self.list_for(user, request, Some(*version)).await?,
+            Some(ArmKind::Params(_)) => {
+                let name = arm.map_or("", |arm| arm.name.as_str());
+                let store = self.store.as_ref();
+                match arm_version(store, name)
+                    .instrument(store_call("arm_version"))
+                    .await?
+                {
+                    Some(version) => self.list_for(user, request, Some(version)).await?,
+                    None => {
+                        // No retrain has trained the arm yet: the user gets
+                        // the published path and is counted in no arm.
+                        arm = None;
+                        self.list_for(user, request, None).await?
+                    }
+                }
+            }
         };
         answer.arm = arm.map(|arm| arm.name.clone());
         Ok(answer)

@@ -22,7 +22,8 @@ pub struct Limits {
     /// (MOVIEREC_DEAD_LETTER_RETENTION_DAYS; 0 keeps them forever).
     pub dead_letter_retention: Option<Duration>,
     /// Model versions whose files are kept, newest first, besides the serving
-    /// and promoted ones (MOVIEREC_MODEL_VERSIONS_KEPT).
+    /// and promoted ones, and as many of each A/B arm's own
+    /// (MOVIEREC_MODEL_VERSIONS_KEPT).
     pub model_versions_kept: usize,
     /// How long a job's lease lasts without renewal (MOVIEREC_JOB_LEASE_SECONDS):
     /// after a crash the next job may start this long after the last renewal.

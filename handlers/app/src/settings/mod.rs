@@ -19,6 +19,7 @@ use std::time::Duration;
 use movierec_core::als::{AlsParams, ParamsError};
 
 mod ab;
+mod arm_params;
 pub mod defaults;
 mod limits;
 mod online;
@@ -26,6 +27,7 @@ mod scale;
 pub mod schedules;
 
 pub use ab::{AbTest, Arm, ArmKind, AB_SALT};
+pub use arm_params::ArmParams;
 pub use defaults::Setting;
 pub use limits::Limits;
 pub use online::Online;
@@ -300,6 +302,26 @@ impl Settings {
                 ..ranking
             },
         )?;
+        let ab_test = AbTest::parse(
+            &src.var("MOVIEREC_AB_TEST").unwrap_or_default(),
+            &src.var("MOVIEREC_AB_SALT")
+                .unwrap_or_else(|| AB_SALT.to_string()),
+            &ranking_params,
+        )?;
+        let trainer = Trainer::read(&src)?;
+        if let (Trainer::External(_), Some((arm, _))) = (
+            &trainer,
+            ab_test.as_ref().and_then(|test| test.params_arms().next()),
+        ) {
+            return Err(SettingError {
+                name: "MOVIEREC_AB_TEST",
+                value: src.var("MOVIEREC_AB_TEST").unwrap_or_default(),
+                expected: format!(
+                    "arms movierec can train: arm {arm} has parameters of its own, but MOVIEREC_TRAINER=external trains elsewhere (serve an imported version as vN instead, or train in-process)"
+                )
+                .into(),
+            });
+        }
         Ok(Settings {
             store,
             top_n: check(
@@ -352,11 +374,7 @@ impl Settings {
                 "a share from 0 to 1",
             )?,
             online: Online::read(&src)?,
-            ab_test: AbTest::parse(
-                &src.var("MOVIEREC_AB_TEST").unwrap_or_default(),
-                &src.var("MOVIEREC_AB_SALT")
-                    .unwrap_or_else(|| AB_SALT.to_string()),
-            )?,
+            ab_test,
             limits: Limits::read(&src)?,
             bootstrap_data: PathBuf::from(
                 src.var("MOVIEREC_BOOTSTRAP_DATA")
@@ -368,7 +386,7 @@ impl Settings {
                 defaults::DASHBOARD_CACHE_SECONDS,
                 "a whole number of seconds (0 reads the store on every request)",
             )?),
-            trainer: Trainer::read(&src)?,
+            trainer,
             shards: Shards::read(&src)?,
         })
     }
@@ -427,6 +445,29 @@ mod tests {
 
     fn error(vars: &[(&str, &str)]) -> SettingError {
         with(vars).expect_err("an invalid setting")
+    }
+
+    #[test]
+    fn an_arm_with_its_own_parameters_builds_on_the_ranking_settings_and_needs_the_in_process_trainer(
+    ) {
+        let test = "model:1,small(rank=4):1";
+        let settings =
+            with(&[("MOVIEREC_AB_TEST", test), ("MOVIEREC_RANKING_REG", "0.3")]).unwrap();
+        let (_, params) = settings
+            .ab_test
+            .as_ref()
+            .unwrap()
+            .params_arms()
+            .next()
+            .unwrap();
+        assert_eq!((params.ranking.rank, params.ranking.reg), (4, 0.3));
+        let e = error(&[
+            ("MOVIEREC_AB_TEST", test),
+            ("MOVIEREC_TRAINER", "external"),
+            ("MOVIEREC_EXTERNAL_MODELS", "/mnt/models"),
+        ]);
+        assert_eq!(e.name, "MOVIEREC_AB_TEST");
+        assert!(e.to_string().contains("arm small"), "{e}");
     }
 
     #[test]

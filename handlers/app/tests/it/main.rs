@@ -4,6 +4,7 @@
 
 mod common;
 
+mod ab_arms;
 mod app_definition;
 mod cancel;
 mod catalogue_import;
