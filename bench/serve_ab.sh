@@ -7,12 +7,18 @@
 # A then B in each round. Prints each round and B/A of that round; the median of those is the
 # figure (a round's two runs are seconds apart, so a drift of the machine's speed cancels).
 #
-# Usage: bash bench/serve_ab.sh BIN_A BIN_B [ROUNDS] [PATH]   (ROUNDS default 7; SECONDS 5)
+# With PIN=1 the servers run on core 0 and wrk on core 1 (taskset), so that the two never take
+# each other's core: the ratio is then the server's own cost per request, with far less spread
+# (a server pinned to one core runs one tokio worker).
+#
+# Usage: bash bench/serve_ab.sh BIN_A BIN_B [ROUNDS] [PATH]   (ROUNDS default 7; SECONDS 5; PIN 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1; B=$2; ROUNDS=${3:-7}; TARGET=${4:-/recommendations/{id}}; RUN_SECONDS=${SECONDS_PER_RUN:-5}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 OUT=${SERVE_AB_DIR:-bench/out/serve_ab}; mkdir -p "$OUT"
+SERVER_CPU=(); WRK_CPU=()
+if [ "${PIN:-0}" = 1 ]; then SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1); fi
 pids=(); stores=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for s in "${stores[@]}"; do rm -rf "$s"; done; }
 trap cleanup EXIT
@@ -20,7 +26,7 @@ trap cleanup EXIT
 # start BIN NAME: prints the address once its lists are published
 start() {
   local store; store=$(mktemp -d); stores+=("$store")
-  MOVIEREC_STORE="$store" MOVIEREC_LOG=warn "$1" serve --port 0 >"$OUT/$2.log" 2>&1 &
+  MOVIEREC_STORE="$store" MOVIEREC_LOG=warn "${SERVER_CPU[@]}" "$1" serve --port 0 >"$OUT/$2.log" 2>&1 &
   pids+=($!)
 }
 start "$A" a; start "$B" b
@@ -37,11 +43,11 @@ seq 306 610 >"$OUT/ids"
 
 rps() {
   local line
-  line=$(WRK_PATH=$TARGET WRK_IDS="$OUT/ids" wrk -t2 -c64 -d"${RUN_SECONDS}s" -s bench/serve_ceiling.lua "http://$1" | grep '^RESULT')
+  line=$(WRK_PATH=$TARGET WRK_IDS="$OUT/ids" "${WRK_CPU[@]}" wrk -t2 -c64 -d"${RUN_SECONDS}s" -s bench/serve_ceiling.lua "http://$1" | grep '^RESULT')
   awk -v r="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" -v s="$(sed 's/.*seconds=\([0-9.]*\).*/\1/' <<<"$line")" 'BEGIN { printf "%.0f\n", r / s }'
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); command: bash bench/serve_ab.sh $*"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); command: PIN=${PIN:-0} bash bench/serve_ab.sh $*"
 : >"$OUT/ratios"
 for round in $(seq 1 "$ROUNDS"); do
   a=$(rps "$A_ADDR"); b=$(rps "$B_ADDR")

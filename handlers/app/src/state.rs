@@ -71,7 +71,7 @@ impl AppState {
     pub fn new(settings: Settings, store: Arc<dyn Store>) -> Self {
         let serving = Serving::new(store.clone(), settings.ab_test.clone());
         let telemetry = Telemetry::new(settings.metrics);
-        let impressions = Recorder::new(store.clone(), settings.online.impressions_sample);
+        let impressions = Recorder::new(store.clone(), &settings.online);
         AppState(Arc::new(AppParts {
             dashboard: Dashboard::new(
                 store.clone(),

@@ -206,7 +206,7 @@ async fn list_answer(
     let started = Instant::now();
     let (response, source) = match recommend(state, user, params).await {
         Ok(list) => {
-            let movies = list.items.iter().map(|item| item.movie_id).collect();
+            let movies = || list.items.iter().map(|item| item.movie_id).collect();
             let source = list.source.as_str();
             let arm = list.arm.as_deref().unwrap_or("");
             if !span.is_none() {

@@ -1,11 +1,14 @@
-//! [`Recorder`]: takes what an answer served, keeps a sample of it, and hands
-//! it to one background task that writes batches to the store.
+//! [`Recorder`]: takes what an answer served, keeps a sample of it (at most
+//! so many a second), and hands it to one background task that writes
+//! batches to the store.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use movierec_store::{ServedList, Store};
 use tokio::sync::mpsc;
+
+use crate::settings::Online;
 
 /// Lists waiting for the writer; past this a list is dropped (and counted)
 /// rather than held: a store that stalls must not grow the heap. About 200
@@ -21,6 +24,12 @@ pub struct Recorder {
     store: Arc<dyn Store>,
     /// Share of answers recorded (0 to 1).
     sample: f64,
+    /// At most this many lists a second.
+    per_second: u32,
+    /// The second being counted (high 32 bits) and how many lists it has
+    /// recorded (low 32): one word, so that taking a slot is one atomic
+    /// exchange and two GETs can never both take the last one.
+    this_second: AtomicU64,
     /// The writer's queue, started by the first list recorded (on the
     /// runtime that serves it).
     queue: OnceLock<mpsc::Sender<ServedList>>,
@@ -28,24 +37,34 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(store: Arc<dyn Store>, sample: f64) -> Self {
+    pub fn new(store: Arc<dyn Store>, online: &Online) -> Self {
         Recorder {
             store,
-            sample,
+            sample: online.impressions_sample,
+            per_second: online.impressions_per_second,
+            this_second: AtomicU64::new(0),
             queue: OnceLock::new(),
             dropped: Arc::default(),
         }
     }
 
-    /// Records that `user` was served `movies` (first ranked first) by
-    /// model `version` from `source` in `arm`, if the sample takes it. Never
+    /// Records that `user` was served `movies()` (first ranked first) by
+    /// model `version` from `source` in `arm`, if the sample takes it and
+    /// this second has a slot left (`movies` is called only then). Never
     /// waits: with the queue full, the list is dropped and counted.
-    pub fn record(&self, user: i32, version: u64, source: &str, arm: &str, movies: Vec<i32>) {
+    pub fn record(
+        &self,
+        user: i32,
+        version: u64,
+        source: &str,
+        arm: &str,
+        movies: impl FnOnce() -> Vec<i32>,
+    ) {
         if self.sample <= 0.0 {
             return;
         }
         let served_at_ms = chrono::Utc::now().timestamp_millis();
-        if !sampled(user, served_at_ms, self.sample) {
+        if !sampled(user, served_at_ms, self.sample) || !self.take_slot(served_at_ms / 1000) {
             return;
         }
         let list = ServedList {
@@ -54,11 +73,36 @@ impl Recorder {
             version,
             source: source.to_string(),
             arm: arm.to_string(),
-            movies,
+            movies: movies(),
         };
         let queue = self.queue.get_or_init(|| self.start_writer());
         if queue.try_send(list).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether second `second` (of the Unix epoch) may record one more list.
+    fn take_slot(&self, second: i64) -> bool {
+        let second = (second as u64) & 0xffff_ffff;
+        let mut seen = self.this_second.load(Ordering::Relaxed);
+        loop {
+            let (at, used) = (seen >> 32, seen & 0xffff_ffff);
+            let next = if at != second {
+                (second << 32) | 1
+            } else if used < u64::from(self.per_second) {
+                seen + 1
+            } else {
+                return false;
+            };
+            match self.this_second.compare_exchange_weak(
+                seen,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => seen = now,
+            }
         }
     }
 
@@ -140,5 +184,31 @@ mod tests {
         assert_eq!(sampled(42, 7, 0.5), sampled(42, 7, 0.5));
         assert!((0..1000).all(|i| sampled(i, i as i64, 1.0)));
         assert!((0..1000).all(|i| !sampled(i, i as i64, 0.0)));
+    }
+
+    #[test]
+    fn each_second_records_at_most_its_share_from_any_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(movierec_store::SqliteStore::open(dir.path()).unwrap());
+        let online = Online {
+            impressions_per_second: 50,
+            ..Online::default()
+        };
+        let recorder = Recorder::new(store, &online);
+        let taken = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|threads| {
+            for _ in 0..4 {
+                threads.spawn(|| {
+                    for _ in 0..100 {
+                        if recorder.take_slot(1_000) {
+                            taken.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(taken.into_inner(), 50, "400 tries in one second");
+        assert!(recorder.take_slot(1_001), "the next second starts afresh");
     }
 }

@@ -126,6 +126,10 @@ pub fn table() -> Vec<Setting> {
         setting("MOVIEREC_TRACE_SAMPLE", TRACE_SAMPLE),
         setting("MOVIEREC_IMPRESSIONS_SAMPLE", online.impressions_sample),
         setting(
+            "MOVIEREC_IMPRESSIONS_PER_SECOND",
+            online.impressions_per_second,
+        ),
+        setting(
             "MOVIEREC_IMPRESSIONS_RETENTION_DAYS",
             online.impressions_retention.as_secs() / 86_400,
         ),
