@@ -15,10 +15,9 @@ pub struct Online {
     pub impressions_sample: f64,
     /// At most this many lists are recorded per second on each instance
     /// (MOVIEREC_IMPRESSIONS_PER_SECOND): the sample's cost stays bounded
-    /// however many GETs arrive. Each list in SQLite is an insert of about
-    /// 8 µs, half a cached GET's cost: at a tenth of 60,000 GETs/s that cost
-    /// the GETs 5%, while 200 lists/s are 720,000 an hour, ample for the
-    /// figures.
+    /// however many GETs arrive. At a tenth of 60,000 GETs/s (6,000 SQLite
+    /// inserts a second) the GETs lost 6% of their throughput; 200 lists a
+    /// second are 720,000 an hour, ample for the figures.
     pub impressions_per_second: u32,
     /// Impressions older than this are deleted at each retrain
     /// (MOVIEREC_IMPRESSIONS_RETENTION_DAYS).
