@@ -1,6 +1,7 @@
 // Log Analytics workspace and workspace-based Application Insights. Local
 // (instrumentation key) auth is off: the app reports through Entra ID with
-// the Monitoring Metrics Publisher role.
+// the Monitoring Metrics Publisher role (the host, and the handler's spans:
+// handlers/app/src/telemetry/app_insights.rs).
 param namePrefix string
 param location string
 param tags object

@@ -38,6 +38,9 @@ pub const METRICS: bool = true;
 /// about a third of its throughput at this server's rates; a hundredth of
 /// them is enough to see where time goes.
 pub const TRACE_SAMPLE: f64 = 0.01;
+/// Spans go to Application Insights when the host's settings name one
+/// (MOVIEREC_APPINSIGHTS_SPANS; `crate::telemetry::app_insights`).
+pub const APPINSIGHTS_SPANS: bool = true;
 /// The data set `serve` imports into an empty store (MOVIEREC_BOOTSTRAP_DATA),
 /// relative to the working directory: the project root, or the packaged app
 /// folder, which `movierec package --with-data` lays out the same way.
@@ -124,6 +127,11 @@ pub fn table() -> Vec<Setting> {
         setting("MOVIEREC_RANKING_TUNE", RANKING_TUNE),
         setting("MOVIEREC_METRICS", METRICS),
         setting("MOVIEREC_TRACE_SAMPLE", TRACE_SAMPLE),
+        Setting {
+            read_by:
+                "telemetry::app_insights (before the settings: it sets up the log lines' exporter)",
+            ..setting("MOVIEREC_APPINSIGHTS_SPANS", APPINSIGHTS_SPANS)
+        },
         setting("MOVIEREC_IMPRESSIONS_SAMPLE", online.impressions_sample),
         setting(
             "MOVIEREC_IMPRESSIONS_PER_SECOND",

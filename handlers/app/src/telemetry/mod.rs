@@ -16,6 +16,8 @@
 //! every instance counts its own requests, so a scrape of the app's URL
 //! reaches one instance of several.
 
+#[cfg(feature = "appinsights")]
+pub mod app_insights;
 mod labels;
 pub mod traces;
 

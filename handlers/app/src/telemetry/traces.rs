@@ -5,8 +5,10 @@
 //!
 //! On when the standard OpenTelemetry settings name a collector:
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`),
-//! unless `OTEL_SDK_DISABLED=true`. Spans then go over OTLP/HTTP in protobuf,
-//! batched on the exporter's own thread (`OTEL_BSP_*` tune it,
+//! unless `OTEL_SDK_DISABLED=true`; spans then go over OTLP/HTTP in protobuf.
+//! And when the host's Application Insights settings name a resource
+//! ([`super::app_insights`]); both at once is allowed. Spans are batched on
+//! the exporters' own threads (`OTEL_BSP_*` tune them,
 //! `OTEL_TRACES_SAMPLER` samples, `OTEL_SERVICE_NAME` names the service,
 //! "movierec" otherwise). Off, the spans' call sites are never enabled: a
 //! store call pays one relaxed load for its span.
@@ -40,8 +42,13 @@ const SERVICE_NAME: &str = "movierec";
 
 /// Why spans cannot be exported as configured.
 #[derive(Debug, thiserror::Error)]
-#[error("OpenTelemetry is configured (OTEL_EXPORTER_OTLP_ENDPOINT) but its exporter cannot be built; fix or unset the OTEL_EXPORTER_OTLP_* settings")]
-pub struct TracesError(#[source] opentelemetry_otlp::ExporterBuildError);
+pub enum TracesError {
+    #[error("OpenTelemetry is configured (OTEL_EXPORTER_OTLP_ENDPOINT) but its exporter cannot be built; fix or unset the OTEL_EXPORTER_OTLP_* settings")]
+    Otlp(#[source] opentelemetry_otlp::ExporterBuildError),
+    #[cfg(feature = "appinsights")]
+    #[error("spans cannot go to Application Insights")]
+    AppInsights(#[source] super::app_insights::AppInsightsError),
+}
 
 /// The exporter, running: spans still queued are sent when it is shut down.
 pub struct Exporting(SdkTracerProvider);
@@ -55,29 +62,43 @@ impl Exporting {
     }
 }
 
-/// Whether the environment asks for spans to be exported.
-pub fn configured() -> bool {
+/// Whether the environment asks for spans over OTLP.
+pub fn otlp_configured() -> bool {
     let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     !disabled && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 }
 
 /// The layer that turns movierec's spans into OpenTelemetry spans and the
-/// exporter behind it, when [`configured`]; the layer takes movierec's own
+/// exporters behind it, when one is configured; the layer takes movierec's own
 /// targets from `debug` up, and nothing of other crates.
 #[allow(clippy::type_complexity)]
 pub fn layer<S>() -> Result<Option<(impl Layer<S>, Exporting)>, TracesError>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
-    if !configured() {
+    let mut provider = SdkTracerProvider::builder();
+    let mut exporting = false;
+    if otlp_configured() {
+        let exporter = SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .build()
+            .map_err(TracesError::Otlp)?;
+        provider = provider.with_batch_exporter(exporter);
+        exporting = true;
+    }
+    #[cfg(feature = "appinsights")]
+    if let Some(app_insights) =
+        super::app_insights::AppInsights::from_env().map_err(TracesError::AppInsights)?
+    {
+        let exporter = app_insights.exporter().map_err(TracesError::AppInsights)?;
+        provider = provider.with_batch_exporter(exporter);
+        exporting = true;
+    }
+    if !exporting {
         return Ok(None);
     }
-    let exporter = SpanExporter::builder()
-        .with_http()
-        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-        .build()
-        .map_err(TracesError)?;
     let name = std::env::var("OTEL_SERVICE_NAME")
         .ok()
         .filter(|name| !name.is_empty())
@@ -89,10 +110,7 @@ where
             env!("CARGO_PKG_VERSION"),
         ))
         .build();
-    let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build();
+    let provider = provider.with_resource(resource).build();
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );

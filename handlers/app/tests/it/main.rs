@@ -6,6 +6,7 @@ mod common;
 
 mod ab_arms;
 mod app_definition;
+mod app_insights;
 mod cancel;
 mod catalogue_import;
 mod cli;
