@@ -4,28 +4,31 @@
 # model's lists and half the most-popular list.
 #
 # Starts `movierec serve` on a fresh store without the bundled data, with MOVIEREC_AB_TEST=
-# model:1,popular:1, every answer recorded as an impression and a 60-minute "liked" window; warms
+# model:1,popular:1 (or AB_TEST), every answer recorded as an impression and a 60-minute
+# "liked" window; warms
 # it with WARM ratings streamed from the synthetic world (movierec-generate --synthetic), trains
 # and publishes; then runs `movierec-generate --closed-loop` for DURATION at RATE lists/s, with
 # the app's timers retraining every 2 minutes. Prints the generator's own tally per arm and the
 # app's GET /dashboard/online, and saves its "Served, then liked" card as bench/out/closed_loop.png
 # (Debian's chromium, headless) with the JSON beside it.
 #
-# Usage: [SEED=7] [CHOICE=4] bash bench/closed_loop.sh [DURATION] [USERS] [MOVIES] [WARM] [RATE]
-#        (defaults 10m 2000 1500 100000 50; CHOICE is --choice-candidates)
+# Usage: [SEED=7] [CHOICE=4] [AB_TEST=model:1,popular:1] bash bench/closed_loop.sh [DURATION] [USERS]
+#        [MOVIES] [WARM] [RATE]   (defaults 10m 2000 1500 100000 50; CHOICE is --choice-candidates;
+#        AB_TEST is MOVIEREC_AB_TEST, e.g. model:1,rank8(rank=8):1 for an arm of other parameters)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10m}; USERS=${2:-2000}; MOVIES=${3:-1500}; WARM=${4:-100000}; RATE=${5:-50}
 SEED=${SEED:-7}
 # Movies a synthetic user weighs (drawn by popularity) before rating the one their taste prefers.
 CHOICE=${CHOICE:-4}
+AB_TEST=${AB_TEST:-model:1,popular:1}
 OUT=bench/out; mkdir -p "$OUT"
 cargo build --release -q -p movierec -p movierec-generate
 STORE=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 env MOVIEREC_STORE="$STORE" MOVIEREC_BOOTSTRAP=false MOVIEREC_LOG=warn \
-  MOVIEREC_AB_TEST=model:1,popular:1 MOVIEREC_IMPRESSIONS_SAMPLE=1 \
+  MOVIEREC_AB_TEST="$AB_TEST" MOVIEREC_IMPRESSIONS_SAMPLE=1 \
   MOVIEREC_LIKED_WITHIN_MINUTES=60 MOVIEREC_DASHBOARD_CACHE_SECONDS=5 \
   MOVIEREC_RETRAIN_SCHEDULE='0 */2 * * * *' MOVIEREC_RECOMMEND_SCHEDULE='*/15 * * * * *' \
   target/release/movierec serve --port "$PORT" >"$STORE/out" 2>"$STORE/log" &
@@ -35,7 +38,7 @@ until curl -fs "$URL/healthz" >/dev/null; do
   kill -0 $PID 2>/dev/null || { cat "$STORE/log"; exit 1; }
   sleep 0.3
 done
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); command: CHOICE=$CHOICE SEED=$SEED bash bench/closed_loop.sh $*"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); command: CHOICE=$CHOICE SEED=$SEED AB_TEST='$AB_TEST' bash bench/closed_loop.sh $*"
 target/release/movierec-generate --synthetic --users "$USERS" --movies "$MOVIES" --count "$WARM" \
   --choice-candidates "$CHOICE" --seed "$SEED" --to "$URL/events"
 for job in RetrainModel RecommendAllUsers; do

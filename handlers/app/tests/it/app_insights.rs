@@ -21,7 +21,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde_json::{json, Value};
 
-use crate::common::hosted_instance;
+use crate::common::traced_ingest;
 
 const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const CALLER_SPAN: &str = "b7ad6b7169203331";
@@ -113,23 +113,11 @@ async fn under_the_host_spans_reach_application_insights_signed_in_with_the_mana
         ("IDENTITY_HEADER", IDENTITY_HEADER),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
-    let mut instance = hosted_instance(store.path(), &env);
-    instance.host.traceparent = Some(format!("00-{TRACE_ID}-{CALLER_SPAN}-01"));
-    instance
-        .host
-        .wait_until_ready(Duration::from_secs(30))
-        .await
-        .unwrap();
-    let bodies = [
+    let bodies = vec![
         json!({"UserId": 1, "MovieId": 31, "Rating": 2.5, "Timestamp": 1_700_000_000}).to_string(),
     ];
-    let batch = movierec_fakehost::EventBatch::new("0", 0, bodies);
-    let answer = instance
-        .host
-        .deliver_events("IngestRatings", &batch)
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    let _instance = traced_ingest(store.path(), &env, traceparent, bodies).await;
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let (request, ingest) = loop {

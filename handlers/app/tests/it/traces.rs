@@ -24,7 +24,7 @@ use prost::Message;
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::common::{hosted_instance, start_serve, SMALL_MODELS as SMALL};
+use crate::common::{start_serve, traced_ingest, SMALL_MODELS as SMALL};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
@@ -252,24 +252,12 @@ async fn under_the_host_an_invocation_continues_the_hosts_trace_and_carries_its_
     let store = tempfile::tempdir().unwrap();
     let otel = exporting_to(&receiver);
     let env: Vec<(&str, &str)> = otel.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut instance = hosted_instance(store.path(), &env);
-    instance.host.traceparent = Some(format!("00-{TRACE_ID}-{CALLER_SPAN}-01"));
-    instance
-        .host
-        .wait_until_ready(Duration::from_secs(30))
-        .await
-        .unwrap();
-    let bodies = [
+    let bodies = vec![
         json!({"UserId": 1, "MovieId": 31, "Rating": 2.5, "Timestamp": 1_700_000_000}).to_string(),
         "not json".to_string(),
     ];
-    let batch = movierec_fakehost::EventBatch::new("0", 0, bodies);
-    let answer = instance
-        .host
-        .deliver_events("IngestRatings", &batch)
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    let traceparent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
+    let _instance = traced_ingest(store.path(), &env, traceparent, bodies).await;
 
     let (invocation, ingest) = receiver
         .wait_for("the invocation's span and its store call", |spans| {

@@ -279,6 +279,33 @@ pub fn hosted_instance(store: &Path, env: &[(&str, &str)]) -> HostedInstance {
     }
 }
 
+/// An instance under the fake host, its invocations in the caller's trace
+/// `traceparent` (added as .NET's HttpClient adds the host's), ready, after
+/// one IngestRatings batch of `bodies` answered 200: a traced invocation with
+/// a store call under it, for the span exporters' tests.
+pub async fn traced_ingest(
+    store: &Path,
+    env: &[(&str, &str)],
+    traceparent: String,
+    bodies: Vec<String>,
+) -> HostedInstance {
+    let mut instance = hosted_instance(store, env);
+    instance.host.traceparent = Some(traceparent);
+    instance
+        .host
+        .wait_until_ready(std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let batch = movierec_fakehost::EventBatch::new("0", 0, bodies);
+    let answer = instance
+        .host
+        .deliver_events("IngestRatings", &batch)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    instance
+}
+
 /// RecommendAllUsers through the fake host, then every shard it sends
 /// through RecommendShard; returns the number of shards.
 pub async fn publish_through_host(host: &movierec_fakehost::FakeHost) -> usize {
