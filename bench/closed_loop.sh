@@ -5,9 +5,8 @@
 #
 # Starts `movierec serve` on a fresh store without the bundled data, with MOVIEREC_AB_TEST=
 # model:1,popular:1 (or AB_TEST), every answer recorded as an impression and a 60-minute
-# "liked" window; warms
-# it with WARM ratings streamed from the synthetic world (movierec-generate --synthetic), trains
-# and publishes; then runs `movierec-generate --closed-loop` for DURATION at RATE lists/s, with
+# "liked" window; warms it with WARM ratings streamed from the synthetic world
+# (movierec-generate --synthetic), trains and publishes; then runs `movierec-generate --closed-loop` for DURATION at RATE lists/s, with
 # the app's timers retraining every 2 minutes. Prints the generator's own tally per arm and the
 # app's GET /dashboard/online, and saves its "Served, then liked" card as bench/out/closed_loop.png
 # (Debian's chromium, headless) with the JSON beside it.
