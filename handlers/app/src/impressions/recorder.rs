@@ -82,12 +82,14 @@ impl Recorder {
     }
 
     /// Whether second `second` (of the Unix epoch) may record one more list.
+    /// A GET whose clock read came just before another's, across a second's
+    /// turn, counts in the newer second rather than starting the older again.
     fn take_slot(&self, second: i64) -> bool {
         let second = (second as u64) & 0xffff_ffff;
         let mut seen = self.this_second.load(Ordering::Relaxed);
         loop {
             let (at, used) = (seen >> 32, seen & 0xffff_ffff);
-            let next = if at != second {
+            let next = if second > at {
                 (second << 32) | 1
             } else if used < u64::from(self.per_second) {
                 seen + 1
@@ -210,5 +212,12 @@ mod tests {
         });
         assert_eq!(taken.into_inner(), 50, "400 tries in one second");
         assert!(recorder.take_slot(1_001), "the next second starts afresh");
+        for _ in 1..50 {
+            assert!(recorder.take_slot(1_001));
+        }
+        assert!(
+            !recorder.take_slot(1_000),
+            "a late clock read counts in the newer, full second"
+        );
     }
 }
