@@ -6,8 +6,8 @@
 //! and named by the arm's marker (`crate::models::arms`), which GETs in the arm
 //! read. An arm is trained as written: no regularisation tuning, and never
 //! promoted: calling the test, then setting MOVIEREC_RANKING_* to the winner's
-//! parameters, is a person's decision. Housekeeping keeps the marked versions'
-//! files and deletes older ones.
+//! parameters, is a person's decision. Housekeeping keeps the files of each
+//! arm's marked and newest few versions and deletes older ones.
 
 use std::sync::Arc;
 use std::time::Instant;

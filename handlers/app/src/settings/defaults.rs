@@ -129,7 +129,7 @@ pub fn table() -> Vec<Setting> {
         setting("MOVIEREC_TRACE_SAMPLE", TRACE_SAMPLE),
         Setting {
             read_by:
-                "telemetry::app_insights (before the settings: it sets up the log lines' exporter)",
+                "telemetry::app_insights, from main (read before the settings, with the span exporters)",
             ..setting("MOVIEREC_APPINSIGHTS_SPANS", APPINSIGHTS_SPANS)
         },
         setting("MOVIEREC_IMPRESSIONS_SAMPLE", online.impressions_sample),

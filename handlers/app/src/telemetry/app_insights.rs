@@ -35,9 +35,18 @@ pub const INGESTION_SCOPE: &str = "https://monitor.azure.com//.default";
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppInsights {
     pub connection_string: String,
-    /// `None`: keyed by the instrumentation key; `Some`: signed in, with the
-    /// user-assigned identity's client id if one is named.
-    pub entra: Option<Option<String>>,
+    pub sign_in: SignIn,
+}
+
+/// How uploads prove who sends them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    /// The connection string's instrumentation key alone (a resource that
+    /// still takes keys).
+    Key,
+    /// An Entra ID token, of the user-assigned identity `client_id` when one
+    /// is named, else of the system-assigned one.
+    Entra { client_id: Option<String> },
 }
 
 /// Why Application Insights is configured but cannot be used.
@@ -83,24 +92,24 @@ impl AppInsights {
             let aad = parts
                 .iter()
                 .any(|(k, v)| k == "authorization" && v.eq_ignore_ascii_case("aad"));
-            aad.then(|| {
-                parts
+            aad.then(|| SignIn::Entra {
+                client_id: parts
                     .into_iter()
                     .find(|(k, _)| k == "clientid")
-                    .map(|(_, v)| v)
+                    .map(|(_, v)| v),
             })
         });
         Ok(Some(AppInsights {
             connection_string,
-            entra,
+            sign_in: entra.unwrap_or(SignIn::Key),
         }))
     }
 
     /// The exporter, its uploads signed when Entra ID is asked for.
     pub fn exporter(&self) -> Result<Exporter<SignedClient>, AppInsightsError> {
-        let credential = match &self.entra {
-            None => None,
-            Some(client_id) => Some(
+        let credential = match &self.sign_in {
+            SignIn::Key => None,
+            SignIn::Entra { client_id } => Some(
                 movierec_azure::credential(client_id.as_deref())
                     .map_err(AppInsightsError::Credential)?,
             ),
@@ -215,17 +224,25 @@ mod tests {
             "InstrumentationKey=k;IngestionEndpoint=https://x/",
         );
         assert_eq!(vars(&[]), None);
-        assert_eq!(vars(&[cs]).unwrap().entra, None, "keyed");
+        assert_eq!(vars(&[cs]).unwrap().sign_in, SignIn::Key);
         let infra = (
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "ClientId=abc;Authorization=AAD",
         );
-        assert_eq!(vars(&[cs, infra]).unwrap().entra, Some(Some("abc".into())));
+        assert_eq!(
+            vars(&[cs, infra]).unwrap().sign_in,
+            SignIn::Entra {
+                client_id: Some("abc".into())
+            }
+        );
         let system = (
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "Authorization=AAD",
         );
-        assert_eq!(vars(&[cs, system]).unwrap().entra, Some(None));
+        assert_eq!(
+            vars(&[cs, system]).unwrap().sign_in,
+            SignIn::Entra { client_id: None }
+        );
         assert_eq!(
             vars(&[cs, infra, ("MOVIEREC_APPINSIGHTS_SPANS", "false")]),
             None
