@@ -48,8 +48,13 @@ pub enum SendError {
         #[source]
         source: Box<EventHubsError>,
     },
-    #[error("Event Hubs: send a batch: no acknowledgement within {0:?}")]
-    NoAcknowledgement(Duration),
+    /// A call that got no answer in time (`--send-timeout`): the connection
+    /// is suspect, and the next try opens a new one.
+    #[error("Event Hubs: {operation}: no answer within {within:?}")]
+    NoAnswer {
+        operation: &'static str,
+        within: Duration,
+    },
     #[error("Event Hubs: reconnect")]
     Reconnect(#[source] Box<ConnectError>),
     #[error("an event of {0} bytes does not fit in an empty Event Hubs batch")]
@@ -69,7 +74,7 @@ impl SendError {
             SendError::Get { .. }
             | SendError::Post { .. }
             | SendError::EventHub { .. }
-            | SendError::NoAcknowledgement(_)
+            | SendError::NoAnswer { .. }
             | SendError::Reconnect(_) => true,
         }
     }
@@ -91,6 +96,11 @@ pub enum ConnectError {
     Properties(#[source] Box<EventHubsError>),
     #[error("Event Hub {0} has no partitions")]
     NoPartitions(String),
+    #[error("Event Hubs: {operation}: no answer within {within:?}")]
+    NoAnswer {
+        operation: &'static str,
+        within: Duration,
+    },
 }
 
 /// Why a run stopped short.
@@ -147,7 +157,11 @@ mod tests {
         assert!(refused(429).retryable());
         assert!(!refused(400).retryable());
         assert!(!refused(413).retryable());
-        assert!(SendError::NoAcknowledgement(Duration::from_secs(5)).retryable());
+        assert!(SendError::NoAnswer {
+            operation: "send a batch",
+            within: Duration::from_secs(5)
+        }
+        .retryable());
         assert!(!SendError::TooLarge(2_000_000).retryable());
         assert!(!SendError::Stdout(std::io::ErrorKind::BrokenPipe.into()).retryable());
     }

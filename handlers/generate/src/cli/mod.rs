@@ -90,8 +90,9 @@ pub struct Args {
     /// How a user's events are kept in one partition (with --to eventhub).
     #[arg(long, value_enum, default_value = "key")]
     partition_by: PartitionBy,
-    /// How long to wait for an Event Hub to acknowledge a batch before the
-    /// batch is retried (with --to eventhub): `30s`.
+    /// How long to wait for an Event Hub to answer any call (open, read its
+    /// partitions, create or send a batch, close) before the batch is retried
+    /// on a new connection (with --to eventhub): `30s`.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     send_timeout: Duration,
     /// Events per second (default: as fast as the target takes them).

@@ -121,7 +121,7 @@ impl EventHubSink {
                 .collect();
             if let Err(e) = self.send_group(key, &pending, &mut acknowledged).await {
                 self.resume = Some((identity, acknowledged));
-                self.stale = matches!(e, SendError::NoAcknowledgement(_));
+                self.stale = matches!(e, SendError::NoAnswer { .. });
                 return Err(e);
             }
         }
@@ -144,13 +144,20 @@ impl EventHubSink {
                 ..Default::default()
             },
         };
+        // Every call to the hub is bounded by `send_timeout`: one that never
+        // answers must not stall the run (a batch's creation opens the
+        // partition's link, which can hang as a send can).
+        let no_answer = |operation| SendError::NoAnswer {
+            operation,
+            within: self.send_timeout,
+        };
         let mut rest = events;
         while !rest.is_empty() {
-            let batch = self
-                .client
-                .create_batch(Some(options()))
-                .await
-                .map_err(failed("create a batch"))?;
+            let batch =
+                tokio::time::timeout(self.send_timeout, self.client.create_batch(Some(options())))
+                    .await
+                    .map_err(|_| no_answer("create a batch"))?
+                    .map_err(failed("create a batch"))?;
             let mut added = 0;
             for (_, event) in rest {
                 let data = azure_messaging_eventhubs::models::EventData::builder()
@@ -168,13 +175,12 @@ impl EventHubSink {
             if added == 0 {
                 return Err(SendError::TooLarge(rest[0].1.body.len()));
             }
-            // A send whose acknowledgement never comes must not stall the run:
-            // give up on it after `send_timeout` and let the loop retry the batch.
-            match tokio::time::timeout(self.send_timeout, self.client.send_batch(batch, None)).await
-            {
-                Ok(sent) => sent.map_err(failed("send a batch"))?,
-                Err(_) => return Err(SendError::NoAcknowledgement(self.send_timeout)),
-            }
+            // A send whose acknowledgement never comes: give up on it and
+            // let the loop retry the batch on a new connection.
+            tokio::time::timeout(self.send_timeout, self.client.send_batch(batch, None))
+                .await
+                .map_err(|_| no_answer("send a batch"))?
+                .map_err(failed("send a batch"))?;
             for (i, _) in &rest[..added] {
                 acknowledged[*i] = true;
             }
@@ -184,9 +190,12 @@ impl EventHubSink {
     }
 
     pub async fn close(self) -> Result<(), SendError> {
-        self.client
-            .close()
+        tokio::time::timeout(self.send_timeout, self.client.close())
             .await
+            .map_err(|_| SendError::NoAnswer {
+                operation: "close the connection",
+                within: self.send_timeout,
+            })?
             .map_err(failed("close the connection"))
     }
 }
