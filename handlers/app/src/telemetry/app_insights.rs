@@ -56,7 +56,7 @@ pub enum AppInsightsError {
     Setting(String),
     #[error("APPLICATIONINSIGHTS_CONNECTION_STRING does not read ({0}); copy it from the resource's overview, or set MOVIEREC_APPINSIGHTS_SPANS=false")]
     ConnectionString(String),
-    #[error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for Entra ID, but the credential cannot be set up")]
+    #[error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for Entra ID, but the credential cannot be set up (in Azure, give the app the identity it names; elsewhere, sign in with az login; or set MOVIEREC_APPINSIGHTS_SPANS=false)")]
     Credential(#[source] movierec_azure::CredentialError),
 }
 

@@ -4,10 +4,10 @@
 //! written inside a span as its events.
 //!
 //! On when the standard OpenTelemetry settings name a collector:
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`),
-//! unless `OTEL_SDK_DISABLED=true`; spans then go over OTLP/HTTP in protobuf.
-//! And when the host's Application Insights settings name a resource
-//! ([`super::app_insights`]); both at once is allowed. Spans are batched on
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`);
+//! spans then go over OTLP/HTTP in protobuf. And when the host's Application
+//! Insights settings name a resource ([`super::app_insights`]); both at once
+//! is allowed. `OTEL_SDK_DISABLED=true` turns both off. Spans are batched on
 //! the exporters' own threads (`OTEL_BSP_*` tune them,
 //! `OTEL_TRACES_SAMPLER` samples, `OTEL_SERVICE_NAME` names the service,
 //! "movierec" otherwise). Off, the spans' call sites are never enabled: a
@@ -62,11 +62,16 @@ impl Exporting {
     }
 }
 
+/// Whether `OTEL_SDK_DISABLED=true` turns every exporter off.
+fn sdk_disabled() -> bool {
+    std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 /// Whether the environment asks for spans over OTLP.
 pub fn otlp_configured() -> bool {
     let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    !disabled && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    !sdk_disabled()
+        && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 }
 
 /// The layer that turns movierec's spans into OpenTelemetry spans and the
@@ -89,8 +94,9 @@ where
         exporting = true;
     }
     #[cfg(feature = "appinsights")]
-    if let Some(app_insights) =
-        super::app_insights::AppInsights::from_env().map_err(TracesError::AppInsights)?
+    if let Some(app_insights) = super::app_insights::AppInsights::from_env()
+        .map_err(TracesError::AppInsights)?
+        .filter(|_| !sdk_disabled())
     {
         let exporter = app_insights.exporter().map_err(TracesError::AppInsights)?;
         provider = provider.with_batch_exporter(exporter);
