@@ -1,12 +1,14 @@
-//! What "liked" means for a served movie ([`Liked`]: rated 4 or more within
-//! a window after it was served) and a share of liked movies with its 95%
-//! interval ([`LikedShare`], [`wilson`]), shared by the figure per group
-//! (`online`) and over time (`timeline`).
+//! What a served movie is ([`first_served`]: a (user, movie) pair, counted
+//! once per group from the first time the group served it), what "liked"
+//! means for one ([`Liked`]: rated 4 or more within a window after it was
+//! served) and a share of liked movies with its 95% interval ([`LikedShare`],
+//! [`wilson`]), shared by the figure per group (`online`) and over time
+//! (`timeline`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use movierec_store::RatingRecord;
+use movierec_store::{RatingRecord, ServedList};
 use serde::Serialize;
 
 use crate::models::metrics::RELEVANT;
@@ -36,6 +38,33 @@ impl LikedShare {
             high,
         }
     }
+}
+
+/// (user, movie) -> when a group first served it (Unix seconds), and the
+/// model version it served then.
+pub type FirstServed = HashMap<(i32, i32), (i64, u64)>;
+
+/// The pairs each group of `lists` served (the group of a list is
+/// `group_of`'s), each from the first time its group served it, however
+/// often the user reloaded the list.
+pub fn first_served<'a, K: Ord>(
+    lists: &'a [ServedList],
+    group_of: impl Fn(&'a ServedList) -> K,
+) -> BTreeMap<K, FirstServed> {
+    let mut groups: BTreeMap<K, FirstServed> = BTreeMap::new();
+    for list in lists {
+        let pairs = groups.entry(group_of(list)).or_default();
+        let at = list.served_at_ms.div_euclid(1000);
+        for &movie in &list.movies {
+            let first = pairs
+                .entry((list.user, movie))
+                .or_insert((at, list.version));
+            if at < first.0 {
+                *first = (at, list.version);
+            }
+        }
+    }
+    groups
 }
 
 /// When each (user, movie) pair was rated 4 or more, and the window after a

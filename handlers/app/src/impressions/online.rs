@@ -16,7 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use movierec_store::{RatingRecord, ServedList, Store, StoreError};
 use serde::Serialize;
 
-use super::liked::{Liked, LikedShare};
+use super::liked::{first_served, Liked, LikedShare};
 use super::timeline::{timeline, Timeline};
 
 /// One group's figure.
@@ -59,27 +59,13 @@ pub async fn read_figures(
 /// The figure of each group in `lists`, ordered by version, source and arm.
 /// `liked` holds the liked ratings of (at least) every user in `lists`.
 pub fn served_then_liked(lists: &[ServedList], liked: &Liked) -> Vec<OnlineFigure> {
-    // (group) -> (user, movie) -> first served, in seconds
-    type Group<'a> = (u64, &'a str, &'a str);
-    let mut first_served: BTreeMap<Group, HashMap<(i32, i32), i64>> = BTreeMap::new();
-    for list in lists {
-        let group = (list.version, list.source.as_str(), list.arm.as_str());
-        let pairs = first_served.entry(group).or_default();
-        let at = list.served_at_ms.div_euclid(1000);
-        for &movie in &list.movies {
-            pairs
-                .entry((list.user, movie))
-                .and_modify(|t| *t = (*t).min(at))
-                .or_insert(at);
-        }
-    }
-    first_served
+    first_served(lists, |l| (l.version, l.source.as_str(), l.arm.as_str()))
         .into_iter()
         .map(|((version, source, arm), pairs)| {
             let served = pairs.len() as u64;
             let liked = pairs
                 .iter()
-                .filter(|(&pair, &at)| liked.after(pair, at))
+                .filter(|(&pair, &(at, _))| liked.after(pair, at))
                 .count() as u64;
             OnlineFigure {
                 version,

@@ -4,12 +4,10 @@
 //! A/B arm, or per list source when no test ran. Each point names the newest
 //! model version that served in its bucket, for the offline NDCG@K beside it.
 
-use std::collections::{BTreeMap, HashMap};
-
 use movierec_store::ServedList;
 use serde::Serialize;
 
-use super::liked::{Liked, LikedShare};
+use super::liked::{first_served, Liked, LikedShare};
 
 /// Bucket widths to choose from, in seconds: the first that covers the
 /// impressions in at most [`MAX_BUCKETS`] is used.
@@ -40,9 +38,6 @@ pub struct Point {
     pub version: u64,
 }
 
-/// (user, movie) -> when a series first served it (Unix seconds), and its version then.
-type FirstServed = HashMap<(i32, i32), (i64, u64)>;
-
 /// The timeline of `lists`; `liked` holds the liked ratings of every user in them.
 pub fn timeline(lists: &[ServedList], liked: &Liked) -> Timeline {
     let Some((first, last)) = lists.iter().map(|l| l.served_at_ms.div_euclid(1000)).fold(
@@ -60,45 +55,37 @@ pub fn timeline(lists: &[ServedList], liked: &Liked) -> Timeline {
     let start = first - first.rem_euclid(width);
     let count = ((last - start) / width + 1) as usize;
     let by_arm = lists.iter().any(|l| !l.arm.is_empty());
-    let mut first_served: BTreeMap<&str, FirstServed> = BTreeMap::new();
-    for list in lists {
-        let name = if by_arm { &list.arm } else { &list.source };
-        let pairs = first_served.entry(name.as_str()).or_default();
-        let at = list.served_at_ms.div_euclid(1000);
-        for &movie in &list.movies {
-            let first = pairs
-                .entry((list.user, movie))
-                .or_insert((at, list.version));
-            if at < first.0 {
-                *first = (at, list.version);
-            }
+    let series = first_served(lists, |l| {
+        if by_arm {
+            l.arm.as_str()
+        } else {
+            l.source.as_str()
         }
-    }
-    let series = first_served
-        .into_iter()
-        .map(|(name, pairs)| {
-            // bucket -> (served, liked, newest version)
-            let mut tally = vec![(0u64, 0u64, 0u64); count];
-            for (&pair, &(at, version)) in &pairs {
-                let bucket = &mut tally[((at - start) / width) as usize];
-                bucket.0 += 1;
-                bucket.1 += u64::from(liked.after(pair, at));
-                bucket.2 = bucket.2.max(version);
-            }
-            Series {
-                name: name.to_string(),
-                points: tally
-                    .into_iter()
-                    .map(|(served, liked, version)| {
-                        (served > 0).then(|| Point {
-                            share: LikedShare::of(liked, served),
-                            version,
-                        })
+    })
+    .into_iter()
+    .map(|(name, pairs)| {
+        // bucket -> (served, liked, newest version)
+        let mut tally = vec![(0u64, 0u64, 0u64); count];
+        for (&pair, &(at, version)) in &pairs {
+            let bucket = &mut tally[((at - start) / width) as usize];
+            bucket.0 += 1;
+            bucket.1 += u64::from(liked.after(pair, at));
+            bucket.2 = bucket.2.max(version);
+        }
+        Series {
+            name: name.to_string(),
+            points: tally
+                .into_iter()
+                .map(|(served, liked, version)| {
+                    (served > 0).then(|| Point {
+                        share: LikedShare::of(liked, served),
+                        version,
                     })
-                    .collect(),
-            }
-        })
-        .collect();
+                })
+                .collect(),
+        }
+    })
+    .collect();
     Timeline {
         bucket_seconds: width,
         buckets: (0..count as i64).map(|i| start + i * width).collect(),
@@ -108,6 +95,7 @@ pub fn timeline(lists: &[ServedList], liked: &Liked) -> Timeline {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::time::Duration;
 
     use movierec_store::RatingRecord;

@@ -123,14 +123,19 @@ mod tests {
         }
     }
 
+    /// A saved version's files, as few as the registry needs.
+    fn model_files() -> [ModelFile; 1] {
+        [ModelFile {
+            path: "metadata/part-00000".into(),
+            bytes: b"{}".to_vec(),
+        }]
+    }
+
     #[tokio::test]
     async fn old_files_and_letters_go_and_what_serves_stays() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let files = [ModelFile {
-            path: "metadata/part-00000".into(),
-            bytes: b"{}".to_vec(),
-        }];
+        let files = model_files();
         for v in 1..=6 {
             store
                 .record_model(&record(v, ModelStatus::Promoted), &files)
@@ -195,10 +200,7 @@ mod tests {
     async fn an_arms_newest_versions_keep_their_files_until_it_leaves_the_test() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let files = [ModelFile {
-            path: "metadata/part-00000".into(),
-            bytes: b"{}".to_vec(),
-        }];
+        let files = model_files();
         store
             .record_model(&record(1, ModelStatus::Promoted), &files)
             .await

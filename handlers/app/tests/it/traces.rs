@@ -153,6 +153,16 @@ fn in_trace<'a>(spans: &'a [Received], name: &str) -> Option<&'a Received> {
         .find(|r| r.span.name == name && r.trace_id() == TRACE_ID)
 }
 
+/// The span named `name` in the caller's trace and its child named `child`,
+/// once both arrived.
+fn with_child(spans: &[Received], name: &str, child: &str) -> Option<(Received, Received)> {
+    let parent = in_trace(spans, name)?;
+    let child = spans
+        .iter()
+        .find(|r| r.span.name == child && r.parent() == parent.id())?;
+    Some((parent.clone(), child.clone()))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_continues_its_callers_trace_with_its_route_source_status_and_store_calls() {
     let receiver = Receiver::start().await;
@@ -176,11 +186,7 @@ async fn a_request_continues_its_callers_trace_with_its_route_source_status_and_
 
     let (request, user_view) = receiver
         .wait_for("GET span with its store call", |spans| {
-            let request = in_trace(spans, "GET /recommendations/{user}")?;
-            let store = spans
-                .iter()
-                .find(|r| r.span.name == "user_view" && r.parent() == request.id())?;
-            Some((request.clone(), store.clone()))
+            with_child(spans, "GET /recommendations/{user}", "user_view")
         })
         .await;
     assert_eq!(
@@ -261,11 +267,7 @@ async fn under_the_host_an_invocation_continues_the_hosts_trace_and_carries_its_
 
     let (invocation, ingest) = receiver
         .wait_for("the invocation's span and its store call", |spans| {
-            let invocation = in_trace(spans, "POST /{function}")?;
-            let ingest = spans
-                .iter()
-                .find(|r| r.span.name == "ingest" && r.parent() == invocation.id())?;
-            Some((invocation.clone(), ingest.clone()))
+            with_child(spans, "POST /{function}", "ingest")
         })
         .await;
     assert_eq!(invocation.parent(), CALLER_SPAN);
